@@ -1,0 +1,12 @@
+//! caseflow's pure domain core: the event contract of spec §2, validation, and
+//! every read model of spec §3 as a deterministic fold over events. No I/O, no
+//! async: the store and the Kafka source call into this crate.
+
+pub mod event;
+pub mod fact;
+pub mod model;
+pub mod period;
+pub mod simulate;
+pub mod throughput;
+
+pub use event::{Event, EventData, EventType, ValidationError};

@@ -1,0 +1,105 @@
+//! The in-memory reference model: the whole stream folded at once.
+//!
+//! This is the definition the incremental store path is tested against: for any
+//! stream, the stored read models must equal what this fold computes. It also
+//! holds the idempotency and correction rules that both paths share.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use uuid::Uuid;
+
+use crate::event::Event;
+use crate::fact::{facts_for, Facts, ProjectionKey};
+
+/// The result of offering an event to the log (spec §2: idempotency by `event_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// New: appended.
+    Accepted,
+    /// Same `event_id`, identical content: ignored.
+    Duplicate,
+    /// Same `event_id`, different content: rejected.
+    Conflict,
+}
+
+/// Compare an incoming event with the stored one of the same `event_id`.
+pub fn admit(existing: Option<&str>, incoming: &Event) -> Admission {
+    match existing {
+        None => Admission::Accepted,
+        Some(canonical) if canonical == incoming.canonical_json() => Admission::Duplicate,
+        Some(_) => Admission::Conflict,
+    }
+}
+
+/// The reason text stored with a conflicting event in the dead-letter store.
+pub fn conflict_reason(event_id: &Uuid) -> String {
+    format!("conflict: event_id {event_id} was already accepted with different content; send a new event_id, or withdraw the earlier event with event.ingetrokken")
+}
+
+/// Which events are withdrawn. A retraction withdraws its target unless the
+/// retraction is itself withdrawn (one level: withdrawing a correction restores
+/// the original event).
+pub fn withdrawn_ids<'a>(retractions: impl IntoIterator<Item = (Uuid, Uuid)> + Clone) -> HashSet<Uuid> {
+    let targets: HashSet<Uuid> = retractions.clone().into_iter().map(|(_, target)| target).collect();
+    retractions
+        .into_iter()
+        .filter(|(retraction, _)| !targets.contains(retraction))
+        .map(|(_, target)| target)
+        .collect()
+}
+
+/// An append-only log held in memory, with the same admission rules as the stores.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryLog {
+    events: Vec<Event>,
+    by_id: HashMap<Uuid, String>,
+}
+
+impl MemoryLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn offer(&mut self, event: Event) -> Admission {
+        let a = admit(self.by_id.get(&event.event_id).map(String::as_str), &event);
+        if a == Admission::Accepted {
+            self.by_id.insert(event.event_id, event.canonical_json());
+            self.events.push(event);
+        }
+        a
+    }
+
+    pub fn from_events(events: impl IntoIterator<Item = Event>) -> Self {
+        let mut log = Self::new();
+        for e in events {
+            log.offer(e);
+        }
+        log
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The events that count: accepted and not withdrawn.
+    pub fn effective(&self) -> Vec<&Event> {
+        let withdrawn = withdrawn_ids(self.events.iter().filter_map(|e| e.retracts().map(|t| (e.event_id, t))).collect::<Vec<_>>());
+        self.events.iter().filter(|e| !withdrawn.contains(&e.event_id)).collect()
+    }
+
+    /// The facts of every projection key, summed: the read models' content.
+    pub fn facts(&self) -> Facts {
+        let mut by_key: BTreeMap<ProjectionKey, Vec<Event>> = BTreeMap::new();
+        for e in self.effective() {
+            for k in ProjectionKey::of(e) {
+                by_key.entry(k).or_default().push(e.clone());
+            }
+        }
+        let mut total = Facts::default();
+        for (k, events) in &by_key {
+            total.merge(&facts_for(k, events));
+        }
+        total.counts.retain(|_, v| *v != 0.0);
+        total
+    }
+}
