@@ -199,7 +199,7 @@ impl Serialize for Event {
         m.serialize_entry("event_id", &self.event_id)?;
         m.serialize_entry("event_type", self.event_type().as_str())?;
         m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        m.serialize_entry("occurred_at", &self.occurred_at.to_rfc3339())?;
+        m.serialize_entry("occurred_at", &self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))?;
         m.serialize_entry("gemeente", &self.gemeente)?;
         m.serialize_entry("domein", &self.domein)?;
         if let Some(c) = &self.case_id {
@@ -451,7 +451,9 @@ fn req_uuid(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<Uuid, V
 
 fn req_date(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<NaiveDate, ValidationError> {
     let s = req_str(obj, key, prefix)?;
-    let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    let b = s.as_bytes();
+    let ok_shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
     match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
         Ok(d) if ok_shape => Ok(d),
         _ => Err(ValidationError::invalid(&format!("{prefix}{key}"), format!("`{s}` is not a date; expected YYYY-MM-DD"))),
@@ -469,9 +471,37 @@ fn req_enum<T>(
     parse(&s).ok_or_else(|| ValidationError::invalid(&format!("{prefix}{key}"), format!("`{s}` is not accepted; accepted: {}", accepted())))
 }
 
+/// `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`, exactly (ASCII digits, upper-case `T` and `Z`).
+fn is_timestamp_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    if b.len() < 20 || !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10) && b[10] == b'T')
+        || !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19))
+    {
+        return false;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match &b[i..] {
+        [b'Z'] => true,
+        [sign, h1, h2, b':', m1, m2] => (*sign == b'+' || *sign == b'-') && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
 /// RFC 3339 with an explicit offset (`Z` or `±hh:mm`).
 fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, ValidationError> {
-    DateTime::parse_from_rfc3339(s).map_err(|_| {
+    let parsed = if is_timestamp_shape(s) { DateTime::parse_from_rfc3339(s).ok() } else { None };
+    parsed.ok_or_else(|| {
         ValidationError::invalid("occurred_at", format!("`{s}` is not an RFC 3339 timestamp with offset, e.g. 2020-03-29T10:15:00+02:00"))
     })
 }

@@ -35,7 +35,7 @@ pub struct CountKey {
 }
 
 /// The facts of one projection key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facts {
     /// Counts summed into the daily aggregates.
     pub counts: BTreeMap<CountKey, f64>,

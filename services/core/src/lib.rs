@@ -5,6 +5,7 @@
 pub mod event;
 pub mod fact;
 pub mod model;
+pub mod params;
 pub mod period;
 pub mod simulate;
 pub mod throughput;

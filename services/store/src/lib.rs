@@ -1,1 +1,145 @@
+//! caseflow's storage layer: the event log, dead letters, checkpoints and the read
+//! models, on SQLite (the embedded default) or PostgreSQL, behind one interface.
+//!
+//! One projection code path serves both databases: the facts of every affected
+//! projection key are recomputed by the pure core and only their difference is
+//! written, in one transaction together with the checkpoint.
 
+mod error;
+mod log;
+mod project;
+mod query;
+mod sql;
+
+use std::sync::Arc;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+
+pub use error::StoreError;
+pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
+pub use project::ProjectReport;
+
+/// Which SQL database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// Serializes writers within this process. SQLite allows one writer at a
+    /// time; taking turns here avoids busy errors between ingest and projection.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Open (and create, for SQLite) the database at `url` and bring its schema
+    /// up to date. Accepts `sqlite://PATH`, a bare file path, or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (url, dialect) = normalize_url(url)?;
+        let pool = match dialect {
+            Dialect::Sqlite => {
+                if let Some(dir) = sqlite_path(&url).and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf())) {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
+                    }
+                }
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Dialect::Postgres => AnyPoolOptions::new().max_connections(8).connect(&url).await,
+        }
+        .map_err(|e| StoreError::Open(format!("{e} (database URL: {})", redact(&url))))?;
+        let migrator = match dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATOR,
+            Dialect::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator.run(&pool).await?;
+        Ok(Store { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Is the database reachable? (readiness)
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn normalize_url(url: &str) -> Result<(String, Dialect), StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((url.to_string(), Dialect::Postgres))
+    } else if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let url = if rest.contains("mode=") { format!("sqlite://{rest}") } else { format!("sqlite://{rest}{sep}mode=rwc") };
+        Ok((url, Dialect::Sqlite))
+    } else if !url.contains("://") {
+        Ok((format!("sqlite://{url}?mode=rwc"), Dialect::Sqlite))
+    } else {
+        Err(StoreError::Open(format!(
+            "unsupported database URL `{}`: use sqlite://PATH (embedded) or postgres://USER@HOST/DB",
+            redact(url)
+        )))
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// A URL without its password, for error messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(normalize_url("caseflow-data/x.db").unwrap(), ("sqlite://caseflow-data/x.db?mode=rwc".into(), Dialect::Sqlite));
+        assert_eq!(normalize_url("sqlite://a.db").unwrap().0, "sqlite://a.db?mode=rwc");
+        assert_eq!(normalize_url("sqlite::memory:").unwrap().0, "sqlite://:memory:?mode=rwc");
+        assert_eq!(normalize_url("postgres://u@h/db").unwrap().1, Dialect::Postgres);
+        assert!(normalize_url("mysql://x").unwrap_err().to_string().contains("use sqlite://PATH"));
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(sqlite_path("sqlite://caseflow-data/x.db?mode=rwc").as_deref(), Some("caseflow-data/x.db"));
+    }
+}

@@ -1,0 +1,214 @@
+//! The append-only event log and the dead-letter store.
+
+use std::collections::HashMap;
+
+use caseflow_core::model::{admit, conflict_reason, Admission};
+use caseflow_core::Event;
+use chrono::{SecondsFormat, Utc};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::sql::{list_placeholders, values_placeholders, MAX_PARAMS};
+use crate::{Store, StoreError};
+
+/// One line of input as it arrived, with where it came from (e.g. `line 17`).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub position: String,
+    pub raw: Vec<u8>,
+}
+
+/// A rejected line: where, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejected {
+    pub position: String,
+    pub reason: String,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppendReport {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    #[serde(skip)]
+    pub rejections: Vec<Rejected>,
+    /// Highest log sequence number written (0 when nothing was appended).
+    #[serde(skip)]
+    pub last_seq: i64,
+}
+
+impl AppendReport {
+    pub fn absorb(&mut self, other: AppendReport) {
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.rejected += other.rejected;
+        self.rejections.extend(other.rejections);
+        self.last_seq = self.last_seq.max(other.last_seq);
+    }
+}
+
+/// A stored dead letter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub received_at: String,
+    pub source: String,
+    pub position: String,
+    pub kind: String,
+    pub reason: String,
+    pub event_id: Option<String>,
+    /// The original bytes, as text (invalid UTF-8 shown as U+FFFD).
+    pub raw: String,
+}
+
+struct DeadRow {
+    position: String,
+    kind: &'static str,
+    reason: String,
+    event_id: Option<String>,
+    raw: Vec<u8>,
+}
+
+pub(crate) fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn utc_text(e: &Event) -> String {
+    e.occurred_at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Store {
+    /// Validate and append a batch of input lines in one transaction. Valid new
+    /// events go to the log, repeats are counted, everything else goes to the
+    /// dead-letter store with its reason, bytes and position.
+    pub async fn append(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let report = append_in(&mut tx, source, batch).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Dead letters, oldest first.
+    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, received_at, source, position, kind, reason, event_id, raw FROM dead_letters ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let raw: Vec<u8> = r.try_get("raw")?;
+                Ok(DeadLetter {
+                    id: r.try_get("id")?,
+                    received_at: r.try_get("received_at")?,
+                    source: r.try_get("source")?,
+                    position: r.try_get("position")?,
+                    kind: r.try_get("kind")?,
+                    reason: r.try_get("reason")?,
+                    event_id: r.try_get("event_id")?,
+                    raw: String::from_utf8_lossy(&raw).into_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Number of events in the log.
+    pub async fn event_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+}
+
+pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+    let mut report = AppendReport::default();
+    let mut dead: Vec<DeadRow> = Vec::new();
+    let mut parsed: Vec<(Incoming, Event)> = Vec::with_capacity(batch.len());
+    for inc in batch {
+        match Event::from_json_bytes(&inc.raw) {
+            Ok(e) => parsed.push((inc, e)),
+            Err(err) => dead.push(DeadRow { position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
+        }
+    }
+
+    // What the log already holds for these ids.
+    let ids: Vec<String> = parsed.iter().map(|(_, e)| e.event_id.to_string()).collect();
+    let mut known: HashMap<String, String> = HashMap::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            known.insert(row.try_get("event_id")?, row.try_get("body")?);
+        }
+    }
+
+    let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
+    for (inc, e) in parsed {
+        let id = e.event_id.to_string();
+        match admit(known.get(&id).map(String::as_str), &e) {
+            Admission::Accepted => {
+                let body = e.canonical_json();
+                known.insert(id, body.clone());
+                fresh.push((inc, e, body));
+            }
+            Admission::Duplicate => report.duplicates += 1,
+            Admission::Conflict => dead.push(DeadRow {
+                position: inc.position,
+                kind: "conflict",
+                reason: conflict_reason(&e.event_id),
+                event_id: Some(id),
+                raw: inc.raw,
+            }),
+        }
+    }
+
+    let received_at = now_text();
+    const EVENT_COLS: usize = 12;
+    for chunk in fresh.chunks(MAX_PARAMS / EVENT_COLS) {
+        let sql = format!(
+            "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {} RETURNING seq",
+            values_placeholders(chunk.len(), EVENT_COLS, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for (inc, e, body) in chunk {
+            q = q
+                .bind(e.event_id.to_string())
+                .bind(e.event_type().as_str())
+                .bind(utc_text(e))
+                .bind(&e.gemeente)
+                .bind(e.domein.as_str())
+                .bind(e.case_id.map(|c| c.to_string()))
+                .bind(e.beschikking_id().map(|b| b.to_string()))
+                .bind(e.retracts().map(|r| r.to_string()))
+                .bind(body)
+                .bind(source)
+                .bind(&inc.position)
+                .bind(&received_at);
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            let seq: i64 = row.try_get("seq")?;
+            report.last_seq = report.last_seq.max(seq);
+        }
+        report.accepted += chunk.len() as u64;
+    }
+
+    report.rejected = dead.len() as u64;
+    const DEAD_COLS: usize = 7;
+    for chunk in dead.chunks(MAX_PARAMS / DEAD_COLS) {
+        let sql = format!(
+            "INSERT INTO dead_letters (received_at, source, position, kind, reason, event_id, raw) VALUES {}",
+            values_placeholders(chunk.len(), DEAD_COLS, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for d in chunk {
+            q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(&d.raw);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    report.rejections = dead.into_iter().map(|d| Rejected { position: d.position, reason: d.reason }).collect();
+    Ok(report)
+}

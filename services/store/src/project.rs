@@ -1,0 +1,307 @@
+//! The projection engine: applies the log to the read models in batches.
+//!
+//! Per batch, in one transaction: read the next events after the checkpoint,
+//! find the projection keys they touch, recompute those keys' facts from all
+//! their effective events, write the difference to the aggregates, and move the
+//! checkpoint. A batch touches each affected row once.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use caseflow_core::event::Domein;
+use caseflow_core::fact::{facts_for, CountKey, Dims, Facts, ProjectionKey};
+use caseflow_core::model::withdrawn_ids;
+use caseflow_core::Event;
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+use uuid::Uuid;
+
+use crate::sql::{list_placeholders, values_placeholders, MAX_PARAMS};
+use crate::{Store, StoreError};
+
+pub(crate) const EMBEDDED: &str = "embedded";
+
+/// What a projection run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProjectReport {
+    pub events: u64,
+    pub keys: u64,
+    pub batches: u64,
+}
+
+impl Store {
+    /// Apply every log event after the checkpoint, `batch_size` events per
+    /// transaction. Returns when the read models include the whole log.
+    pub async fn project_pending(&self, batch_size: usize) -> Result<ProjectReport, StoreError> {
+        let mut total = ProjectReport::default();
+        loop {
+            let r = self.project_batch(batch_size).await?;
+            if r.events == 0 {
+                return Ok(total);
+            }
+            total.events += r.events;
+            total.keys += r.keys;
+            total.batches += 1;
+        }
+    }
+
+    /// Apply at most `batch_size` log events after the checkpoint in one transaction.
+    pub async fn project_batch(&self, batch_size: usize) -> Result<ProjectReport, StoreError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let from: i64 = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
+        let rows = sqlx::query("SELECT seq, case_id, retracts FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(from)
+            .bind(batch_size as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+        if rows.is_empty() {
+            return Ok(ProjectReport::default());
+        }
+        let mut keys: BTreeSet<ProjectionKey> = BTreeSet::new();
+        let mut retracted_targets: Vec<String> = Vec::new();
+        let mut last = from;
+        for r in &rows {
+            last = last.max(r.try_get::<i64, _>("seq")?);
+            if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
+                keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
+            }
+            if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
+                retracted_targets.push(t);
+            }
+        }
+        keys.extend(keys_of_retracted(&mut tx, retracted_targets).await?);
+        let n_keys = keys.len() as u64;
+        recompute_keys(&mut tx, &keys).await?;
+        set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
+        tx.commit().await?;
+        Ok(ProjectReport { events: rows.len() as u64, keys: n_keys, batches: 1 })
+    }
+
+    /// Throw the read models away and recompute them from the log.
+    pub async fn rebuild(&self, batch_size: usize) -> Result<ProjectReport, StoreError> {
+        {
+            let _guard = self.write_lock.lock().await;
+            let mut tx = self.pool.begin().await?;
+            for table in ["key_facts", "agg_daily"] {
+                sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM checkpoints WHERE name = $1").bind(EMBEDDED).execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
+        self.project_pending(batch_size).await
+    }
+
+    /// The embedded projector's position in the log, and the log's end.
+    pub async fn lag(&self) -> Result<(i64, i64), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let at: i64 = sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = 0")
+            .bind(EMBEDDED)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get("position"))
+            .transpose()?
+            .unwrap_or(0);
+        let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events").fetch_one(&mut *conn).await?.try_get("m")?;
+        Ok((at, end.unwrap_or(0)))
+    }
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("`{s}` in the log is not a UUID")))
+}
+
+pub(crate) async fn checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = $2")
+        .bind(name)
+        .bind(part)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("position"))
+        .transpose()?)
+}
+
+pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64, position: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO checkpoints (name, part, position) VALUES ($1, $2, $3) \
+         ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
+    )
+    .bind(name)
+    .bind(part)
+    .bind(position)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The keys whose effective events change when `targets` are withdrawn (or,
+/// for a withdrawn correction, restored).
+async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) -> Result<BTreeSet<ProjectionKey>, StoreError> {
+    let mut keys = BTreeSet::new();
+    let mut frontier = targets;
+    // Two levels: the target, and the target of a withdrawn correction.
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(MAX_PARAMS) {
+            let sql = format!("SELECT case_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
+                    keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
+                }
+                if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
+                    next.push(t);
+                }
+            }
+        }
+        frontier = next;
+    }
+    Ok(keys)
+}
+
+async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(MAX_PARAMS) {
+        let sql = format!("{sql_prefix} ({})", list_placeholders(chunk.len(), 1));
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            out.push((r.try_get(0)?, r.try_get(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Recompute the facts of `keys` from their effective events and write the
+/// difference to the aggregates.
+pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSet<ProjectionKey>) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let case_ids: Vec<String> = keys
+        .iter()
+        .map(|k| match k {
+            ProjectionKey::Case(id) => id.to_string(),
+        })
+        .collect();
+
+    // The events of these keys, and the corrections that touch them.
+    let bodies = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE case_id IN", &case_ids).await?;
+    let ids: Vec<String> = bodies.iter().map(|(id, _)| id.clone()).collect();
+    let level1 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &ids).await?;
+    let level1_ids: Vec<String> = level1.iter().map(|(id, _)| id.clone()).collect();
+    let level2 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &level1_ids).await?;
+    let pairs: Vec<(Uuid, Uuid)> = level1
+        .iter()
+        .chain(level2.iter())
+        .map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
+
+    let mut by_key: BTreeMap<ProjectionKey, Vec<Event>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    for (_, body) in &bodies {
+        let e = Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
+        if withdrawn.contains(&e.event_id) {
+            continue;
+        }
+        for k in ProjectionKey::of(&e) {
+            if let Some(v) = by_key.get_mut(&k) {
+                v.push(e.clone());
+            }
+        }
+    }
+
+    // Old facts, new facts, and the difference.
+    let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
+    let old: BTreeMap<String, String> = fetch_pairs(tx, "SELECT key, facts FROM key_facts WHERE key IN", &encoded).await?.into_iter().collect();
+    let mut delta: BTreeMap<CountKey, f64> = BTreeMap::new();
+    let mut upserts: Vec<(String, String)> = Vec::new();
+    let mut deletes: Vec<String> = Vec::new();
+    for (key, events) in &by_key {
+        let enc = key.encode();
+        let new = facts_for(key, events);
+        let old_facts = match old.get(&enc) {
+            Some(text) => decode_facts(text)?,
+            None => Facts::default(),
+        };
+        if new == old_facts {
+            continue;
+        }
+        for (k, v) in new.delta_from(&old_facts) {
+            *delta.entry(k).or_insert(0.0) += v;
+        }
+        if new.is_empty() {
+            deletes.push(enc);
+        } else {
+            upserts.push((enc, encode_facts(&new)));
+        }
+    }
+
+    let delta: Vec<(CountKey, f64)> = delta.into_iter().filter(|(_, v)| *v != 0.0).collect();
+    const AGG_COLS: usize = 7;
+    for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
+        let sql = format!(
+            "INSERT INTO agg_daily (metric, gemeente, domein, day, team, category, value) VALUES {} \
+             ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
+            values_placeholders(chunk.len(), AGG_COLS, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for (k, v) in chunk {
+            q = q
+                .bind(&k.metric)
+                .bind(&k.dims.gemeente)
+                .bind(k.dims.domein.as_str())
+                .bind(k.day.to_string())
+                .bind(k.dims.team.clone().unwrap_or_default())
+                .bind(&k.category)
+                .bind(*v);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for chunk in upserts.chunks(MAX_PARAMS / 2) {
+        let sql = format!(
+            "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
+            values_placeholders(chunk.len(), 2, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for (k, f) in chunk {
+            q = q.bind(k).bind(f);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for chunk in deletes.chunks(MAX_PARAMS) {
+        let sql = format!("DELETE FROM key_facts WHERE key IN ({})", list_placeholders(chunk.len(), 1));
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q.bind(k);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Facts as stored: `[[metric, gemeente, domein, team, day, category, value], …]`.
+fn encode_facts(f: &Facts) -> String {
+    let rows: Vec<serde_json::Value> = f
+        .counts
+        .iter()
+        .map(|(k, v)| serde_json::json!([k.metric, k.dims.gemeente, k.dims.domein.as_str(), k.dims.team, k.day.to_string(), k.category, v]))
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+fn decode_facts(text: &str) -> Result<Facts, StoreError> {
+    type Row = (String, String, String, Option<String>, String, String, f64);
+    let rows: Vec<Row> = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("key facts: {e}")))?;
+    let mut f = Facts::default();
+    for (metric, gemeente, domein, team, day, category, value) in rows {
+        let domein = Domein::parse(&domein).ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?;
+        let day = day.parse().map_err(|_| StoreError::Corrupt(format!("day `{day}`")))?;
+        f.counts.insert(CountKey { dims: Dims { gemeente, domein, team }, day, metric, category }, value);
+    }
+    Ok(f)
+}
