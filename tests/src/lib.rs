@@ -1,1 +1,136 @@
+//! Helpers for the end-to-end tests: find (or build) the `caseflow` binary, run
+//! it as a user would, and make events.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The workspace's target directory profile folder holding the test executable.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test>-<hash>
+    exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
+}
+
+/// Path of the `caseflow` binary, built once if cargo has not built it yet.
+pub fn caseflow_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = profile_dir();
+        let bin = dir.join("caseflow");
+        let release = dir.file_name().is_some_and(|n| n == "release");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "caseflow", "--bin", "caseflow"]);
+        if release {
+            cmd.arg("--release");
+        }
+        // Always ask cargo: it is a no-op when the binary is up to date.
+        let status = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).status().expect("run cargo build");
+        assert!(status.success(), "building the caseflow binary failed");
+        assert!(bin.exists(), "no binary at {}", bin.display());
+        bin
+    })
+    .clone()
+}
+
+/// A `caseflow` command against the given database.
+pub fn caseflow(database: &str) -> Command {
+    let mut c = Command::new(caseflow_bin());
+    c.env("CASEFLOW_DATABASE_URL", database).env("CASEFLOW_LOG", "warn");
+    c
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("caseflow-{tag}-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn sqlite_url(&self) -> String {
+        format!("sqlite://{}/caseflow.db", self.0.display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `caseflow run` process on a free port; killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(database: &str, subcommand: &str) -> Server {
+        let mut child = caseflow(database)
+            .args([subcommand, "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn caseflow");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("caseflow listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let base = rx.recv_timeout(Duration::from_secs(60)).expect("caseflow printed its address");
+        Server { child, base }
+    }
+
+    /// Wait (bounded) until the readiness endpoint answers 200.
+    pub async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{}/health/ready", self.base)).await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "caseflow did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Build one event line. `data` is the type-specific part.
+pub fn event(event_id: &str, event_type: &str, occurred_at: &str, case_id: &str, data: Value) -> String {
+    json!({
+        "event_id": event_id,
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": occurred_at,
+        "gemeente": "GM0935",
+        "domein": "wmo",
+        "case_id": case_id,
+        "client_ref": "c-1a2b3c",
+        "data": data,
+    })
+    .to_string()
+}
+
+/// A deterministic UUID text from a small number, for readable tests.
+pub fn id(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}

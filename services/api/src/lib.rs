@@ -1,1 +1,164 @@
+//! caseflow's HTTP API (axum): event intake, read models, dead letters, health.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use caseflow_core::params::{FilterParams, ParamError};
+use caseflow_store::{Incoming, Store, StoreError};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Notify;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Woken after events are appended, so a background projector can run.
+    pub appended: Arc<Notify>,
+    /// Events per projection transaction when a request projects synchronously.
+    pub batch_size: usize,
+}
+
+/// An error as the API returns it: a status and a message saying what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    BadParameter(#[from] ParamError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::BadParameter(p) => {
+                (StatusCode::BAD_REQUEST, Json(json!({"error": self.to_string(), "parameter": p.parameter}))).into_response()
+            }
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, Json(json!({"error": m}))).into_response(),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "request failed in the store");
+                (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal error; see the server log"}))).into_response()
+            }
+        }
+    }
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/health/live", get(|| async { "ok" }))
+        .route("/health/ready", get(ready))
+        .route("/api/v1/events", post(post_events))
+        .route("/api/v1/throughput", get(throughput))
+        .route("/api/v1/dead-letters", get(dead_letters))
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "no such endpoint; see README.md for the API"}))) })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn ready(State(s): State<AppState>) -> Response {
+    match s.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"database": "ok"}))).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"database": e.to_string()}))).into_response(),
+    }
+}
+
+/// `POST /api/v1/events`: an NDJSON body, one event per line. Accepted events are
+/// projected before the response, so a following query includes them.
+async fn post_events(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let batch = split_lines(&body);
+    if batch.is_empty() {
+        return Err(ApiError::BadRequest("the body holds no events; send NDJSON, one event per line".into()));
+    }
+    let report = s.store.append("api", batch).await?;
+    s.store.project_pending(s.batch_size).await?;
+    s.appended.notify_waiters();
+    let status = if report.rejected > 0 && report.accepted == 0 && report.duplicates == 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(json!({
+            "accepted": report.accepted,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected,
+            "rejections": report.rejections,
+        })),
+    )
+        .into_response())
+}
+
+/// Split an NDJSON body into lines with their 1-based line numbers; blank lines skipped.
+pub fn split_lines(body: &[u8]) -> Vec<Incoming> {
+    body.split(|b| *b == b'\n')
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            (!line.iter().all(u8::is_ascii_whitespace)).then(|| Incoming { position: format!("line {}", i + 1), raw: line.to_vec() })
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct FilterQuery {
+    period: Option<String>,
+    gemeente: Option<String>,
+    domein: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    by_team: Option<String>,
+}
+
+impl From<FilterQuery> for FilterParams {
+    fn from(q: FilterQuery) -> Self {
+        FilterParams { period: q.period, gemeente: q.gemeente, domein: q.domein, from: q.from, to: q.to, by_team: q.by_team }
+    }
+}
+
+/// Query-string parsing that reports a bad parameter as a 400 with our message.
+fn filter(q: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>) -> Result<FilterParams, ApiError> {
+    q.map(|Query(q)| q.into()).map_err(|e| ApiError::BadRequest(format!("{e}; accepted parameters: period, gemeente, domein, from, to, by_team")))
+}
+
+async fn throughput(
+    State(s): State<AppState>,
+    q: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = filter(q)?.throughput()?;
+    Ok(Json(s.store.throughput(&q).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct Limit {
+    limit: Option<i64>,
+    order: Option<String>,
+}
+
+async fn dead_letters(
+    State(s): State<AppState>,
+    q: Result<Query<Limit>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|e| ApiError::BadRequest(format!("{e}; accepted parameters: limit (1 to 100000)")))?;
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=100_000).contains(&limit) {
+        return Err(ApiError::BadRequest("parameter `limit`: accepted: 1 to 100000".into()));
+    }
+    let newest_first = match q.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(o) => return Err(ApiError::BadRequest(format!("parameter `order`: `{o}` is not accepted; accepted: asc, desc"))),
+    };
+    let total = s.store.dead_letter_count().await?;
+    let rows = s.store.dead_letters(limit, newest_first).await?;
+    Ok(([("x-total-count", total.to_string())], Json(rows)).into_response())
+}
+
+async fn dashboard() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-cache")], Html(include_str!("dashboard.html")))
+}

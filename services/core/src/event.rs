@@ -521,6 +521,27 @@ pub fn is_bsn(s: &str) -> bool {
     sum % 11 == 0 && d.iter().any(|&x| x != 0)
 }
 
+/// The bytes with every run of exactly 9 digits that is a BSN replaced by
+/// `*********`, so rejected input can be kept without keeping a BSN.
+pub fn mask_bsn(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].is_ascii_digit() {
+            let start = i;
+            while i < out.len() && out[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 9 && std::str::from_utf8(&out[start..i]).is_ok_and(is_bsn) {
+                out[start..i].fill(b'*');
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// True when `s` contains a run of exactly 9 digits that is a BSN.
 fn contains_bsn(s: &str) -> bool {
     s.split(|c: char| !c.is_ascii_digit()).any(is_bsn)

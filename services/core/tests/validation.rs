@@ -169,6 +169,13 @@ fn bsn_eleven_test() {
 }
 
 #[test]
+fn bsns_are_masked_in_kept_bytes() {
+    use caseflow_core::event::mask_bsn;
+    assert_eq!(mask_bsn(br#"{"client_ref":"111222333","n":1234567890,"m":"123456789"}"#), br#"{"client_ref":"*********","n":1234567890,"m":"123456789"}"#.to_vec());
+    assert_eq!(mask_bsn(b"123456782"), b"*********".to_vec());
+}
+
+#[test]
 fn a_bsn_is_rejected_wherever_it_appears() {
     assert_eq!(
         err(&with(melding(), &["client_ref"], json!("111222333"))),

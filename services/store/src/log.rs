@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use caseflow_core::model::{admit, conflict_reason, Admission};
+use caseflow_core::event::mask_bsn;
 use caseflow_core::Event;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -63,6 +64,8 @@ pub struct DeadLetter {
 }
 
 struct DeadRow {
+    /// Index in the batch, to keep dead letters in input order.
+    index: usize,
     position: String,
     kind: &'static str,
     reason: String,
@@ -90,11 +93,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Dead letters, oldest first.
-    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, received_at, source, position, kind, reason, event_id, raw FROM dead_letters ORDER BY id LIMIT $1",
-        )
+    /// Dead letters, oldest first (or newest first).
+    pub async fn dead_letters(&self, limit: i64, newest_first: bool) -> Result<Vec<DeadLetter>, StoreError> {
+        let order = if newest_first { "DESC" } else { "ASC" };
+        let rows = sqlx::query(&format!(
+            "SELECT id, received_at, source, position, kind, reason, event_id, raw FROM dead_letters ORDER BY id {order} LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -115,6 +119,11 @@ impl Store {
             .collect()
     }
 
+    /// Number of dead letters.
+    pub async fn dead_letter_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM dead_letters").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
     /// Number of events in the log.
     pub async fn event_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM events").fetch_one(&self.pool).await?.try_get("n")?)
@@ -124,16 +133,16 @@ impl Store {
 pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
     let mut report = AppendReport::default();
     let mut dead: Vec<DeadRow> = Vec::new();
-    let mut parsed: Vec<(Incoming, Event)> = Vec::with_capacity(batch.len());
-    for inc in batch {
+    let mut parsed: Vec<(usize, Incoming, Event)> = Vec::with_capacity(batch.len());
+    for (index, inc) in batch.into_iter().enumerate() {
         match Event::from_json_bytes(&inc.raw) {
-            Ok(e) => parsed.push((inc, e)),
-            Err(err) => dead.push(DeadRow { position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
+            Ok(e) => parsed.push((index, inc, e)),
+            Err(err) => dead.push(DeadRow { index, position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
         }
     }
 
     // What the log already holds for these ids.
-    let ids: Vec<String> = parsed.iter().map(|(_, e)| e.event_id.to_string()).collect();
+    let ids: Vec<String> = parsed.iter().map(|(_, _, e)| e.event_id.to_string()).collect();
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
@@ -147,7 +156,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     }
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
-    for (inc, e) in parsed {
+    for (index, inc, e) in parsed {
         let id = e.event_id.to_string();
         match admit(known.get(&id).map(String::as_str), &e) {
             Admission::Accepted => {
@@ -157,6 +166,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
             }
             Admission::Duplicate => report.duplicates += 1,
             Admission::Conflict => dead.push(DeadRow {
+                index,
                 position: inc.position,
                 kind: "conflict",
                 reason: conflict_reason(&e.event_id),
@@ -196,6 +206,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         report.accepted += chunk.len() as u64;
     }
 
+    dead.sort_by_key(|d| d.index);
     report.rejected = dead.len() as u64;
     const DEAD_COLS: usize = 7;
     for chunk in dead.chunks(MAX_PARAMS / DEAD_COLS) {
@@ -205,7 +216,8 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         );
         let mut q = sqlx::query(&sql);
         for d in chunk {
-            q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(&d.raw);
+            // No BSN may enter caseflow, not even in the dead-letter store.
+            q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(mask_bsn(&d.raw));
         }
         q.execute(&mut **tx).await?;
     }

@@ -79,16 +79,20 @@ impl Store {
 
     /// Throw the read models away and recompute them from the log.
     pub async fn rebuild(&self, batch_size: usize) -> Result<ProjectReport, StoreError> {
-        {
-            let _guard = self.write_lock.lock().await;
-            let mut tx = self.pool.begin().await?;
-            for table in ["key_facts", "agg_daily"] {
-                sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
-            }
-            sqlx::query("DELETE FROM checkpoints WHERE name = $1").bind(EMBEDDED).execute(&mut *tx).await?;
-            tx.commit().await?;
-        }
+        self.reset_read_models().await?;
         self.project_pending(batch_size).await
+    }
+
+    /// Empty the read models and rewind the embedded projector to the log's start.
+    pub async fn reset_read_models(&self) -> Result<(), StoreError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        for table in ["key_facts", "agg_daily"] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM checkpoints WHERE name = $1").bind(EMBEDDED).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The embedded projector's position in the log, and the log's end.

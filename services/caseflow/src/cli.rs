@@ -1,0 +1,186 @@
+//! Command-line interface: flags with environment fallbacks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use caseflow_core::params::ParamError;
+
+/// caseflow — case-flow read models for the Wmo and youth care.
+#[derive(Debug, Parser)]
+#[command(name = "caseflow", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Database: sqlite://PATH (embedded default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "CASEFLOW_DATABASE_URL", default_value = "sqlite://caseflow-data/caseflow.db")]
+    pub database: String,
+    /// Log format: text for people, json for log collectors.
+    #[arg(long, global = true, env = "CASEFLOW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Events per projection transaction.
+    #[arg(long, global = true, env = "CASEFLOW_BATCH_SIZE", default_value_t = 5000)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded product: projection and the HTTP API (dashboard at /).
+    Run(RunArgs),
+    /// Serve the HTTP API over an existing database (no background projector).
+    Serve(RunArgs),
+    /// Read NDJSON events from a file (or - for stdin) into the log and project them.
+    Ingest(IngestArgs),
+    /// Query a read model or the dead letters.
+    #[command(subcommand)]
+    Query(QueryCommand),
+    /// Throw the read models away and recompute them from the event log.
+    Rebuild,
+    /// Generate a realistic, deterministic NDJSON event stream.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "CASEFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// NDJSON file, one event per line; `-` reads standard input.
+    pub file: String,
+    /// Print the counts as JSON: {"accepted":N,"duplicates":N,"rejected":N}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// Throughput (spec §3.1) per gemeente, domein, (team,) and period.
+    Throughput(FilterArgs),
+    /// Rejected input with its reason and position.
+    DeadLetters(DeadLetterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// day, week, month, quarter or year.
+    #[arg(long, default_value = "week")]
+    pub period: String,
+    /// CBS code, e.g. GM0935.
+    #[arg(long)]
+    pub gemeente: Option<String>,
+    /// wmo or jeugd.
+    #[arg(long)]
+    pub domein: Option<String>,
+    /// Split by team (the team of the case's latest assignment at the event's time).
+    #[arg(long)]
+    pub by_team: bool,
+    /// First day or period of the window (2020-01-01, 2020-W01, 2020-01, 2020-Q1, 2020).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day or period of the window.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadLetterArgs {
+    #[arg(long, default_value_t = 1000)]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Seed: the same seed gives the same stream.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of gemeenten.
+    #[arg(long, default_value_t = 3)]
+    pub gemeenten: usize,
+    /// First day.
+    #[arg(long, default_value = "2020-01-01")]
+    pub from: chrono::NaiveDate,
+    /// Last day.
+    #[arg(long, default_value = "2020-06-30")]
+    pub to: chrono::NaiveDate,
+    /// Volume: 1.0 = the mid-sized city of the spec's practice figures.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Share of bad lines (invalid JSON, schema violations, BSNs, conflicts).
+    #[arg(long, default_value_t = 0.001)]
+    pub bad_fraction: f64,
+    /// Share of events sent twice.
+    #[arg(long, default_value_t = 0.01)]
+    pub duplicate_fraction: f64,
+    /// Output file; `-` (default) writes to standard output.
+    #[arg(long, short, default_value = "-")]
+    pub out: PathBuf,
+}
+
+/// Exit code for a query parameter that was not accepted (as clap does for usage errors).
+pub const EXIT_BAD_PARAMETER: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(p) = e.downcast_ref::<ParamError>() {
+                eprintln!("error: {p}");
+                return ExitCode::from(EXIT_BAD_PARAMETER);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global;
+    match cli.command {
+        Command::Run(a) => crate::run::run(&g, &a, true).await,
+        Command::Serve(a) => crate::run::run(&g, &a, false).await,
+        Command::Ingest(a) => crate::ingest::ingest(&g, &a).await,
+        Command::Query(q) => crate::query::query(&g, q).await,
+        Command::Rebuild => crate::ingest::rebuild(&g).await,
+        Command::Simulate(a) => crate::simulate::simulate(&a),
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CASEFLOW_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,115 @@
+//! `caseflow ingest` and `caseflow rebuild`.
+
+use std::io::{BufRead, BufReader, Read};
+
+use anyhow::Context;
+use caseflow_store::{AppendReport, Incoming, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{Global, IngestArgs};
+
+/// Lines per append transaction.
+const LINES_PER_BATCH: usize = 5000;
+
+pub async fn open(g: &Global) -> anyhow::Result<Store> {
+    Store::open(&g.database).await.with_context(|| "check --database / CASEFLOW_DATABASE_URL".to_string())
+}
+
+fn bar(len: Option<u64>, what: &str) -> ProgressBar {
+    let pb = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{msg:10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        ),
+        None => ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{msg:10} {spinner} {pos} {per_sec}").expect("valid template")),
+    };
+    pb.set_message(what.to_string());
+    pb
+}
+
+pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
+    let store = open(g).await?;
+    let (reader, source, len): (Box<dyn Read + Send>, String, Option<u64>) = if a.file == "-" {
+        (Box::new(std::io::stdin()), "stdin".to_string(), None)
+    } else {
+        let f = std::fs::File::open(&a.file).with_context(|| format!("cannot open {}", a.file))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), format!("file:{}", a.file), len)
+    };
+    let pb = bar(len, "ingest");
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut report = AppendReport::default();
+    let mut batch = Vec::with_capacity(LINES_PER_BATCH);
+    let mut line_no = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).context("reading input")?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        pb.inc(n as u64);
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        batch.push(Incoming { position: format!("line {line_no}"), raw: line.to_vec() });
+        if batch.len() >= LINES_PER_BATCH {
+            report.absorb(store.append(&source, std::mem::take(&mut batch)).await?);
+        }
+    }
+    if !batch.is_empty() {
+        report.absorb(store.append(&source, batch).await?);
+    }
+    pb.finish_and_clear();
+
+    let pb = bar(None, "project");
+    let mut projected = 0u64;
+    loop {
+        let r = store.project_batch(g.batch_size).await?;
+        if r.events == 0 {
+            break;
+        }
+        projected += r.events;
+        pb.set_position(projected);
+    }
+    pb.finish_and_clear();
+
+    if a.json {
+        println!("{}", serde_json::json!({"accepted": report.accepted, "duplicates": report.duplicates, "rejected": report.rejected}));
+    } else {
+        println!("accepted {}, duplicates {}, rejected {}", report.accepted, report.duplicates, report.rejected);
+        for r in report.rejections.iter().take(10) {
+            println!("  rejected {}: {}", r.position, r.reason);
+        }
+        if report.rejections.len() > 10 {
+            println!("  … and {} more: caseflow query dead-letters", report.rejections.len() - 10);
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn rebuild(g: &Global) -> anyhow::Result<()> {
+    let store = open(g).await?;
+    let total = store.event_count().await?;
+    let pb = ProgressBar::new(total as u64).with_style(
+        ProgressStyle::with_template("rebuild    [{bar:40}] {pos}/{len} events {per_sec} eta {eta}").expect("valid template").progress_chars("=> "),
+    );
+    // Reset, then project batch by batch so the bar moves.
+    store.reset_read_models().await?;
+    loop {
+        let r = store.project_batch(g.batch_size).await?;
+        if r.events == 0 {
+            break;
+        }
+        pb.inc(r.events);
+    }
+    pb.finish_and_clear();
+    println!("rebuilt the read models from {total} events");
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The `caseflow` binary: one subcommand per role. `main.rs` only calls [`cli::main`].
+
+pub mod cli;
+mod ingest;
+mod query;
+mod run;
+mod simulate;
+mod table;

@@ -1,0 +1,128 @@
+//! The stored read models equal the in-memory reference fold, whatever the
+//! order, duplication and batching of the input, and after a rebuild.
+
+use std::collections::BTreeMap;
+
+use caseflow_core::fact::CountKey;
+use caseflow_core::model::MemoryLog;
+use caseflow_core::period::Granularity;
+use caseflow_core::simulate::{SimConfig, SimLine, Simulator};
+use caseflow_core::throughput::{self, ThroughputQuery};
+use caseflow_store::{Incoming, Store};
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+fn temp_db(tag: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("caseflow-store-{tag}-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/t.db", dir.display());
+    (dir, url)
+}
+
+fn lines(seed: u64) -> Vec<String> {
+    Simulator::new(SimConfig {
+        seed,
+        gemeenten: 2,
+        from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2020, 2, 29).unwrap(),
+        scale: 0.03,
+        bad_fraction: 0.01,
+        duplicate_fraction: 0.02,
+    })
+    .map(|l| l.to_ndjson())
+    .collect()
+}
+
+fn all_query() -> ThroughputQuery {
+    ThroughputQuery { granularity: Granularity::Day, gemeente: None, domein: None, by_team: true, from: None, to: None }
+}
+
+async fn stored(store: &Store) -> BTreeMap<CountKey, f64> {
+    store.daily_counts(throughput::METRICS, &all_query()).await.unwrap().into_iter().filter(|(_, v)| *v != 0.0).collect()
+}
+
+fn reference(lines: &[String]) -> BTreeMap<CountKey, f64> {
+    let log = MemoryLog::from_events(lines.iter().filter_map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).ok()));
+    log.facts().counts.into_iter().collect()
+}
+
+fn shuffle<T>(v: &mut [T], mut s: u64) {
+    s |= 1;
+    for i in (1..v.len()).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        v.swap(i, (s % (i as u64 + 1)) as usize);
+    }
+}
+
+async fn ingest(store: &Store, lines: &[String], append_batch: usize, project_batch: usize) {
+    for (i, chunk) in lines.chunks(append_batch).enumerate() {
+        let batch = chunk.iter().enumerate().map(|(j, l)| Incoming { position: format!("line {}", i * append_batch + j + 1), raw: l.clone().into_bytes() }).collect();
+        store.append("test", batch).await.unwrap();
+        // Interleave projection with appends.
+        store.project_batch(project_batch).await.unwrap();
+    }
+    store.project_pending(project_batch).await.unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    #[test]
+    fn store_equals_reference_for_any_order_and_batching(
+        seed in 0u64..500, shuffle_seed in any::<u64>(), append_batch in 1usize..400, project_batch in 1usize..300,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let mut input = lines(seed);
+        let expected = reference(&input);
+        prop_assert!(expected.len() > 50);
+        // Every line twice, in a random order.
+        let copy = input.clone();
+        input.extend(copy);
+        shuffle(&mut input, shuffle_seed);
+        let (dir, url) = temp_db("prop");
+        let got = rt.block_on(async {
+            let store = Store::open(&url).await.unwrap();
+            ingest(&store, &input, append_batch, project_batch).await;
+            let got = stored(&store).await;
+            // A rebuild from the log gives the same.
+            store.rebuild(1000).await.unwrap();
+            let rebuilt = stored(&store).await;
+            assert_eq!(got, rebuilt, "rebuild differs");
+            store.close().await;
+            got
+        });
+        let _ = std::fs::remove_dir_all(dir);
+        prop_assert_eq!(got, expected);
+    }
+}
+
+#[tokio::test]
+async fn in_order_ingest_matches_reference_and_counts_bad_lines() {
+    let input = lines(3);
+    let bad = Simulator::new(SimConfig {
+        seed: 3,
+        gemeenten: 2,
+        from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2020, 2, 29).unwrap(),
+        scale: 0.03,
+        bad_fraction: 0.01,
+        duplicate_fraction: 0.02,
+    })
+    .filter(|l| matches!(l, SimLine::Bad { .. }))
+    .count();
+    assert!(bad > 0, "the stream should contain bad lines");
+    let (dir, url) = temp_db("inorder");
+    let store = Store::open(&url).await.unwrap();
+    let batch = input.iter().enumerate().map(|(i, l)| Incoming { position: format!("line {}", i + 1), raw: l.clone().into_bytes() }).collect();
+    let report = store.append("test", batch).await.unwrap();
+    assert_eq!(report.rejected as usize, bad);
+    assert_eq!(store.dead_letters(100_000, false).await.unwrap().len(), bad);
+    store.project_pending(777).await.unwrap();
+    assert_eq!(stored(&store).await, reference(&input));
+    let (at, end) = store.lag().await.unwrap();
+    assert_eq!(at, end);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
