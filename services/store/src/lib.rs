@@ -9,6 +9,7 @@ mod error;
 mod log;
 mod project;
 mod query;
+mod source;
 mod sql;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use sqlx::AnyPool;
 pub use error::StoreError;
 pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
 pub use project::ProjectReport;
+pub use source::{SourceMessage, SourceReport};
 
 /// Which SQL database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

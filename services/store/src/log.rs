@@ -22,7 +22,12 @@ pub struct Incoming {
 /// A rejected line: where, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rejected {
+    /// Index of the line in the appended batch.
+    #[serde(skip)]
+    pub index: usize,
     pub position: String,
+    /// Short machine-readable kind: invalid_json, missing_field, unknown_field, invalid_value, bsn, conflict.
+    pub kind: String,
     pub reason: String,
 }
 
@@ -37,6 +42,25 @@ pub struct AppendReport {
     /// Highest log sequence number written (0 when nothing was appended).
     #[serde(skip)]
     pub last_seq: i64,
+    /// What the appended events touch, for the projector.
+    #[serde(skip)]
+    pub(crate) touched: Touched,
+}
+
+/// The projection keys new events belong to, and the events they withdraw.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Touched {
+    pub keys: std::collections::BTreeSet<caseflow_core::fact::ProjectionKey>,
+    pub retracted: Vec<String>,
+}
+
+impl Touched {
+    pub fn add(&mut self, e: &Event) {
+        self.keys.extend(caseflow_core::fact::ProjectionKey::of(e));
+        if let Some(t) = e.retracts() {
+            self.retracted.push(t.to_string());
+        }
+    }
 }
 
 impl AppendReport {
@@ -46,6 +70,8 @@ impl AppendReport {
         self.rejected += other.rejected;
         self.rejections.extend(other.rejections);
         self.last_seq = self.last_seq.max(other.last_seq);
+        self.touched.keys.extend(other.touched.keys);
+        self.touched.retracted.extend(other.touched.retracted);
     }
 }
 
@@ -160,6 +186,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         let id = e.event_id.to_string();
         match admit(known.get(&id).map(String::as_str), &e) {
             Admission::Accepted => {
+                report.touched.add(&e);
                 let body = e.canonical_json();
                 known.insert(id, body.clone());
                 fresh.push((inc, e, body));
@@ -221,6 +248,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         }
         q.execute(&mut **tx).await?;
     }
-    report.rejections = dead.into_iter().map(|d| Rejected { position: d.position, reason: d.reason }).collect();
+    report.rejections =
+        dead.into_iter().map(|d| Rejected { index: d.index, position: d.position, kind: d.kind.to_string(), reason: d.reason }).collect();
     Ok(report)
 }

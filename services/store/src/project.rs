@@ -15,6 +15,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
+use crate::log::Touched;
 use crate::sql::{list_placeholders, values_placeholders, MAX_PARAMS};
 use crate::{Store, StoreError};
 
@@ -57,19 +58,18 @@ impl Store {
         if rows.is_empty() {
             return Ok(ProjectReport::default());
         }
-        let mut keys: BTreeSet<ProjectionKey> = BTreeSet::new();
-        let mut retracted_targets: Vec<String> = Vec::new();
+        let mut touched = Touched::default();
         let mut last = from;
         for r in &rows {
             last = last.max(r.try_get::<i64, _>("seq")?);
             if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
-                keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
+                touched.keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
             }
             if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
-                retracted_targets.push(t);
+                touched.retracted.push(t);
             }
         }
-        keys.extend(keys_of_retracted(&mut tx, retracted_targets).await?);
+        let keys = expand_keys(&mut tx, &touched).await?;
         let n_keys = keys.len() as u64;
         recompute_keys(&mut tx, &keys).await?;
         set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
@@ -135,6 +135,14 @@ pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, pa
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Every key whose facts may change because of the touched events: their own
+/// keys, and the keys of the events they withdraw (or restore).
+pub(crate) async fn expand_keys(tx: &mut Transaction<'_, Any>, touched: &Touched) -> Result<BTreeSet<ProjectionKey>, StoreError> {
+    let mut keys = touched.keys.clone();
+    keys.extend(keys_of_retracted(tx, touched.retracted.clone()).await?);
+    Ok(keys)
 }
 
 /// The keys whose effective events change when `targets` are withdrawn (or,

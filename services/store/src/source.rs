@@ -1,0 +1,92 @@
+//! Applying a partitioned source (Kafka) with exactly-once effect.
+//!
+//! A batch of messages from any partitions is applied in ONE transaction: the
+//! valid events are appended to the log (idempotent by `event_id`), invalid ones
+//! go to the dead-letter table, the affected projection keys are recomputed, and
+//! the next offset of every partition is stored as the checkpoint. Messages at
+//! offsets below the stored checkpoint were applied before (a redelivery after a
+//! crash or rebalance) and are skipped. On partition assignment the consumer
+//! seeks to [`Store::source_offsets`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::log::{append_in, AppendReport, Incoming};
+use crate::project::{expand_keys, recompute_keys, set_checkpoint};
+use crate::{Store, StoreError};
+
+/// One message as read from a partition.
+#[derive(Debug, Clone)]
+pub struct SourceMessage {
+    pub partition: i32,
+    pub offset: i64,
+    pub payload: Vec<u8>,
+}
+
+/// What a source batch did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceReport {
+    #[serde(flatten)]
+    pub append: AppendReport,
+    /// Messages skipped because their offset was already applied.
+    pub already_applied: u64,
+    /// Projection keys recomputed.
+    pub keys: u64,
+}
+
+impl SourceReport {
+    /// The rejected messages of the batch, as (partition, offset, kind, reason);
+    /// `messages` is the slice passed to [`Store::apply_source_batch`].
+    pub fn dead<'a>(&'a self, messages: &'a [SourceMessage]) -> impl Iterator<Item = (&'a SourceMessage, &'a str, &'a str)> + 'a {
+        self.append.rejections.iter().filter_map(move |r| {
+            let pos = r.position.rsplit_once('@')?;
+            let (p, o) = (pos.0.rsplit_once('/')?.1.parse::<i32>().ok()?, pos.1.parse::<i64>().ok()?);
+            messages.iter().find(|m| m.partition == p && m.offset == o).map(|m| (m, r.kind.as_str(), r.reason.as_str()))
+        })
+    }
+}
+
+impl Store {
+    /// The next offset to read per partition for `source` (e.g. a topic and group).
+    pub async fn source_offsets(&self, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
+        let rows = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1").bind(source).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?))).collect()
+    }
+
+    /// Apply messages from any partitions in one transaction, with their offsets.
+    /// `topic` names the positions in dead letters (`topic/partition@offset`).
+    pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let stored: BTreeMap<i32, i64> = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
+            .bind(source)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?)))
+            .collect::<Result<_, StoreError>>()?;
+
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut fresh: Vec<Incoming> = Vec::with_capacity(messages.len());
+        let mut already = 0u64;
+        for m in messages {
+            if m.offset < stored.get(&m.partition).copied().unwrap_or(0) {
+                already += 1;
+                continue;
+            }
+            let n = next.entry(m.partition).or_insert(0);
+            *n = (*n).max(m.offset + 1);
+            fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
+        }
+        let append = append_in(&mut tx, source, fresh).await?;
+        let keys = expand_keys(&mut tx, &append.touched).await?;
+        recompute_keys(&mut tx, &keys).await?;
+        for (p, o) in &next {
+            set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
+        }
+        tx.commit().await?;
+        Ok(SourceReport { append, already_applied: already, keys: keys.len() as u64 })
+    }
+}
