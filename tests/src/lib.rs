@@ -1,5 +1,9 @@
 //! Helpers for the end-to-end tests: find (or build) the `caseflow` binary, run
-//! it as a user would, and make events.
+//! it as a user would, and make events. [`pg`]: a PostgreSQL server of the tests' own;
+//! [`broker`]: a tansu Kafka broker and the external (Python) Kafka client.
+
+pub mod broker;
+pub mod pg;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

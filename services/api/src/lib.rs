@@ -1,5 +1,7 @@
 //! caseflow's HTTP API (axum): event intake, read models, dead letters, health.
 
+pub mod metrics;
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(dashboard))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics::metrics_handler))
         .route("/api/v1/events", post(post_events))
         .route("/api/v1/throughput", get(throughput))
         .route("/api/v1/dead-letters", get(dead_letters))

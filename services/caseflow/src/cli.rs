@@ -50,6 +50,8 @@ pub enum Command {
     Rebuild,
     /// Generate a realistic, deterministic NDJSON event stream.
     Simulate(SimulateArgs),
+    /// Production projector: consume the Kafka event topic into the database.
+    Project(crate::project::ProjectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +174,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Query(q) => crate::query::query(&g, q).await,
         Command::Rebuild => crate::ingest::rebuild(&g).await,
         Command::Simulate(a) => crate::simulate::simulate(&a),
+        Command::Project(a) => crate::project::project(&g, &a).await,
     }
 }
 

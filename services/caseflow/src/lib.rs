@@ -2,6 +2,7 @@
 
 pub mod cli;
 mod ingest;
+mod project;
 mod query;
 mod run;
 mod simulate;

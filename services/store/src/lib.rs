@@ -20,7 +20,7 @@ use sqlx::AnyPool;
 pub use error::StoreError;
 pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
 pub use project::ProjectReport;
-pub use source::{SourceMessage, SourceReport};
+pub use source::{PendingDeadLetter, SourceMessage, SourceReport};
 
 /// Which SQL database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

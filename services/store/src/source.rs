@@ -17,6 +17,30 @@ use crate::log::{append_in, AppendReport, Incoming};
 use crate::project::{expand_keys, recompute_keys, set_checkpoint};
 use crate::{Store, StoreError};
 
+/// Key of the PostgreSQL advisory lock that serializes source batches.
+const PROJECTION_LOCK: i64 = 0x6361_7365_666c_6f77; // "caseflow"
+
+/// A dead letter of a source not yet published to the dead-letter topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingDeadLetter {
+    pub id: i64,
+    /// `topic/partition@offset` for a Kafka source.
+    pub position: String,
+    pub kind: String,
+    pub reason: String,
+    /// The bytes as stored (the original, with any BSN masked).
+    pub raw: Vec<u8>,
+}
+
+impl PendingDeadLetter {
+    /// (topic, partition, offset) parsed from a `topic/partition@offset` position.
+    pub fn source_position(&self) -> Option<(&str, i32, i64)> {
+        let (tp, o) = self.position.rsplit_once('@')?;
+        let (t, p) = tp.rsplit_once('/')?;
+        Some((t, p.parse().ok()?, o.parse().ok()?))
+    }
+}
+
 /// One message as read from a partition.
 #[derive(Debug, Clone)]
 pub struct SourceMessage {
@@ -55,11 +79,54 @@ impl Store {
         rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?))).collect()
     }
 
+    /// Dead letters of `source` not yet marked published, oldest first.
+    pub async fn unpublished_dead_letters(&self, source: &str, limit: i64) -> Result<Vec<PendingDeadLetter>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, position, kind, reason, raw FROM dead_letters WHERE source = $1 AND published_at IS NULL ORDER BY id LIMIT $2",
+        )
+        .bind(source)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(PendingDeadLetter {
+                    id: r.try_get("id")?,
+                    position: r.try_get("position")?,
+                    kind: r.try_get("kind")?,
+                    reason: r.try_get("reason")?,
+                    raw: r.try_get("raw")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Mark dead letters as published to the dead-letter topic.
+    pub async fn mark_dead_letters_published(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let now = crate::log::now_text();
+        for chunk in ids.chunks(crate::sql::MAX_PARAMS - 1) {
+            let sql = format!("UPDATE dead_letters SET published_at = $1 WHERE id IN ({})", crate::sql::list_placeholders(chunk.len(), 2));
+            let mut q = sqlx::query(&sql).bind(&now);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Apply messages from any partitions in one transaction, with their offsets.
     /// `topic` names the positions in dead letters (`topic/partition@offset`).
     pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
+        if self.dialect == crate::Dialect::Postgres {
+            // Several projector processes (a rebalance, a zombie after a pause) may
+            // hold messages of the same partition: one writer at a time across
+            // processes, so each reads the checkpoints the previous one committed
+            // and the read-model differences are computed from current facts.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROJECTION_LOCK).execute(&mut *tx).await?;
+        }
         let stored: BTreeMap<i32, i64> = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
             .bind(source)
             .fetch_all(&mut *tx)
@@ -82,7 +149,7 @@ impl Store {
         }
         let append = append_in(&mut tx, source, fresh).await?;
         let keys = expand_keys(&mut tx, &append.touched).await?;
-        recompute_keys(&mut tx, &keys).await?;
+        recompute_keys(&mut tx, &keys, &self.config).await?;
         for (p, o) in &next {
             set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
         }

@@ -1,0 +1,542 @@
+//! The production source: a Kafka consumer-group member that projects the event
+//! topic into the store, and the relay that publishes dead letters to the
+//! dead-letter topic.
+//!
+//! Exactly-once effect: every batch goes through
+//! [`Store::apply_source_batch`], which appends, dead-letters, recomputes the
+//! affected read-model keys and stores the next offset of every partition in ONE
+//! database transaction. On partition assignment the consumer is positioned at
+//! the offsets stored in the database (not at Kafka's committed offsets, which are
+//! committed afterwards for lag monitoring only). A redelivery below the stored
+//! offset is skipped by the store.
+//!
+//! Dead letters: the `dead_letters` row, written in the batch's transaction, is
+//! the durable record. The relay publishes rows not yet marked `published_at` to
+//! the DLQ topic and marks them after the broker acknowledged them, so a crash
+//! between the two at worst publishes a dead letter twice (key and `position`
+//! header identify it), never loses one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use caseflow_api::metrics::{metrics, Probe};
+use caseflow_store::{PendingDeadLetter, SourceMessage, Store};
+use rdkafka::client::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::statistics::Statistics;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use serde::Deserialize;
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+
+pub const DEFAULT_TOPIC: &str = "caseflow.events.v1";
+pub const DEFAULT_DLQ_TOPIC: &str = "caseflow.dlq.v1";
+pub const DEFAULT_GROUP: &str = "caseflow-projector";
+
+/// Header names on dead-letter topic messages.
+pub mod headers {
+    pub const REASON: &str = "caseflow.reason";
+    pub const KIND: &str = "caseflow.kind";
+    pub const SOURCE_TOPIC: &str = "caseflow.source.topic";
+    pub const SOURCE_PARTITION: &str = "caseflow.source.partition";
+    pub const SOURCE_OFFSET: &str = "caseflow.source.offset";
+    pub const POSITION: &str = "caseflow.position";
+}
+
+/// How the projector connects and batches.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    pub topic: String,
+    pub group: String,
+    pub dlq_topic: String,
+    /// Static membership (`group.instance.id`): a restarted member with the same
+    /// id gets its partitions back without a rebalance.
+    pub instance_id: Option<String>,
+    /// Most messages per batch (one database transaction).
+    pub batch_max: usize,
+    /// Longest wait to fill a batch.
+    pub batch_wait: Duration,
+    /// `session.timeout.ms`: how soon a crashed member's partitions move.
+    pub session_timeout: Duration,
+    /// Extra librdkafka properties (security, tuning), applied last.
+    pub properties: Vec<(String, String)>,
+}
+
+impl Config {
+    pub fn new(brokers: &str) -> Config {
+        Config {
+            brokers: brokers.to_string(),
+            topic: DEFAULT_TOPIC.to_string(),
+            group: DEFAULT_GROUP.to_string(),
+            dlq_topic: DEFAULT_DLQ_TOPIC.to_string(),
+            instance_id: None,
+            batch_max: 5000,
+            batch_wait: Duration::from_millis(100),
+            session_timeout: Duration::from_secs(6),
+            properties: Vec::new(),
+        }
+    }
+
+    fn client(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers);
+        c
+    }
+
+    fn apply_properties(&self, c: &mut ClientConfig) {
+        for (k, v) in &self.properties {
+            c.set(k, v);
+        }
+    }
+}
+
+/// The name of a topic's checkpoints and dead letters in the store.
+pub fn source_name(topic: &str) -> String {
+    format!("kafka:{topic}")
+}
+
+/// State shared by the consumer loop and its rebalance/statistics callbacks.
+struct Shared {
+    store: Store,
+    handle: Handle,
+    source: String,
+    topic: String,
+    stop: Arc<AtomicBool>,
+    /// Next offset to apply per assigned partition (stored in the database).
+    positions: Mutex<BTreeMap<i32, i64>>,
+    /// High watermark per partition, from librdkafka's statistics.
+    high: Mutex<BTreeMap<i32, i64>>,
+}
+
+impl Shared {
+    /// The stored offsets, retrying while the database is unavailable: a
+    /// partition must never start anywhere but at its stored offset.
+    fn stored_offsets(&self) -> Option<BTreeMap<i32, i64>> {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.handle.block_on(self.store.source_offsets(&self.source)) {
+                Ok(o) => return Some(o),
+                Err(e) => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "cannot read the stored offsets; retrying");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    fn update_lag(&self) {
+        let pos = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+        let high = self.high.lock().unwrap_or_else(|e| e.into_inner());
+        for (p, o) in pos.iter() {
+            if let Some(h) = high.get(p) {
+                metrics().set_lag(&self.topic, *p, h - o);
+            }
+        }
+    }
+
+    fn publish_assignment(&self) {
+        let parts: Vec<i32> = self.positions.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        metrics().set_assigned(&self.topic, parts);
+    }
+}
+
+struct Ctx(Arc<Shared>);
+
+impl ClientContext for Ctx {
+    fn stats(&self, s: Statistics) {
+        if let Some(t) = s.topics.get(&self.0.topic) {
+            let mut high = self.0.high.lock().unwrap_or_else(|e| e.into_inner());
+            for (p, part) in &t.partitions {
+                if *p >= 0 && part.hi_offset >= 0 {
+                    high.insert(*p, part.hi_offset);
+                }
+            }
+        }
+        self.0.update_lag();
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(%error, reason, "kafka client");
+    }
+}
+
+impl ConsumerContext for Ctx {
+    /// Position every newly assigned partition at the offset stored in the
+    /// database (the beginning when none), instead of Kafka's committed offset.
+    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+        let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
+        let parts: Vec<(String, i32)> = tpl.elements().iter().map(|e| (e.topic().to_string(), e.partition())).collect();
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let stored = self.0.stored_offsets().unwrap_or_default();
+                let mut at = BTreeMap::new();
+                for (t, p) in &parts {
+                    let offset = match stored.get(p) {
+                        Some(o) => Offset::Offset(*o),
+                        None => Offset::Beginning,
+                    };
+                    if let Err(e) = tpl.set_partition_offset(t, *p, offset) {
+                        tracing::error!(error = %e, partition = p, "cannot set the start offset");
+                    }
+                    at.insert(*p, stored.get(p).copied().unwrap_or(0));
+                }
+                let r = if cooperative { consumer.incremental_assign(tpl) } else { consumer.assign(tpl) };
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "assign failed");
+                }
+                {
+                    let mut pos = self.0.positions.lock().unwrap_or_else(|e| e.into_inner());
+                    if !cooperative {
+                        pos.clear();
+                    }
+                    pos.extend(at.iter());
+                }
+                self.0.publish_assignment();
+                tracing::info!(topic = %self.0.topic, partitions = ?at, "partitions assigned; reading from the offsets stored with the read models");
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let r = if cooperative { consumer.incremental_unassign(tpl) } else { consumer.unassign() };
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "unassign failed");
+                }
+                {
+                    let mut pos = self.0.positions.lock().unwrap_or_else(|e| e.into_inner());
+                    if cooperative {
+                        for (_, p) in &parts {
+                            pos.remove(p);
+                        }
+                    } else {
+                        pos.clear();
+                    }
+                }
+                self.0.publish_assignment();
+                tracing::info!(topic = %self.0.topic, partitions = ?parts.iter().map(|p| p.1).collect::<Vec<_>>(), "partitions revoked");
+            }
+            other => {
+                tracing::error!(error = ?other, "rebalance error; dropping the assignment");
+                let _ = consumer.unassign();
+                self.0.positions.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                self.0.publish_assignment();
+            }
+        }
+    }
+}
+
+/// Just enough of an event to count it by type.
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(borrow)]
+    event_type: std::borrow::Cow<'a, str>,
+}
+
+/// A consumer-group member projecting one topic into the store.
+pub struct Projector {
+    cfg: Config,
+    shared: Arc<Shared>,
+    consumer: BaseConsumer<Ctx>,
+    dead_letters_added: Arc<Notify>,
+}
+
+impl Projector {
+    /// Create the consumer and subscribe. `handle` runs the store's futures; the
+    /// projector itself runs on a plain thread ([`Projector::run`] blocks).
+    /// `dead_letters_added` is notified after a batch wrote dead letters.
+    pub fn new(cfg: Config, store: Store, handle: Handle, stop: Arc<AtomicBool>, dead_letters_added: Arc<Notify>) -> anyhow::Result<Projector> {
+        let shared = Arc::new(Shared {
+            store,
+            handle,
+            source: source_name(&cfg.topic),
+            topic: cfg.topic.clone(),
+            stop,
+            positions: Mutex::new(BTreeMap::new()),
+            high: Mutex::new(BTreeMap::new()),
+        });
+        let mut c = cfg.client();
+        c.set("group.id", &cfg.group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false")
+            .set("session.timeout.ms", cfg.session_timeout.as_millis().to_string())
+            .set("heartbeat.interval.ms", (cfg.session_timeout.as_millis() / 3).max(100).to_string())
+            .set("statistics.interval.ms", "5000")
+            .set("client.id", "caseflow-projector");
+        if let Some(id) = &cfg.instance_id {
+            c.set("group.instance.id", id);
+        }
+        cfg.apply_properties(&mut c);
+        let consumer: BaseConsumer<Ctx> = c.create_with_context(Ctx(shared.clone()))?;
+        consumer.subscribe(&[&cfg.topic])?;
+        Ok(Projector { cfg, shared, consumer, dead_letters_added })
+    }
+
+    /// Consume and project until `stop` is set. The batch in progress is finished
+    /// first (unless the database is unavailable at that moment: then it is left
+    /// unapplied and redelivered after the restart; nothing is lost).
+    pub fn run(&self) -> anyhow::Result<()> {
+        let s = &self.shared;
+        tracing::info!(brokers = %self.cfg.brokers, topic = %self.cfg.topic, group = %self.cfg.group, "projector started");
+        let mut last_poll_error: Option<Instant> = None;
+        while !s.stop.load(Ordering::Relaxed) {
+            let batch = self.collect(&mut last_poll_error);
+            if batch.is_empty() {
+                continue;
+            }
+            let Some(()) = self.apply(&batch) else {
+                tracing::warn!(messages = batch.len(), "stopping with a batch not applied; it is redelivered on restart");
+                break;
+            };
+        }
+        tracing::info!("projector stopped");
+        Ok(())
+    }
+
+    /// Up to `batch_max` messages, waiting at most `batch_wait` for them.
+    fn collect(&self, last_error: &mut Option<Instant>) -> Vec<SourceMessage> {
+        let mut batch = Vec::new();
+        let deadline = Instant::now() + self.cfg.batch_wait;
+        while batch.len() < self.cfg.batch_max {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match self.consumer.poll(deadline - now) {
+                None => break,
+                Some(Ok(m)) => batch.push(SourceMessage { partition: m.partition(), offset: m.offset(), payload: m.payload().unwrap_or_default().to_vec() }),
+                Some(Err(e)) => {
+                    // Broker unreachable, topic missing, …: librdkafka keeps
+                    // reconnecting; log at most every 10 s and keep polling.
+                    if last_error.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                        tracing::warn!(error = %e, "kafka consumer; waiting");
+                        *last_error = Some(Instant::now());
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                    break;
+                }
+            }
+        }
+        batch
+    }
+
+    /// Apply one batch, retrying with backoff while the database is unavailable;
+    /// `None` when told to stop before it could be applied.
+    fn apply(&self, batch: &[SourceMessage]) -> Option<()> {
+        let s = &self.shared;
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        let report = loop {
+            let attempt = Instant::now();
+            match s.handle.block_on(s.store.apply_source_batch(&s.source, &s.topic, batch)) {
+                Ok(r) => break (r, attempt.elapsed()),
+                Err(e) => {
+                    metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
+                    if s.stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    tracing::warn!(error = %e, messages = batch.len(), retry_in_ms = delay.as_millis() as u64, "cannot apply the batch; retrying");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        };
+        let (report, took) = report;
+
+        // Metrics: valid events per type (new or repeated), batch size and latency.
+        let dead: BTreeSet<(i32, i64)> = report.dead(batch).map(|(m, _, _)| (m.partition, m.offset)).collect();
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+        {
+            let pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
+            for m in batch {
+                let n = next.entry(m.partition).or_insert(0);
+                *n = (*n).max(m.offset + 1);
+                let fresh = m.offset >= pos.get(&m.partition).copied().unwrap_or(0);
+                if fresh && !dead.contains(&(m.partition, m.offset)) {
+                    if let Ok(t) = serde_json::from_slice::<TypeOnly>(&m.payload) {
+                        *by_type.entry(t.event_type.into_owned()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        for (t, n) in by_type {
+            metrics().add_applied_type(&t, n);
+        }
+        let a = &report.append;
+        metrics().batch(batch.len(), took.as_secs_f64(), a.accepted, a.duplicates, report.already_applied, a.rejected);
+        tracing::debug!(
+            messages = batch.len(),
+            accepted = a.accepted,
+            duplicates = a.duplicates,
+            rejected = a.rejected,
+            already_applied = report.already_applied,
+            keys = report.keys,
+            ms = started.elapsed().as_millis() as u64,
+            "batch applied"
+        );
+        if a.rejected > 0 {
+            self.dead_letters_added.notify_one();
+        }
+
+        // Positions advance; Kafka's committed offsets follow for lag monitoring.
+        {
+            let mut pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
+            for (p, o) in &next {
+                if let Some(cur) = pos.get_mut(p) {
+                    *cur = (*cur).max(*o);
+                }
+            }
+        }
+        s.update_lag();
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in &next {
+            let _ = tpl.add_partition_offset(&s.topic, *p, Offset::Offset(*o));
+        }
+        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
+            tracing::debug!(error = %e, "kafka offset commit (monitoring only) failed");
+        }
+        Some(())
+    }
+}
+
+/// The producer for the dead-letter topic.
+pub fn dlq_producer(cfg: &Config) -> anyhow::Result<FutureProducer> {
+    let mut c = cfg.client();
+    c.set("acks", "all").set("message.timeout.ms", "30000").set("client.id", "caseflow-dlq");
+    cfg.apply_properties(&mut c);
+    Ok(c.create()?)
+}
+
+/// Publish every unpublished dead letter of `source` to `dlq_topic`, marking
+/// each once the broker acknowledged it. Returns how many were published.
+pub async fn publish_dead_letters(store: &Store, producer: &FutureProducer, source: &str, dlq_topic: &str) -> anyhow::Result<u64> {
+    let mut total = 0u64;
+    loop {
+        let pending = store.unpublished_dead_letters(source, 500).await?;
+        if pending.is_empty() {
+            return Ok(total);
+        }
+        let mut deliveries = Vec::with_capacity(pending.len());
+        for d in &pending {
+            let record = FutureRecord::to(dlq_topic).key(d.position.as_bytes()).payload(&d.raw).headers(dlq_headers(d));
+            match producer.send_result(record) {
+                Ok(f) => deliveries.push((d.id, f)),
+                Err((e, _)) => {
+                    metrics().dlq_publish_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "cannot queue a dead letter for the DLQ topic");
+                    break;
+                }
+            }
+        }
+        let mut done = Vec::with_capacity(deliveries.len());
+        let mut failed = None;
+        for (id, f) in deliveries {
+            match f.await {
+                Ok(Ok(_)) => done.push(id),
+                Ok(Err((e, _))) => failed = Some(e.to_string()),
+                Err(_) => failed = Some("delivery cancelled".to_string()),
+            }
+        }
+        store.mark_dead_letters_published(&done).await?;
+        metrics().dlq_published.fetch_add(done.len() as u64, Ordering::Relaxed);
+        total += done.len() as u64;
+        if let Some(e) = failed {
+            metrics().dlq_publish_errors.fetch_add(1, Ordering::Relaxed);
+            anyhow::bail!("publishing to {dlq_topic}: {e}");
+        }
+        if done.len() < pending.len() {
+            anyhow::bail!("publishing to {dlq_topic}: the producer queue did not take every dead letter");
+        }
+    }
+}
+
+fn dlq_headers(d: &PendingDeadLetter) -> OwnedHeaders {
+    let mut h = OwnedHeaders::new()
+        .insert(Header { key: headers::REASON, value: Some(d.reason.as_str()) })
+        .insert(Header { key: headers::KIND, value: Some(d.kind.as_str()) })
+        .insert(Header { key: headers::POSITION, value: Some(d.position.as_str()) });
+    if let Some((t, p, o)) = d.source_position() {
+        h = h
+            .insert(Header { key: headers::SOURCE_TOPIC, value: Some(t) })
+            .insert(Header { key: headers::SOURCE_PARTITION, value: Some(p.to_string().as_str()) })
+            .insert(Header { key: headers::SOURCE_OFFSET, value: Some(o.to_string().as_str()) });
+    }
+    h
+}
+
+/// The relay: publish pending dead letters when woken, and every few seconds
+/// (retrying with backoff after a failure), until `stop`; then once more.
+pub async fn run_dlq_relay(store: Store, producer: FutureProducer, source: String, dlq_topic: String, wake: Arc<Notify>, stop: Arc<Notify>) {
+    let mut delay = Duration::from_secs(5);
+    loop {
+        match publish_dead_letters(&store, &producer, &source, &dlq_topic).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(published = n, topic = %dlq_topic, "dead letters published");
+                }
+                delay = Duration::from_secs(5);
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "dead-letter relay");
+                delay = (delay * 2).min(Duration::from_secs(60));
+            }
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.notified() => {
+                if let Err(e) = publish_dead_letters(&store, &producer, &source, &dlq_topic).await {
+                    tracing::warn!(error = %format!("{e:#}"), "dead letters left for the next start");
+                }
+                let _ = producer.flush(Duration::from_secs(5));
+                return;
+            }
+        }
+    }
+}
+
+/// A readiness probe: the broker answers a metadata request for `topic`.
+pub fn broker_probe(producer: FutureProducer, topic: String) -> Probe {
+    Arc::new(move || {
+        let (producer, topic) = (producer.clone(), topic.clone());
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || match producer.client().fetch_metadata(Some(&topic), Duration::from_secs(3)) {
+                Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
+                    Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(()),
+                    Some(t) => Err(format!("topic {topic}: {:?}", t.error())),
+                    None => Err(format!("topic {topic} not found")),
+                },
+                Err(e) => Err(format!("broker: {e}")),
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+        }) as Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+    })
+}
+
+/// The producer contract's message key for an event line: `case_id`, or
+/// `gemeente/team` for staffing (formatie) events; `None` for a line that is not
+/// a JSON object with either (such a line is dead-lettered anyway).
+pub fn message_key(line: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    if let Some(c) = v.get("case_id").and_then(|c| c.as_str()) {
+        return Some(c.to_string());
+    }
+    let g = v.get("gemeente")?.as_str()?;
+    let t = v.get("data")?.get("team")?.as_str()?;
+    Some(format!("{g}/{t}"))
+}

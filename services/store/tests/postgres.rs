@@ -1,0 +1,164 @@
+//! The store on PostgreSQL (a server of the test's own, one database per test)
+//! gives exactly what the SQLite store gives for the same input: the embedded
+//! append + project path, the partitioned source path, and the dead-letter relay
+//! bookkeeping.
+
+use caseflow_core::period::Granularity;
+use caseflow_core::simulate::{SimConfig, Simulator};
+use caseflow_core::throughput::ThroughputQuery;
+use caseflow_store::{Incoming, SourceMessage, Store};
+use caseflow_tests::pg::PgServer;
+use chrono::NaiveDate;
+
+fn lines(seed: u64) -> Vec<String> {
+    Simulator::new(SimConfig {
+        seed,
+        gemeenten: 2,
+        from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2020, 3, 31).unwrap(),
+        scale: 0.05,
+        bad_fraction: 0.01,
+        duplicate_fraction: 0.02,
+    })
+    .map(|l| l.to_ndjson())
+    .collect()
+}
+
+fn by_day() -> ThroughputQuery {
+    ThroughputQuery { granularity: Granularity::Day, gemeente: None, domein: None, by_team: true, from: None, to: None }
+}
+
+struct Sqlite(std::path::PathBuf);
+impl Sqlite {
+    fn new() -> Sqlite {
+        let d = std::env::temp_dir().join(format!("caseflow-store-pg-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&d).unwrap();
+        Sqlite(d)
+    }
+    fn url(&self) -> String {
+        format!("sqlite://{}/t.db", self.0.display())
+    }
+}
+impl Drop for Sqlite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every read model in a comparable JSON form.
+async fn snapshot(store: &Store) -> serde_json::Value {
+    let as_of: chrono::DateTime<chrono::Utc> = "2020-03-20T12:00:00Z".parse().unwrap();
+    let mut open: Vec<String> =
+        store.open_cases(None, None, None, as_of).await.unwrap().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    open.sort();
+    let mut samples: Vec<String> = store.leadtime_samples().await.unwrap().iter().map(|s| format!("{s:?}")).collect();
+    samples.sort();
+    let po = store.po(None, None, as_of, None).await.unwrap();
+    let mut po: Vec<String> = po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
+    po.sort();
+    serde_json::json!({
+        "throughput": store.throughput(&by_day()).await.unwrap(),
+        "open_cases": open,
+        "leadtime_samples": samples,
+        "po": po,
+        "formatie": store.formatie().await.unwrap().len(),
+        "events": store.event_count().await.unwrap(),
+        "dead_letters": store.dead_letter_count().await.unwrap(),
+    })
+}
+
+async fn ingest(store: &Store, input: &[String], batch: usize) {
+    for (i, chunk) in input.chunks(batch).enumerate() {
+        let b = chunk.iter().enumerate().map(|(j, l)| Incoming { position: format!("line {}", i * batch + j + 1), raw: l.clone().into_bytes() }).collect();
+        store.append("test", b).await.unwrap();
+        store.project_batch(batch).await.unwrap();
+    }
+    store.project_pending(batch).await.unwrap();
+}
+
+#[tokio::test]
+async fn postgres_embedded_path_equals_sqlite() {
+    let input = lines(11);
+    let pg = Store::open(&PgServer::shared().database()).await.expect("open the PostgreSQL store");
+    let dir = Sqlite::new();
+    let lite = Store::open(&dir.url()).await.unwrap();
+    ingest(&pg, &input, 700).await;
+    ingest(&lite, &input, 700).await;
+    let (a, b) = (snapshot(&pg).await, snapshot(&lite).await);
+    assert!(a["events"].as_i64().unwrap() > 1000, "the stream is not trivial");
+    assert!(a["dead_letters"].as_i64().unwrap() > 0, "the stream has bad lines");
+    assert_eq!(a, b);
+    // A rebuild on PostgreSQL restates the same figures.
+    pg.rebuild(1000).await.unwrap();
+    assert_eq!(snapshot(&pg).await, b);
+    pg.close().await;
+}
+
+#[tokio::test]
+async fn postgres_source_batches_equal_sqlite_and_skip_redeliveries() {
+    let input = lines(12);
+    let msgs: Vec<SourceMessage> =
+        input.iter().enumerate().map(|(i, l)| SourceMessage { partition: (i % 4) as i32, offset: (i / 4) as i64, payload: l.clone().into_bytes() }).collect();
+    let pg = Store::open(&PgServer::shared().database()).await.unwrap();
+    let dir = Sqlite::new();
+    let lite = Store::open(&dir.url()).await.unwrap();
+    let src = "kafka:caseflow.events.v1";
+    for chunk in msgs.chunks(900) {
+        pg.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
+    }
+    ingest(&lite, &input, 900).await;
+    // Redelivery of everything, in another batching: nothing changes.
+    for chunk in msgs.chunks(1300) {
+        let r = pg.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
+        assert_eq!(r.already_applied as usize, chunk.len());
+    }
+    let offsets = pg.source_offsets(src).await.unwrap();
+    for p in 0..4 {
+        assert_eq!(offsets[&p], msgs.iter().filter(|m| m.partition == p).map(|m| m.offset + 1).max().unwrap());
+    }
+    let (mut a, mut b) = (snapshot(&pg).await, snapshot(&lite).await);
+    assert_eq!(a, b);
+    a["events"] = 0.into();
+    b["events"] = 0.into();
+
+    // The dead-letter relay's bookkeeping: all pending, then none after marking.
+    let pending = pg.unpublished_dead_letters(src, 100_000).await.unwrap();
+    assert_eq!(pending.len() as i64, pg.dead_letter_count().await.unwrap());
+    let (t, p, o) = pending[0].source_position().unwrap();
+    assert_eq!(t, "caseflow.events.v1");
+    assert_eq!(input[(o * 4 + p as i64) as usize].as_bytes().len(), pending[0].raw.len());
+    let half: Vec<i64> = pending.iter().step_by(2).map(|d| d.id).collect();
+    pg.mark_dead_letters_published(&half).await.unwrap();
+    assert_eq!(pg.unpublished_dead_letters(src, 100_000).await.unwrap().len(), pending.len() - half.len());
+    assert!(pg.unpublished_dead_letters("kafka:other", 10).await.unwrap().is_empty());
+    pg.close().await;
+}
+
+/// Two stores (as two projector processes) applying overlapping batches of the
+/// same partitions concurrently still give the single-run result.
+#[tokio::test]
+async fn postgres_concurrent_projectors_do_not_double_count() {
+    let input = lines(13);
+    let msgs: Vec<SourceMessage> =
+        input.iter().enumerate().map(|(i, l)| SourceMessage { partition: (i % 3) as i32, offset: (i / 3) as i64, payload: l.clone().into_bytes() }).collect();
+    let url = PgServer::shared().database();
+    let (a, b) = (Store::open(&url).await.unwrap(), Store::open(&url).await.unwrap());
+    let src = "kafka:caseflow.events.v1";
+    let run = |s: Store, size: usize| {
+        let msgs = msgs.clone();
+        tokio::spawn(async move {
+            for chunk in msgs.chunks(size) {
+                s.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
+            }
+        })
+    };
+    let (x, y) = (run(a.clone(), 500), run(b.clone(), 777));
+    x.await.unwrap();
+    y.await.unwrap();
+    let dir = Sqlite::new();
+    let lite = Store::open(&dir.url()).await.unwrap();
+    ingest(&lite, &input, 1000).await;
+    assert_eq!(snapshot(&a).await, snapshot(&lite).await);
+    a.close().await;
+    b.close().await;
+}
