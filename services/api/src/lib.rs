@@ -10,8 +10,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use caseflow_core::params::{FilterParams, ParamError};
-use caseflow_store::{Incoming, Store, StoreError};
+use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, FilterParams, ParamError};
+use caseflow_store::{AlertQuery, Incoming, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Notify;
@@ -61,6 +61,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics_handler))
         .route("/api/v1/events", post(post_events))
         .route("/api/v1/throughput", get(throughput))
+        .route("/api/v1/leadtime", get(leadtime))
+        .route("/api/v1/workload", get(workload))
+        .route("/api/v1/po", get(po))
+        .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/cases/open", get(open_cases))
         .route("/api/v1/dead-letters", get(dead_letters))
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "no such endpoint; see README.md for the API"}))) })
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -116,25 +121,86 @@ pub struct FilterQuery {
     from: Option<String>,
     to: Option<String>,
     by_team: Option<String>,
+    team: Option<String>,
+    measure: Option<String>,
+    as_of: Option<String>,
+    status: Option<String>,
+    kind: Option<String>,
+    limit: Option<i64>,
 }
 
 impl From<FilterQuery> for FilterParams {
     fn from(q: FilterQuery) -> Self {
-        FilterParams { period: q.period, gemeente: q.gemeente, domein: q.domein, from: q.from, to: q.to, by_team: q.by_team }
+        FilterParams {
+            period: q.period,
+            gemeente: q.gemeente,
+            domein: q.domein,
+            from: q.from,
+            to: q.to,
+            by_team: q.by_team,
+            team: q.team,
+            measure: q.measure,
+            as_of: q.as_of,
+            status: q.status,
+            kind: q.kind,
+        }
     }
 }
 
+type QueryResult = Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>;
+
 /// Query-string parsing that reports a bad parameter as a 400 with our message.
-fn filter(q: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>) -> Result<FilterParams, ApiError> {
-    q.map(|Query(q)| q.into()).map_err(|e| ApiError::BadRequest(format!("{e}; accepted parameters: period, gemeente, domein, from, to, by_team")))
+fn filter(q: QueryResult) -> Result<FilterParams, ApiError> {
+    q.map(|Query(q)| q.into())
+        .map_err(|e| ApiError::BadRequest(format!("{e}; accepted parameters: period, gemeente, domein, team, from, to, by_team, measure, as_of, status, kind")))
 }
 
-async fn throughput(
-    State(s): State<AppState>,
-    q: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn throughput(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
     let q = filter(q)?.throughput()?;
     Ok(Json(s.store.throughput(&q).await?).into_response())
+}
+
+async fn leadtime(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+    let q = filter(q)?.leadtime()?;
+    Ok(Json(s.store.leadtime(&q).await?).into_response())
+}
+
+async fn workload(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+    let q = filter(q)?.workload()?;
+    Ok(Json(s.store.workload(&q).await?).into_response())
+}
+
+async fn po(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+    let p = filter(q)?;
+    let (gemeente, domein) = (parse_gemeente(p.gemeente.as_deref())?, parse_domein(p.domein.as_deref())?);
+    let as_of = parse_as_of(p.as_of.as_deref(), chrono::Utc::now())?;
+    let report = s.store.po(gemeente.as_deref(), domein.as_deref(), as_of, p.po_status()?).await?;
+    Ok(Json(report).into_response())
+}
+
+async fn alerts(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+    let q = q.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=100_000).contains(&limit) {
+        return Err(ApiError::BadRequest("parameter `limit`: accepted: 1 to 100000".into()));
+    }
+    let p: FilterParams = q.0.into();
+    let aq = AlertQuery {
+        gemeente: parse_gemeente(p.gemeente.as_deref())?,
+        domein: parse_domein(p.domein.as_deref())?,
+        status: p.alert_status()?,
+        kind: p.alert_kind()?,
+        limit,
+    };
+    Ok(Json(s.store.alerts(&aq).await?).into_response())
+}
+
+async fn open_cases(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+    let p = filter(q)?;
+    let (gemeente, domein) = (parse_gemeente(p.gemeente.as_deref())?, parse_domein(p.domein.as_deref())?);
+    let as_of = parse_as_of(p.as_of.as_deref(), chrono::Utc::now())?;
+    let rows = s.store.open_cases(gemeente.as_deref(), domein.as_deref(), p.team().as_deref(), as_of).await?;
+    Ok(Json(rows).into_response())
 }
 
 #[derive(Debug, Deserialize)]

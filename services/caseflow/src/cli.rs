@@ -27,6 +27,9 @@ pub struct Global {
     /// Events per projection transaction.
     #[arg(long, global = true, env = "CASEFLOW_BATCH_SIZE", default_value_t = 5000)]
     pub batch_size: usize,
+    /// Norms and parameters per gemeente (JSON; see docs/config.md). Default: the spec's.
+    #[arg(long, global = true, env = "CASEFLOW_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub enum Command {
     Query(QueryCommand),
     /// Throw the read models away and recompute them from the event log.
     Rebuild,
+    /// Keep the overdue-PO alerts current as time passes (periodic evaluation).
+    Alert(AlertLoopArgs),
     /// Generate a realistic, deterministic NDJSON event stream.
     Simulate(SimulateArgs),
     /// Production projector: consume the Kafka event topic into the database.
@@ -59,6 +64,19 @@ pub struct RunArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "CASEFLOW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Seconds between evaluations of the overdue-PO alerts (run only).
+    #[arg(long, env = "CASEFLOW_ALERT_INTERVAL", default_value_t = 60)]
+    pub alert_interval: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertLoopArgs {
+    /// Seconds between evaluations.
+    #[arg(long, env = "CASEFLOW_ALERT_INTERVAL", default_value_t = 60)]
+    pub interval: u64,
+    /// Evaluate once and exit (for cron).
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +92,16 @@ pub struct IngestArgs {
 pub enum QueryCommand {
     /// Throughput (spec §3.1) per gemeente, domein, (team,) and period.
     Throughput(FilterArgs),
+    /// Lead times (spec §3.2): n, mean, p50, p90, max and over-norm per measure.
+    Leadtime(LeadtimeArgs),
+    /// Workload per FTE (spec §3.3) per team and ISO week, with a window summary.
+    Workload(WorkloadArgs),
+    /// Overdue PO (spec §3.4): every monitored beschikking's status at a reference time.
+    Po(PoArgs),
+    /// Overdue-PO alerts.
+    Alerts(AlertArgs),
+    /// The live open-case list: age, next legal deadline, days left.
+    Open(OpenArgs),
     /// Rejected input with its reason and position.
     DeadLetters(DeadLetterArgs),
 }
@@ -99,6 +127,89 @@ pub struct FilterArgs {
     #[arg(long)]
     pub to: Option<String>,
     /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LeadtimeArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only this measure: toewijzing, onderzoek, besluit, doorlooptijd, wachttijd_zorg.
+    #[arg(long)]
+    pub measure: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    #[arg(long)]
+    pub gemeente: Option<String>,
+    #[arg(long)]
+    pub domein: Option<String>,
+    /// Only this team.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// First week (2020-W01, or a date in it). Default: the first week with data.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last week (2020-W26, or a date in it). Default: the last week with data.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PoArgs {
+    #[arg(long)]
+    pub gemeente: Option<String>,
+    #[arg(long)]
+    pub domein: Option<String>,
+    /// Reference time (RFC 3339, or a date = the end of that day). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Only beschikkingen with this status.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Rows in the table (JSON always lists all).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    #[arg(long)]
+    pub gemeente: Option<String>,
+    #[arg(long)]
+    pub domein: Option<String>,
+    /// open (default), resolved or all.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// geen_po_gepland, po_zonder_vervolg, po_verlopen or po_te_ver_gepland.
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    #[arg(long)]
+    pub gemeente: Option<String>,
+    #[arg(long)]
+    pub domein: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Reference time (RFC 3339, or a date). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Rows in the table (JSON always lists all).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
     #[arg(long)]
     pub json: bool,
 }
@@ -173,6 +284,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(a) => crate::ingest::ingest(&g, &a).await,
         Command::Query(q) => crate::query::query(&g, q).await,
         Command::Rebuild => crate::ingest::rebuild(&g).await,
+        Command::Alert(a) => crate::run::alert_loop(&g, &a).await,
         Command::Simulate(a) => crate::simulate::simulate(&a),
         Command::Project(a) => crate::project::project(&g, &a).await,
     }

@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader, Read};
 
 use anyhow::Context;
+use caseflow_core::config::Config;
 use caseflow_store::{AppendReport, Incoming, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -11,8 +12,17 @@ use crate::cli::{Global, IngestArgs};
 /// Lines per append transaction.
 const LINES_PER_BATCH: usize = 5000;
 
+/// Open the database with the configured norms and parameters.
 pub async fn open(g: &Global) -> anyhow::Result<Store> {
-    Store::open(&g.database).await.with_context(|| "check --database / CASEFLOW_DATABASE_URL".to_string())
+    let config = match &g.config {
+        None => Config::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+            Config::from_json(&text).with_context(|| format!("in {}", path.display()))?
+        }
+    };
+    let store = Store::open(&g.database).await.with_context(|| "check --database / CASEFLOW_DATABASE_URL".to_string())?;
+    Ok(store.with_config(config))
 }
 
 fn bar(len: Option<u64>, what: &str) -> ProgressBar {

@@ -1,6 +1,8 @@
 //! `caseflow query …`: the same read models as the API, as a table or JSON.
 
-use caseflow_core::params::FilterParams;
+use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, FilterParams};
+use caseflow_store::AlertQuery;
+use serde::Serialize;
 
 use crate::cli::{FilterArgs, Global, QueryCommand};
 use crate::ingest::open;
@@ -15,8 +17,14 @@ impl FilterArgs {
             from: self.from.clone(),
             to: self.to.clone(),
             by_team: Some(self.by_team.to_string()),
+            ..FilterParams::default()
         }
     }
+}
+
+fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
 }
 
 pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
@@ -32,6 +40,70 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
                 println!("no throughput in this window; ingest events first (caseflow ingest FILE) or widen --from/--to");
             } else {
                 println!("{}", table::throughput(&rows, tq.by_team));
+            }
+        }
+        QueryCommand::Leadtime(a) => {
+            let lq = FilterParams { measure: a.measure.clone(), ..a.filter.params() }.leadtime()?;
+            let rows = open(g).await?.leadtime(&lq).await?;
+            if a.filter.json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("no lead times in this window; ingest events first or widen --from/--to");
+            } else {
+                println!("{}", table::leadtime(&rows, lq.by_team));
+            }
+        }
+        QueryCommand::Workload(a) => {
+            let p = FilterParams { gemeente: a.gemeente, domein: a.domein, team: a.team, from: a.from, to: a.to, ..FilterParams::default() };
+            let wq = p.workload()?;
+            let report = open(g).await?.workload(&wq).await?;
+            if a.json {
+                print_json(&report)?;
+            } else if report.weeks.is_empty() {
+                println!("no workload in this window; ingest events (with formatie.vastgesteld for FTE) or widen --from/--to");
+            } else {
+                println!("{}", table::workload(&report));
+            }
+        }
+        QueryCommand::Po(a) => {
+            let p = FilterParams { status: a.status.clone(), ..FilterParams::default() };
+            let (gemeente, domein, status) = (parse_gemeente(a.gemeente.as_deref())?, parse_domein(a.domein.as_deref())?, p.po_status()?);
+            let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
+            let report = open(g).await?.po(gemeente.as_deref(), domein.as_deref(), as_of, status).await?;
+            if a.json {
+                print_json(&report)?;
+            } else {
+                println!("{}", table::po(&report, a.limit));
+            }
+        }
+        QueryCommand::Alerts(a) => {
+            let p = FilterParams { status: a.status.clone(), kind: a.kind.clone(), ..FilterParams::default() };
+            let aq = AlertQuery {
+                gemeente: parse_gemeente(a.gemeente.as_deref())?,
+                domein: parse_domein(a.domein.as_deref())?,
+                status: p.alert_status()?,
+                kind: p.alert_kind()?,
+                limit: a.limit,
+            };
+            let rows = open(g).await?.alerts(&aq).await?;
+            if a.json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("no alerts");
+            } else {
+                println!("{}", table::alerts(&rows));
+            }
+        }
+        QueryCommand::Open(a) => {
+            let (gemeente, domein) = (parse_gemeente(a.gemeente.as_deref())?, parse_domein(a.domein.as_deref())?);
+            let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
+            let rows = open(g).await?.open_cases(gemeente.as_deref(), domein.as_deref(), a.team.as_deref(), as_of).await?;
+            if a.json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("no open cases");
+            } else {
+                println!("{}", table::open_cases(&rows, a.limit));
             }
         }
         QueryCommand::DeadLetters(a) => {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use caseflow_api::{router, AppState};
 use tokio::sync::Notify;
 
-use crate::cli::{Global, RunArgs};
+use crate::cli::{AlertLoopArgs, Global, RunArgs};
 use crate::ingest::open;
 
 pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Result<()> {
@@ -33,6 +33,20 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
         })
     });
 
+    // Alerts also change as time passes (a grace period expires without any event).
+    let evaluator = with_projector.then(|| {
+        let (store, shutdown, every) = (store.clone(), shutdown.clone(), Duration::from_secs(a.alert_interval.max(1)));
+        tokio::spawn(async move {
+            loop {
+                evaluate(&store).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = shutdown.notified() => break,
+                }
+            }
+        })
+    });
+
     let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
@@ -47,9 +61,37 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
             stop.notify_waiters();
         })
         .await?;
-    if let Some(p) = projector {
-        shutdown.notify_waiters();
-        let _ = p.await;
+    shutdown.notify_waiters();
+    for task in [projector, evaluator].into_iter().flatten() {
+        let _ = task.await;
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn evaluate(store: &caseflow_store::Store) {
+    match store.evaluate_alerts(chrono::Utc::now()).await {
+        Ok(r) if r.raised + r.resolved > 0 => tracing::info!(raised = r.raised, resolved = r.resolved, "alerts evaluated"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "alert evaluation failed; retrying at the next interval"),
+    }
+}
+
+/// `caseflow alert`: the periodic alert evaluation as a role of its own.
+pub async fn alert_loop(g: &Global, a: &AlertLoopArgs) -> anyhow::Result<()> {
+    let store = open(g).await?;
+    if a.once {
+        let r = store.evaluate_alerts(chrono::Utc::now()).await?;
+        println!("raised {}, resolved {}", r.raised, r.resolved);
+        return Ok(());
+    }
+    tracing::info!(interval_s = a.interval, "evaluating overdue-PO alerts periodically");
+    loop {
+        evaluate(&store).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(a.interval.max(1))) => {}
+            _ = shutdown_signal() => break,
+        }
     }
     store.close().await;
     Ok(())

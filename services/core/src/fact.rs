@@ -1,19 +1,21 @@
-//! Facts: what one projection key (a case, a beschikking, a gemeente's staffing)
-//! contributes to the read models, per Amsterdam calendar day.
+//! Facts: what one projection key (a case, a beschikking) contributes to the read
+//! models.
 //!
-//! Every read model is a sum of facts. A key's facts are a pure function of the
+//! Every read model is built from facts. A key's facts are a pure function of the
 //! key's events (sorted by `occurred_at`, then `event_id`), so the result does not
 //! depend on the order or the number of times events arrived. When new events
 //! reach a key, its facts are recomputed and only the difference is applied to the
-//! stored aggregates.
+//! stored read models.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::event::{Domein, Event};
+use crate::event::{Domein, Dossiertype, Event, EventData};
+use crate::leadtime::{OpenCase, Sample};
+use crate::overdue_po::PoTimeline;
 
 /// The dimensions every model is available by (spec §3: gemeente, domein, team).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,23 +37,51 @@ pub struct CountKey {
 }
 
 /// The facts of one projection key.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
-    /// Counts summed into the daily aggregates.
+    /// Counts summed into the daily aggregates (throughput, workload).
+    #[serde(with = "count_list")]
     pub counts: BTreeMap<CountKey, f64>,
+    /// Lead-time durations (spec §3.2), kept individually for percentiles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Sample>,
+    /// The case as the live open-case list shows it, while it is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_case: Option<OpenCase>,
+    /// A monitored beschikking's PO timeline (spec §3.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po: Option<PoTimeline>,
+}
+
+mod count_list {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<CountKey, f64>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<CountKey, f64>, D::Error> {
+        let v: Vec<(CountKey, f64)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
 }
 
 impl Facts {
     pub fn add(&mut self, dims: &Dims, day: NaiveDate, metric: &str, category: &str, value: f64) {
         let key = CountKey { dims: dims.clone(), day, metric: metric.to_string(), category: category.to_string() };
-        *self.counts.entry(key).or_insert(0.0) += value;
+        let v = self.counts.entry(key.clone()).or_insert(0.0);
+        *v += value;
+        if *v == 0.0 {
+            self.counts.remove(&key);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.counts.is_empty() && self.samples.is_empty() && self.open_case.is_none() && self.po.is_none()
     }
 
-    /// What must be added to the aggregates to go from `old` to `self`.
+    /// What must be added to the count aggregates to go from `old` to `self`.
     pub fn delta_from(&self, old: &Facts) -> Vec<(CountKey, f64)> {
         let mut delta: BTreeMap<CountKey, f64> = self.counts.clone();
         for (k, v) in &old.counts {
@@ -60,8 +90,8 @@ impl Facts {
         delta.into_iter().filter(|(_, v)| *v != 0.0).collect()
     }
 
-    /// Add another key's facts (used by the in-memory reference model).
-    pub fn merge(&mut self, other: &Facts) {
+    /// Add another key's counts (used by the in-memory reference model).
+    pub fn merge_counts(&mut self, other: &Facts) {
         for (k, v) in &other.counts {
             *self.counts.entry(k.clone()).or_insert(0.0) += v;
         }
@@ -71,18 +101,36 @@ impl Facts {
 /// A projection key: the unit whose facts are recomputed together.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProjectionKey {
+    /// A case (work process): throughput, case lead times, workload, open cases.
     Case(Uuid),
+    /// A beschikking: wachttijd_zorg and the PO timeline. Its events are those
+    /// carrying its `beschikking_id`, plus the assignments of their cases.
+    Beschikking(Uuid),
 }
 
 impl ProjectionKey {
-    /// The keys an event belongs to.
+    /// The keys an event belongs to (assignments also reach the beschikkingen of
+    /// their case; the store and the reference model add those).
     pub fn of(event: &Event) -> Vec<ProjectionKey> {
-        event.case_id.map(ProjectionKey::Case).into_iter().collect()
+        let mut keys: Vec<ProjectionKey> = event.case_id.map(ProjectionKey::Case).into_iter().collect();
+        keys.extend(event.beschikking_id().map(ProjectionKey::Beschikking));
+        keys
     }
 
     pub fn encode(&self) -> String {
         match self {
             Self::Case(id) => format!("case:{id}"),
+            Self::Beschikking(id) => format!("beschikking:{id}"),
+        }
+    }
+
+    pub fn decode(s: &str) -> Option<ProjectionKey> {
+        let (kind, id) = s.split_once(':')?;
+        let id = Uuid::parse_str(id).ok()?;
+        match kind {
+            "case" => Some(Self::Case(id)),
+            "beschikking" => Some(Self::Beschikking(id)),
+            _ => None,
         }
     }
 }
@@ -93,13 +141,105 @@ pub fn sort_events(events: &mut [Event]) {
     events.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.event_id.cmp(&b.event_id)));
 }
 
-/// Compute the facts of one key from its (effective, deduplicated) events.
+/// One assignment of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub at: DateTime<Utc>,
+    pub team: String,
+    pub consulent_ref: Option<String>,
+    pub dossiertype: Dossiertype,
+}
+
+/// The assignments of each case, in business order.
+#[derive(Debug, Clone, Default)]
+pub struct Assignments {
+    by_case: HashMap<Uuid, Vec<Assignment>>,
+}
+
+impl Assignments {
+    /// From sorted events.
+    pub fn new(events: &[Event]) -> Self {
+        let mut by_case: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
+        for e in events {
+            if let (Some(c), EventData::CaseToegewezen { team, consulent_ref, dossiertype }) = (e.case_id, &e.data) {
+                by_case.entry(c).or_default().push(Assignment {
+                    at: e.occurred_at.with_timezone(&Utc),
+                    team: team.clone(),
+                    consulent_ref: consulent_ref.clone(),
+                    dossiertype: *dossiertype,
+                });
+            }
+        }
+        Assignments { by_case }
+    }
+
+    /// The case's latest assignment at time `t` (assignments at `t` included).
+    pub fn at(&self, case: Option<Uuid>, t: DateTime<Utc>) -> Option<&Assignment> {
+        self.by_case.get(&case?)?.iter().rev().find(|a| a.at <= t)
+    }
+
+    pub fn team_at(&self, case: Option<Uuid>, t: DateTime<Utc>) -> Option<String> {
+        self.at(case, t).map(|a| a.team.clone())
+    }
+
+    pub fn of_case(&self, case: Uuid) -> &[Assignment] {
+        self.by_case.get(&case).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// The dimensions of an event: its gemeente and domein, and its case's team then.
+pub fn dims_of(e: &Event, assignments: &Assignments) -> Dims {
+    Dims { gemeente: e.gemeente.clone(), domein: e.domein, team: assignments.team_at(e.case_id, e.occurred_at.with_timezone(&Utc)) }
+}
+
+/// Compute the facts of one key from its effective, deduplicated events.
 pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
     let mut sorted: Vec<Event> = events.to_vec();
     sort_events(&mut sorted);
+    let assignments = Assignments::new(&sorted);
     let mut facts = Facts::default();
     match key {
-        ProjectionKey::Case(_) => crate::throughput::case_facts(&sorted, &mut facts),
+        ProjectionKey::Case(case) => {
+            // Only the case's own events count here.
+            sorted.retain(|e| e.case_id == Some(*case));
+            crate::throughput::case_facts(&sorted, &assignments, &mut facts);
+            crate::leadtime::case_facts(&sorted, &assignments, &mut facts);
+            crate::workload::case_facts(&sorted, &assignments, &mut facts);
+        }
+        ProjectionKey::Beschikking(b) => {
+            sorted.retain(|e| e.beschikking_id() == Some(*b) || matches!(e.data, EventData::CaseToegewezen { .. }));
+            crate::leadtime::beschikking_facts(&sorted, &assignments, &mut facts);
+            facts.po = crate::overdue_po::timeline(*b, &sorted, &assignments);
+        }
     }
     facts
+}
+
+/// Group effective events by projection key, as the store loads them: a case's
+/// events; a beschikking's events plus the assignments of their cases.
+pub fn group_by_key<'a>(events: impl IntoIterator<Item = &'a Event>) -> BTreeMap<ProjectionKey, Vec<Event>> {
+    let events: Vec<&Event> = events.into_iter().collect();
+    let mut by_key: BTreeMap<ProjectionKey, Vec<Event>> = BTreeMap::new();
+    let mut assignments_by_case: HashMap<Uuid, Vec<&Event>> = HashMap::new();
+    for e in &events {
+        if let (Some(c), EventData::CaseToegewezen { .. }) = (e.case_id, &e.data) {
+            assignments_by_case.entry(c).or_default().push(e);
+        }
+        for k in ProjectionKey::of(e) {
+            by_key.entry(k).or_default().push((*e).clone());
+        }
+    }
+    for (k, v) in by_key.iter_mut() {
+        if let ProjectionKey::Beschikking(_) = k {
+            let mut cases: Vec<Uuid> = v.iter().filter_map(|e| e.case_id).collect();
+            cases.sort();
+            cases.dedup();
+            for c in cases {
+                for a in assignments_by_case.get(&c).into_iter().flatten() {
+                    v.push((*a).clone());
+                }
+            }
+        }
+    }
+    by_key
 }

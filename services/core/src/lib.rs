@@ -2,12 +2,16 @@
 //! every read model of spec §3 as a deterministic fold over events. No I/O, no
 //! async: the store and the Kafka source call into this crate.
 
+pub mod config;
 pub mod event;
 pub mod fact;
+pub mod leadtime;
 pub mod model;
+pub mod overdue_po;
 pub mod params;
 pub mod period;
 pub mod simulate;
 pub mod throughput;
+pub mod workload;
 
 pub use event::{Event, EventData, EventType, ValidationError};

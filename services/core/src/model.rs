@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::event::Event;
-use crate::fact::{facts_for, Facts, ProjectionKey};
+use crate::fact::{facts_for, group_by_key, Facts, ProjectionKey};
+use crate::leadtime::Sample;
 
 /// The result of offering an event to the log (spec §2: idempotency by `event_id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,19 +88,47 @@ impl MemoryLog {
         self.events.iter().filter(|e| !withdrawn.contains(&e.event_id)).collect()
     }
 
-    /// The facts of every projection key, summed: the read models' content.
+    /// The facts of every projection key: the read models' content.
+    pub fn facts_by_key(&self) -> BTreeMap<ProjectionKey, Facts> {
+        group_by_key(self.effective())
+            .into_iter()
+            .map(|(k, events)| {
+                let f = facts_for(&k, &events);
+                (k, f)
+            })
+            .filter(|(_, f)| !f.is_empty())
+            .collect()
+    }
+
+    /// Every key's counts summed, and all lead-time samples (sorted).
     pub fn facts(&self) -> Facts {
-        let mut by_key: BTreeMap<ProjectionKey, Vec<Event>> = BTreeMap::new();
-        for e in self.effective() {
-            for k in ProjectionKey::of(e) {
-                by_key.entry(k).or_default().push(e.clone());
-            }
-        }
         let mut total = Facts::default();
-        for (k, events) in &by_key {
-            total.merge(&facts_for(k, events));
+        for f in self.facts_by_key().values() {
+            total.merge_counts(f);
+            total.samples.extend(f.samples.iter().cloned());
         }
         total.counts.retain(|_, v| *v != 0.0);
+        total.samples.sort_by(sample_order);
         total
     }
+
+    /// The open cases (the open-case list's content), by case.
+    pub fn open_cases(&self) -> Vec<crate::leadtime::OpenCase> {
+        self.facts_by_key().into_values().filter_map(|f| f.open_case).collect()
+    }
+
+    /// The monitored beschikkingen's PO timelines, by beschikking.
+    pub fn po_timelines(&self) -> Vec<crate::overdue_po::PoTimeline> {
+        self.facts_by_key().into_values().filter_map(|f| f.po).collect()
+    }
+
+    /// The effective staffing events.
+    pub fn formatie(&self) -> Vec<crate::workload::Formatie> {
+        self.effective().into_iter().filter_map(crate::workload::Formatie::from_event).collect()
+    }
+}
+
+/// A total order on samples, for comparing sets of them.
+pub fn sample_order(a: &Sample, b: &Sample) -> std::cmp::Ordering {
+    (&a.measure, &a.dims, a.day).cmp(&(&b.measure, &b.dims, b.day)).then(a.days.total_cmp(&b.days))
 }

@@ -1,9 +1,14 @@
 //! Query parameters shared by the HTTP API and the CLI, so both accept and
 //! reject exactly the same input with the same message.
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::event::Domein;
-use crate::period::{Granularity, Period};
+use crate::leadtime::{LeadtimeQuery, MEASURES};
+use crate::overdue_po::PoStatus;
+use crate::period::{start_of_local_day, Granularity, Period};
 use crate::throughput::ThroughputQuery;
+use crate::workload::{monday, WorkloadQuery};
 
 /// A query parameter that was not accepted: which one, and what it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +31,11 @@ pub struct FilterParams {
     pub from: Option<String>,
     pub to: Option<String>,
     pub by_team: Option<String>,
+    pub team: Option<String>,
+    pub measure: Option<String>,
+    pub as_of: Option<String>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
 }
 
 pub fn parse_gemeente(g: Option<&str>) -> Result<Option<String>, ParamError> {
@@ -72,22 +82,102 @@ pub fn parse_bound(name: &'static str, v: Option<&str>, is_end: bool) -> Result<
     }
 }
 
+/// A reference time: RFC 3339 (`2020-06-30T23:59:59+02:00`), or a date meaning
+/// the end of that Amsterdam day. Absent: `now`.
+pub fn parse_as_of(v: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ParamError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(now),
+        Some(s) => {
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return Ok(t.with_timezone(&Utc));
+            }
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                return Ok(start_of_local_day(d + Duration::days(1)) - Duration::seconds(1));
+            }
+            Err(bad("as_of", format!("`{s}` is not accepted; accepted: an RFC 3339 time (2020-06-30T12:00:00+02:00) or a date (2020-06-30)")))
+        }
+    }
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
 impl FilterParams {
-    pub fn throughput(&self) -> Result<ThroughputQuery, ParamError> {
-        let q = ThroughputQuery {
-            granularity: parse_granularity(self.period.as_deref(), Granularity::Week)?,
-            gemeente: parse_gemeente(self.gemeente.as_deref())?,
-            domein: parse_domein(self.domein.as_deref())?,
-            by_team: parse_bool("by_team", self.by_team.as_deref())?,
-            from: parse_bound("from", self.from.as_deref(), false)?,
-            to: parse_bound("to", self.to.as_deref(), true)?,
-        };
-        if let (Some(f), Some(t)) = (q.from, q.to) {
+    fn window(&self) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), ParamError> {
+        let from = parse_bound("from", self.from.as_deref(), false)?;
+        let to = parse_bound("to", self.to.as_deref(), true)?;
+        if let (Some(f), Some(t)) = (from, to) {
             if f > t {
                 return Err(bad("to", format!("the window ends ({t}) before it starts ({f})")));
             }
         }
-        Ok(q)
+        Ok((from, to))
+    }
+
+    pub fn leadtime(&self) -> Result<LeadtimeQuery, ParamError> {
+        let t = self.throughput()?;
+        let measure = match non_empty(&self.measure) {
+            None => None,
+            Some(m) if MEASURES.contains(&m.as_str()) => Some(m),
+            Some(m) => return Err(bad("measure", format!("`{m}` is not accepted; accepted: {}", MEASURES.join(", ")))),
+        };
+        Ok(LeadtimeQuery { granularity: t.granularity, gemeente: t.gemeente, domein: t.domein, by_team: t.by_team, from: t.from, to: t.to, measure })
+    }
+
+    /// Workload: `from`/`to` name weeks (`2020-W01`) or dates within them.
+    pub fn workload(&self) -> Result<WorkloadQuery, ParamError> {
+        let (from, to) = self.window()?;
+        Ok(WorkloadQuery {
+            gemeente: parse_gemeente(self.gemeente.as_deref())?,
+            domein: parse_domein(self.domein.as_deref())?,
+            team: non_empty(&self.team),
+            from: from.map(monday),
+            to: to.map(monday),
+        })
+    }
+
+    pub fn po_status(&self) -> Result<Option<PoStatus>, ParamError> {
+        match non_empty(&self.status) {
+            None => Ok(None),
+            Some(s) => PoStatus::parse(&s).map(Some).ok_or_else(|| {
+                bad("status", format!("`{s}` is not accepted; accepted: {}", PoStatus::ALL.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")))
+            }),
+        }
+    }
+
+    /// Alerts: `status` open (default), resolved or all; `kind` one of the alert statuses.
+    pub fn alert_status(&self) -> Result<Option<String>, ParamError> {
+        match non_empty(&self.status).as_deref() {
+            None | Some("open") => Ok(Some("open".into())),
+            Some("resolved") => Ok(Some("resolved".into())),
+            Some("all") => Ok(None),
+            Some(s) => Err(bad("status", format!("`{s}` is not accepted; accepted: open, resolved, all"))),
+        }
+    }
+
+    pub fn alert_kind(&self) -> Result<Option<String>, ParamError> {
+        match non_empty(&self.kind) {
+            None => Ok(None),
+            Some(k) if PoStatus::parse(&k).is_some_and(PoStatus::is_alert) => Ok(Some(k)),
+            Some(k) => Err(bad("kind", format!("`{k}` is not accepted; accepted: geen_po_gepland, po_zonder_vervolg, po_verlopen, po_te_ver_gepland"))),
+        }
+    }
+
+    pub fn team(&self) -> Option<String> {
+        non_empty(&self.team)
+    }
+
+    pub fn throughput(&self) -> Result<ThroughputQuery, ParamError> {
+        let (from, to) = self.window()?;
+        Ok(ThroughputQuery {
+            granularity: parse_granularity(self.period.as_deref(), Granularity::Week)?,
+            gemeente: parse_gemeente(self.gemeente.as_deref())?,
+            domein: parse_domein(self.domein.as_deref())?,
+            by_team: parse_bool("by_team", self.by_team.as_deref())?,
+            from,
+            to,
+        })
     }
 }
 
@@ -112,5 +202,23 @@ mod tests {
         assert_eq!(e.parameter, "by_team");
         let e = FilterParams { from: Some("gisteren".into()), ..Default::default() }.throughput().unwrap_err();
         assert_eq!(e.parameter, "from");
+        let e = FilterParams { measure: Some("wachttijd".into()), ..Default::default() }.leadtime().unwrap_err();
+        assert_eq!(e.parameter, "measure");
+        let w = FilterParams { from: Some("2020-W01".into()), to: Some("2020-W26".into()), ..Default::default() }.workload().unwrap();
+        assert_eq!((w.from.unwrap().to_string(), w.to.unwrap().to_string()), ("2019-12-30".into(), "2020-06-22".into()));
+        assert_eq!(FilterParams { status: Some("closed".into()), ..Default::default() }.alert_status().unwrap_err().parameter, "status");
+        assert_eq!(FilterParams::default().alert_status().unwrap().as_deref(), Some("open"));
+        assert_eq!(FilterParams { status: Some("all".into()), ..Default::default() }.alert_status().unwrap(), None);
+        assert_eq!(FilterParams { kind: Some("ok".into()), ..Default::default() }.alert_kind().unwrap_err().parameter, "kind");
+        assert_eq!(FilterParams { status: Some("verlopen".into()), ..Default::default() }.po_status().unwrap_err().parameter, "status");
+    }
+
+    #[test]
+    fn as_of() {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(parse_as_of(None, now).unwrap(), now);
+        assert_eq!(parse_as_of(Some("2020-06-30"), now).unwrap().to_rfc3339(), "2020-06-30T21:59:59+00:00");
+        assert_eq!(parse_as_of(Some("2020-06-30T12:00:00+02:00"), now).unwrap().to_rfc3339(), "2020-06-30T10:00:00+00:00");
+        assert_eq!(parse_as_of(Some("morgen"), now).unwrap_err().parameter, "as_of");
     }
 }

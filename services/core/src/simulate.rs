@@ -21,8 +21,8 @@
 //!    * a stock of indefinite Wmo beschikkingen issued in the 4.5 years before
 //!      `from` whose next periodic review (PO) is due from about `from` on: their
 //!      `beschikking.afgegeven`, `zorg.gestart` and `po.gepland` with historical
-//!      `occurred_at`, so PO work appears from week 1 (≈107 stock beschikkingen a
-//!      week of history at scale 1.0, ≈12,000 in stock);
+//!      `occurred_at`, so PO work appears from week 1 (≈102 stock beschikkingen a
+//!      week of history at scale 1.0, ≈12,500 in stock);
 //!    * a stock of active jeugd beschikkingen (issued in the year before `from`,
 //!      einddatum on or after `from`);
 //!    * the open work stock: meldingen of the 16 weeks before `from` whose case is
@@ -69,8 +69,8 @@
 //!   Leveringsvorm zin 88 % / pgb 12 % (jeugd 85/15). Aanbieder for zin only.
 //!   `case.afgesloten` beschikt 0–5 working days after the last beschikking (90 %;
 //!   otherwise the case closes implicitly).
-//! * `zorg.gestart` for 93 % of zin and 60 % of pgb grants, Wmo 2–38 days after the
-//!   beschikking (9 %: 43–130 days, late), jeugd 5–40 (18 %: 43–150). Grants with an
+//! * `zorg.gestart` for 93 % of zin and 60 % of pgb grants, Wmo 2–35 days after the
+//!   beschikking (9 %: 43–130 days, late), jeugd 5–35 (18 %: 43–150). Grants with an
 //!   einddatum get `zorg.beeindigd` at the einddatum (75 %) or earlier (12 %).
 //!   Indefinite Wmo care ends at a rate of ≈20 % a year (overleden, wlz, verhuisd,
 //!   …), which keeps the PO stock, and so the PO rate, in steady state over years.
@@ -230,7 +230,7 @@ const JEUGD_AFVANG_CIT: f64 = 0.35;
 const JEUGD_AFVANG_DIRECT: f64 = 0.05;
 /// Stock of indefinite Wmo beschikkingen: issued per week of history (≈ the PO
 /// pick-up rate in the simulated period).
-const WMO_STOCK_WEEK: f64 = 107.0;
+const WMO_STOCK_WEEK: f64 = 102.0;
 /// Stock of jeugd beschikkingen: issued per week in the year before `from`.
 const JEUGD_STOCK_WEEK: f64 = 54.0;
 const WMO_FTE: f64 = 40.91;
@@ -431,17 +431,16 @@ impl Rng {
         weighted[weighted.len() - 1].0
     }
 
+    /// Approximately standard normal (Irwin–Hall: 12 uniforms), arithmetic only.
     fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.f64();
-        let u2 = self.f64();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        (0..12).map(|_| self.f64()).sum::<f64>() - 6.0
     }
 
     fn poisson(&mut self, lambda: f64) -> u64 {
         if lambda.is_nan() || lambda <= 0.0 {
             0
         } else if lambda < 30.0 {
-            let limit = (-lambda).exp();
+            let limit = det_exp(-lambda);
             let mut k = 0;
             let mut p = 1.0;
             loop {
@@ -458,7 +457,7 @@ impl Rng {
 
     /// Exponentially distributed with the given mean.
     fn exp(&mut self, mean: f64) -> f64 {
-        -mean * (1.0 - self.f64()).ln()
+        -mean * det_ln(1.0 - self.f64())
     }
 
     /// A version-4 UUID drawn from this generator.
@@ -466,6 +465,44 @@ impl Rng {
         let v = (u128::from(self.u64()) << 64) | u128::from(self.u64());
         uuid::Builder::from_random_bytes(v.to_be_bytes()).into_uuid()
     }
+}
+
+// The platform's `ln`/`exp` may differ in the last bit between C libraries; these
+// use only IEEE-exact arithmetic, so output is byte-identical on every platform.
+
+/// Natural logarithm of a positive, normal `x`.
+fn det_ln(x: f64) -> f64 {
+    debug_assert!(x > 0.0 && x.is_normal());
+    let bits = x.to_bits();
+    let mut e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut m = f64::from_bits((bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000);
+    if m > std::f64::consts::SQRT_2 {
+        m /= 2.0;
+        e += 1;
+    }
+    // ln m = 2 atanh(z), |z| ≤ 0.172.
+    let z = (m - 1.0) / (m + 1.0);
+    let z2 = z * z;
+    let mut term = z;
+    let mut sum = 0.0;
+    for k in 0..20 {
+        sum += term / f64::from(2 * k + 1);
+        term *= z2;
+    }
+    2.0 * sum + e as f64 * std::f64::consts::LN_2
+}
+
+/// e^x for moderate `x` (|x| < 700).
+fn det_exp(x: f64) -> f64 {
+    let k = (x / std::f64::consts::LN_2).round();
+    let r = x - k * std::f64::consts::LN_2;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for i in 1..25 {
+        term *= r / f64::from(i);
+        sum += term;
+    }
+    sum * f64::from_bits(((k as i64 + 1023) as u64) << 52)
 }
 
 // ---------------------------------------------------------------------------
@@ -949,7 +986,7 @@ impl Simulator {
         // Events per week in steady state and the one-off history, per unit of volume
         // (measured on long runs of this generator).
         const PER_WEEK: f64 = 2_230.0;
-        const HISTORY: f64 = 47_000.0;
+        const HISTORY: f64 = 45_000.0;
         let volume: f64 = self.gem.iter().map(|g| g.vol * self.cfg.scale).sum();
         let staffing: f64 = self
             .rosters
@@ -1257,10 +1294,10 @@ impl Simulator {
         let mut zorg_ts = None;
         if self.rng.chance(start_p) {
             let d = match dom {
-                Domein::Wmo if !stock && self.rng.chance(0.0 * q) => self.rng.range(43, 130),
-                Domein::Wmo => self.rng.range(2, 38),
-                Domein::Jeugd if !stock && self.rng.chance(0.0) => self.rng.range(43, 150),
-                Domein::Jeugd => self.rng.range(5, 40),
+                Domein::Wmo if !stock && self.rng.chance(0.09 * q) => self.rng.range(43, 130),
+                Domein::Wmo => self.rng.range(2, 35),
+                Domein::Jeugd if !stock && self.rng.chance(0.18 * q) => self.rng.range(43, 150),
+                Domein::Jeugd => self.rng.range(5, 35),
             };
             let date = next_workday(local_date(c) + days(d));
             // Provider messages come in office hours or in an evening batch.
@@ -1872,9 +1909,10 @@ impl Simulator {
             }
         }
         let gap = staffing_gap_days(self.rosters[r].target_fte);
-        let next = ts + ((self.rng.exp(gap) + 1.0) * DAY as f64) as i64;
+        let next = ts + (self.rng.exp(gap) * DAY as f64) as i64;
         if next < self.end_ts {
-            let next = at_office(&mut self.rng, next_workday(local_date(next)));
+            let office = at_office(&mut self.rng, next_workday(local_date(next)));
+            let next = if office > ts { office } else { ts + self.rng.range(300, 3600) };
             self.schedule(next, Action::Staffing { roster: r as u32 });
         }
     }
@@ -2305,6 +2343,8 @@ mod tests {
         let bad: usize = whys.values().sum();
         let share = bad as f64 / (bad + n_events) as f64;
         assert!((0.01..0.03).contains(&share), "bad share {share}");
+        let dup_share = (n_events - seen.len()) as f64 / seen.len() as f64;
+        assert!((0.005..0.02).contains(&dup_share), "duplicate share {dup_share}");
     }
 
     #[test]
@@ -2497,6 +2537,31 @@ mod tests {
         assert!(sim.estimated_events() > 50_000_000);
         let first: Vec<SimLine> = sim.take(100).collect();
         assert_eq!(first.len(), 100);
+    }
+
+    #[test]
+    fn degenerate_configs_give_empty_streams() {
+        assert_eq!(Simulator::new(SimConfig { gemeenten: 0, ..small(1) }).count(), 0);
+        assert_eq!(Simulator::new(SimConfig { scale: 0.0, ..small(1) }).count(), 0);
+        let reversed = SimConfig { from: d(2020, 2, 1), to: d(2020, 1, 1), ..small(1) };
+        assert_eq!(Simulator::new(reversed.clone()).estimated_events(), 0);
+        assert_eq!(Simulator::new(reversed).count(), 0);
+        // A single day still carries the history and the staffing.
+        let one_day = SimConfig { from: d(2020, 1, 6), to: d(2020, 1, 6), ..small(1) };
+        let n = Simulator::new(one_day).count();
+        assert!(n > 500, "{n}");
+    }
+
+    #[test]
+    fn deterministic_math_matches_std() {
+        for &x in &[1e-16, 1e-9, 0.001, 0.3, 0.5, 0.70710678, 0.9999999, 1.0, 1.5, 2.0, 1234.5] {
+            let (a, b) = (det_ln(x), x.ln());
+            assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "ln {x}: {a} vs {b}");
+        }
+        for &x in &[-30.0, -12.3, -1.0, -1e-9, 0.0, 0.5, 3.0, 40.0] {
+            let (a, b) = (det_exp(x), x.exp());
+            assert!((a - b).abs() <= 1e-14 * b, "exp {x}: {a} vs {b}");
+        }
     }
 
     #[test]

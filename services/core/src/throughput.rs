@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::event::{AanvraagSoort, Besluit, Event, EventData, PoUitkomst, ZorgEindeReden};
-use crate::fact::{CountKey, Dims, Facts};
+use crate::fact::{dims_of, Assignments, CountKey, Facts};
 use crate::period::{local_date, Granularity, Period};
 
 pub const MELDINGEN: &str = "meldingen";
@@ -32,29 +32,11 @@ pub const ZORG_BEEINDIGD: &str = "zorg_beeindigd";
 pub const METRICS: &[&str] =
     &[MELDINGEN, DOORGEZET, AFGEVANGEN, TOEGEWEZEN, AANVRAGEN, BESCHIKKINGEN, PO_UITGEVOERD, ZORG_GESTART, ZORG_BEEINDIGD];
 
-/// The team of the case's latest assignment at each event's time.
-/// `events` must be sorted (see [`crate::fact::sort_events`]).
-pub fn teams_at_events(events: &[Event]) -> Vec<Option<String>> {
-    // Assignments at the same instant as an event count as "at the time".
-    let assignments: Vec<(chrono::DateTime<chrono::FixedOffset>, &str)> = events
-        .iter()
-        .filter_map(|e| match &e.data {
-            EventData::CaseToegewezen { team, .. } => Some((e.occurred_at, team.as_str())),
-            _ => None,
-        })
-        .collect();
-    events
-        .iter()
-        .map(|e| assignments.iter().rev().find(|(t, _)| *t <= e.occurred_at).map(|(_, team)| team.to_string()))
-        .collect()
-}
-
 /// Throughput facts of one case. `events` sorted, retractions already applied.
-pub fn case_facts(events: &[Event], facts: &mut Facts) {
-    let teams = teams_at_events(events);
+pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
     let mut first_assignment_seen = false;
-    for (e, team) in events.iter().zip(teams) {
-        let dims = Dims { gemeente: e.gemeente.clone(), domein: e.domein, team };
+    for e in events {
+        let dims = dims_of(e, assignments);
         let day = local_date(&e.occurred_at);
         let mut count = |metric: &str, category: &str| facts.add(&dims, day, metric, category, 1.0);
         match &e.data {

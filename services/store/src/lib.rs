@@ -5,6 +5,7 @@
 //! projection key are recomputed by the pure core and only their difference is
 //! written, in one transaction together with the checkpoint.
 
+mod alerts;
 mod error;
 mod log;
 mod project;
@@ -15,10 +16,12 @@ mod sql;
 use std::sync::Arc;
 
 use sqlx::any::AnyPoolOptions;
+use caseflow_core::config::Config;
 use sqlx::AnyPool;
 
 pub use error::StoreError;
 pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
+pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use project::ProjectReport;
 pub use source::{PendingDeadLetter, SourceMessage, SourceReport};
 
@@ -37,6 +40,8 @@ pub struct Store {
     /// Serializes writers within this process. SQLite allows one writer at a
     /// time; taking turns here avoids busy errors between ingest and projection.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Per-gemeente norms and parameters (alerts are evaluated with them).
+    config: Arc<Config>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -75,7 +80,17 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATOR,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(())), config: Arc::new(Config::default()) })
+    }
+
+    /// Use these norms and parameters (the spec's defaults otherwise).
+    pub fn with_config(mut self, config: Config) -> Store {
+        self.config = Arc::new(config);
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -7,9 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use caseflow_core::event::Domein;
-use caseflow_core::fact::{facts_for, CountKey, Dims, Facts, ProjectionKey};
+use caseflow_core::config::Config;
+use caseflow_core::fact::{facts_for, group_by_key, CountKey, Facts, ProjectionKey};
+use caseflow_core::leadtime::{OpenCase, Sample};
 use caseflow_core::model::withdrawn_ids;
+use caseflow_core::overdue_po::PoTimeline;
 use caseflow_core::Event;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -71,7 +73,7 @@ impl Store {
         }
         let keys = expand_keys(&mut tx, &touched).await?;
         let n_keys = keys.len() as u64;
-        recompute_keys(&mut tx, &keys).await?;
+        recompute_keys(&mut tx, &keys, &self.config).await?;
         set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
         tx.commit().await?;
         Ok(ProjectReport { events: rows.len() as u64, keys: n_keys, batches: 1 })
@@ -87,7 +89,7 @@ impl Store {
     pub async fn reset_read_models(&self) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        for table in ["key_facts", "agg_daily"] {
+        for table in ["key_facts", "agg_daily", "leadtime_samples", "open_cases", "po_monitor"] {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
         sqlx::query("DELETE FROM checkpoints WHERE name = $1").bind(EMBEDDED).execute(&mut *tx).await?;
@@ -138,10 +140,15 @@ pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, pa
 }
 
 /// Every key whose facts may change because of the touched events: their own
-/// keys, and the keys of the events they withdraw (or restore).
+/// keys, the keys of the events they withdraw (or restore), and the beschikkingen
+/// of touched cases (whose team history may have changed).
 pub(crate) async fn expand_keys(tx: &mut Transaction<'_, Any>, touched: &Touched) -> Result<BTreeSet<ProjectionKey>, StoreError> {
     let mut keys = touched.keys.clone();
     keys.extend(keys_of_retracted(tx, touched.retracted.clone()).await?);
+    let cases: Vec<String> = keys.iter().filter_map(|k| if let ProjectionKey::Case(c) = k { Some(c.to_string()) } else { None }).collect();
+    for (b, _) in fetch_pairs(tx, "SELECT DISTINCT beschikking_id, beschikking_id FROM events WHERE beschikking_id IS NOT NULL AND case_id IN", &cases).await? {
+        keys.insert(ProjectionKey::Beschikking(parse_uuid(&b)?));
+    }
     Ok(keys)
 }
 
@@ -154,7 +161,7 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
     for _ in 0..2 {
         let mut next = Vec::new();
         for chunk in frontier.chunks(MAX_PARAMS) {
-            let sql = format!("SELECT case_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
+            let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id);
@@ -162,6 +169,9 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
             for r in q.fetch_all(&mut **tx).await? {
                 if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
                     keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
+                }
+                if let Some(b) = r.try_get::<Option<String>, _>("beschikking_id")? {
+                    keys.insert(ProjectionKey::Beschikking(parse_uuid(&b)?));
                 }
                 if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
                     next.push(t);
@@ -173,7 +183,7 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
     Ok(keys)
 }
 
-async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!("{sql_prefix} ({})", list_placeholders(chunk.len(), 1));
@@ -188,105 +198,130 @@ async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[Str
     Ok(out)
 }
 
-/// Recompute the facts of `keys` from their effective events and write the
-/// difference to the aggregates.
-pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSet<ProjectionKey>) -> Result<(), StoreError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let case_ids: Vec<String> = keys
-        .iter()
-        .map(|k| match k {
-            ProjectionKey::Case(id) => id.to_string(),
-        })
-        .collect();
-
-    // The events of these keys, and the corrections that touch them.
-    let bodies = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE case_id IN", &case_ids).await?;
+/// Parse stored `(event_id, body)` rows and drop the withdrawn ones.
+pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>) -> Result<Vec<Event>, StoreError> {
     let ids: Vec<String> = bodies.iter().map(|(id, _)| id.clone()).collect();
     let level1 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &ids).await?;
     let level1_ids: Vec<String> = level1.iter().map(|(id, _)| id.clone()).collect();
     let level2 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &level1_ids).await?;
-    let pairs: Vec<(Uuid, Uuid)> = level1
-        .iter()
-        .chain(level2.iter())
-        .map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?)))
-        .collect::<Result<_, StoreError>>()?;
+    let pairs: Vec<(Uuid, Uuid)> =
+        level1.iter().chain(level2.iter()).map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?))).collect::<Result<_, StoreError>>()?;
     let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
-
-    let mut by_key: BTreeMap<ProjectionKey, Vec<Event>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-    for (_, body) in &bodies {
-        let e = Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
-        if withdrawn.contains(&e.event_id) {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out = Vec::with_capacity(bodies.len());
+    for (id, body) in bodies {
+        if !seen.insert(id) {
             continue;
         }
-        for k in ProjectionKey::of(&e) {
-            if let Some(v) = by_key.get_mut(&k) {
-                v.push(e.clone());
-            }
+        let e = Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
+        if !withdrawn.contains(&e.event_id) {
+            out.push(e);
         }
     }
+    Ok(out)
+}
+
+/// Recompute the facts of `keys` from their effective events and write the
+/// difference to the read models; re-evaluate the alerts of changed beschikkingen.
+pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSet<ProjectionKey>, config: &Config) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let (mut case_ids, mut besch_ids) = (Vec::new(), Vec::new());
+    for k in keys {
+        match k {
+            ProjectionKey::Case(id) => case_ids.push(id.to_string()),
+            ProjectionKey::Beschikking(id) => besch_ids.push(id.to_string()),
+        }
+    }
+
+    // The events of these keys: a case's events; a beschikking's events and the
+    // assignments of their cases.
+    let mut bodies = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE case_id IN", &case_ids).await?;
+    let besch_rows = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE beschikking_id IN", &besch_ids).await?;
+    let besch_cases: Vec<String> = {
+        let mut c: Vec<String> = fetch_pairs(tx, "SELECT DISTINCT case_id, case_id FROM events WHERE case_id IS NOT NULL AND beschikking_id IN", &besch_ids)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    bodies.extend(besch_rows);
+    bodies.extend(fetch_pairs(tx, "SELECT event_id, body FROM events WHERE event_type = 'case.toegewezen' AND case_id IN", &besch_cases).await?);
+    let events = effective(tx, bodies).await?;
+    let by_key: BTreeMap<ProjectionKey, Vec<Event>> = group_by_key(events.iter());
 
     // Old facts, new facts, and the difference.
     let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
     let old: BTreeMap<String, String> = fetch_pairs(tx, "SELECT key, facts FROM key_facts WHERE key IN", &encoded).await?.into_iter().collect();
-    let mut delta: BTreeMap<CountKey, f64> = BTreeMap::new();
-    let mut upserts: Vec<(String, String)> = Vec::new();
-    let mut deletes: Vec<String> = Vec::new();
-    for (key, events) in &by_key {
+    let mut w = Writes::default();
+    let none: Vec<Event> = Vec::new();
+    for key in keys {
         let enc = key.encode();
-        let new = facts_for(key, events);
-        let old_facts = match old.get(&enc) {
-            Some(text) => decode_facts(text)?,
+        let new = facts_for(key, by_key.get(key).unwrap_or(&none));
+        let old_facts: Facts = match old.get(&enc) {
+            Some(text) => serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("key facts of {enc}: {e}")))?,
             None => Facts::default(),
         };
         if new == old_facts {
             continue;
         }
         for (k, v) in new.delta_from(&old_facts) {
-            *delta.entry(k).or_insert(0.0) += v;
+            *w.delta.entry(k).or_insert(0.0) += v;
+        }
+        if new.samples != old_facts.samples {
+            w.sample_keys.push(enc.clone());
+            w.samples.extend(new.samples.iter().map(|s| (enc.clone(), s.clone())));
+        }
+        if new.open_case != old_facts.open_case {
+            match &new.open_case {
+                Some(c) => w.open_upserts.push((enc.clone(), c.clone())),
+                None => w.open_deletes.push(enc.clone()),
+            }
+        }
+        if new.po != old_facts.po {
+            if let ProjectionKey::Beschikking(b) = key {
+                w.po_changed.push(*b);
+            }
+            match &new.po {
+                Some(p) => w.po_upserts.push((enc.clone(), p.clone())),
+                None => w.po_deletes.push(enc.clone()),
+            }
         }
         if new.is_empty() {
-            deletes.push(enc);
+            w.fact_deletes.push(enc);
         } else {
-            upserts.push((enc, encode_facts(&new)));
+            w.fact_upserts.push((enc, serde_json::to_string(&new).expect("facts serialize")));
         }
     }
+    w.apply(tx).await?;
+    if !w.po_changed.is_empty() {
+        crate::alerts::evaluate_in(tx, Some(&w.po_changed), chrono::Utc::now(), config).await?;
+    }
+    Ok(())
+}
 
-    let delta: Vec<(CountKey, f64)> = delta.into_iter().filter(|(_, v)| *v != 0.0).collect();
-    const AGG_COLS: usize = 7;
-    for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
-        let sql = format!(
-            "INSERT INTO agg_daily (metric, gemeente, domein, day, team, category, value) VALUES {} \
-             ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
-            values_placeholders(chunk.len(), AGG_COLS, 1)
-        );
-        let mut q = sqlx::query(&sql);
-        for (k, v) in chunk {
-            q = q
-                .bind(&k.metric)
-                .bind(&k.dims.gemeente)
-                .bind(k.dims.domein.as_str())
-                .bind(k.day.to_string())
-                .bind(k.dims.team.clone().unwrap_or_default())
-                .bind(&k.category)
-                .bind(*v);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    for chunk in upserts.chunks(MAX_PARAMS / 2) {
-        let sql = format!(
-            "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
-            values_placeholders(chunk.len(), 2, 1)
-        );
-        let mut q = sqlx::query(&sql);
-        for (k, f) in chunk {
-            q = q.bind(k).bind(f);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    for chunk in deletes.chunks(MAX_PARAMS) {
-        let sql = format!("DELETE FROM key_facts WHERE key IN ({})", list_placeholders(chunk.len(), 1));
+/// Everything a recompute writes, gathered so each table gets a few statements.
+#[derive(Default)]
+struct Writes {
+    delta: BTreeMap<CountKey, f64>,
+    sample_keys: Vec<String>,
+    samples: Vec<(String, Sample)>,
+    open_upserts: Vec<(String, OpenCase)>,
+    open_deletes: Vec<String>,
+    po_upserts: Vec<(String, PoTimeline)>,
+    po_deletes: Vec<String>,
+    po_changed: Vec<Uuid>,
+    fact_upserts: Vec<(String, String)>,
+    fact_deletes: Vec<String>,
+}
+
+async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
+    for chunk in keys.chunks(MAX_PARAMS) {
+        let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(chunk.len(), 1));
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k);
@@ -296,24 +331,96 @@ pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSe
     Ok(())
 }
 
-/// Facts as stored: `[[metric, gemeente, domein, team, day, category, value], …]`.
-fn encode_facts(f: &Facts) -> String {
-    let rows: Vec<serde_json::Value> = f
-        .counts
-        .iter()
-        .map(|(k, v)| serde_json::json!([k.metric, k.dims.gemeente, k.dims.domein.as_str(), k.dims.team, k.day.to_string(), k.category, v]))
-        .collect();
-    serde_json::Value::Array(rows).to_string()
-}
+impl Writes {
+    async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+        let delta: Vec<(&CountKey, f64)> = self.delta.iter().filter(|(_, v)| **v != 0.0).map(|(k, v)| (k, *v)).collect();
+        const AGG_COLS: usize = 7;
+        for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
+            let sql = format!(
+                "INSERT INTO agg_daily (metric, gemeente, domein, day, team, category, value) VALUES {} \
+                 ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
+                values_placeholders(chunk.len(), AGG_COLS, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for (k, v) in chunk {
+                q = q
+                    .bind(&k.metric)
+                    .bind(&k.dims.gemeente)
+                    .bind(k.dims.domein.as_str())
+                    .bind(k.day.to_string())
+                    .bind(k.dims.team.clone().unwrap_or_default())
+                    .bind(&k.category)
+                    .bind(*v);
+            }
+            q.execute(&mut **tx).await?;
+        }
 
-fn decode_facts(text: &str) -> Result<Facts, StoreError> {
-    type Row = (String, String, String, Option<String>, String, String, f64);
-    let rows: Vec<Row> = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("key facts: {e}")))?;
-    let mut f = Facts::default();
-    for (metric, gemeente, domein, team, day, category, value) in rows {
-        let domein = Domein::parse(&domein).ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?;
-        let day = day.parse().map_err(|_| StoreError::Corrupt(format!("day `{day}`")))?;
-        f.counts.insert(CountKey { dims: Dims { gemeente, domein, team }, day, metric, category }, value);
+        delete_keys(tx, "leadtime_samples", &self.sample_keys).await?;
+        const SAMPLE_COLS: usize = 7;
+        for chunk in self.samples.chunks(MAX_PARAMS / SAMPLE_COLS) {
+            let sql = format!(
+                "INSERT INTO leadtime_samples (key, measure, gemeente, domein, team, day, days) VALUES {}",
+                values_placeholders(chunk.len(), SAMPLE_COLS, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for (key, s) in chunk {
+                q = q
+                    .bind(key)
+                    .bind(&s.measure)
+                    .bind(&s.dims.gemeente)
+                    .bind(s.dims.domein.as_str())
+                    .bind(s.dims.team.clone().unwrap_or_default())
+                    .bind(s.day.to_string())
+                    .bind(s.days);
+            }
+            q.execute(&mut **tx).await?;
+        }
+
+        delete_keys(tx, "open_cases", &self.open_deletes).await?;
+        for chunk in self.open_upserts.chunks(MAX_PARAMS / 5) {
+            let sql = format!(
+                "INSERT INTO open_cases (key, gemeente, domein, team, body) VALUES {} \
+                 ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
+                values_placeholders(chunk.len(), 5, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for (key, c) in chunk {
+                q = q
+                    .bind(key)
+                    .bind(&c.gemeente)
+                    .bind(c.domein.as_str())
+                    .bind(c.team.clone().unwrap_or_default())
+                    .bind(serde_json::to_string(c).expect("serializes"));
+            }
+            q.execute(&mut **tx).await?;
+        }
+
+        delete_keys(tx, "po_monitor", &self.po_deletes).await?;
+        for chunk in self.po_upserts.chunks(MAX_PARAMS / 4) {
+            let sql = format!(
+                "INSERT INTO po_monitor (key, gemeente, domein, body) VALUES {} \
+                 ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
+                values_placeholders(chunk.len(), 4, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for (key, p) in chunk {
+                q = q.bind(key).bind(&p.gemeente).bind(p.domein.as_str()).bind(serde_json::to_string(p).expect("serializes"));
+            }
+            q.execute(&mut **tx).await?;
+        }
+
+        delete_keys(tx, "key_facts", &self.fact_deletes).await?;
+        for chunk in self.fact_upserts.chunks(MAX_PARAMS / 2) {
+            let sql = format!(
+                "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
+                values_placeholders(chunk.len(), 2, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for (k, f) in chunk {
+                q = q.bind(k).bind(f);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
     }
-    Ok(f)
 }

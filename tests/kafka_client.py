@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""An external Kafka client for caseflow's end-to-end tests (kafka-python, not ours).
+
+produce: read NDJSON (a file or stdin) and produce each line to a topic with the
+producer contract's key: the event's case_id, or gemeente/team for formatie
+events; lines that are not such JSON get no key. --partition N sends everything to
+one partition (poison messages); --copies 2 --shuffle-seed S sends the stream,
+then a shuffled second copy. Prints the number of messages produced.
+
+consume: read a topic from the beginning until --expect messages arrived (or
+--timeout seconds passed) and print one JSON object per message with partition,
+offset, key, value (text) and headers.
+"""
+import argparse
+import json
+import random
+import sys
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def key_of(line):
+    try:
+        v = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(v, dict):
+        return None
+    if isinstance(v.get("case_id"), str):
+        return v["case_id"]
+    data = v.get("data")
+    if isinstance(v.get("gemeente"), str) and isinstance(data, dict) and isinstance(data.get("team"), str):
+        return v["gemeente"] + "/" + data["team"]
+    return None
+
+
+def produce(a):
+    src = open(a.file, "rb") if a.file != "-" else sys.stdin.buffer
+    lines = [l.rstrip(b"\r\n") for l in src if l.strip()]
+    batches = [lines]
+    for c in range(1, a.copies):
+        again = list(lines)
+        random.Random(a.shuffle_seed + c).shuffle(again)
+        batches.append(again)
+    p = KafkaProducer(bootstrap_servers=a.brokers, acks="all", linger_ms=20, batch_size=512 * 1024, retries=10,
+                      max_in_flight_requests_per_connection=1, request_timeout_ms=60000)
+    n = 0
+    for batch in batches:
+        for line in batch:
+            k = key_of(line)
+            p.send(a.topic, value=line, key=k.encode() if k is not None else None, partition=a.partition)
+            n += 1
+    p.flush(timeout=300)
+    p.close()
+    print(n)
+
+
+def consume(a):
+    c = KafkaConsumer(bootstrap_servers=a.brokers, enable_auto_commit=False, auto_offset_reset="earliest",
+                      consumer_timeout_ms=1000)
+    deadline = time.time() + a.timeout
+    parts = None
+    while parts is None and time.time() < deadline:
+        parts = c.partitions_for_topic(a.topic)
+        if parts is None:
+            time.sleep(0.5)
+    if parts is None:
+        sys.exit(f"topic {a.topic} not found")
+    c.assign([TopicPartition(a.topic, p) for p in sorted(parts)])
+    c.seek_to_beginning()
+    got = 0
+    while got < a.expect and time.time() < deadline:
+        for m in c:
+            print(json.dumps({
+                "partition": m.partition,
+                "offset": m.offset,
+                "key": m.key.decode("utf-8", "replace") if m.key is not None else None,
+                "value": m.value.decode("utf-8", "replace") if m.value is not None else None,
+                "headers": {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in (m.headers or [])},
+            }), flush=True)
+            got += 1
+            if got >= a.expect:
+                break
+    c.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("produce")
+    p.add_argument("--brokers", required=True)
+    p.add_argument("--topic", default="caseflow.events.v1")
+    p.add_argument("--file", default="-")
+    p.add_argument("--partition", type=int, default=None)
+    p.add_argument("--copies", type=int, default=1)
+    p.add_argument("--shuffle-seed", type=int, default=1)
+    c = sub.add_parser("consume")
+    c.add_argument("--brokers", required=True)
+    c.add_argument("--topic", required=True)
+    c.add_argument("--expect", type=int, required=True)
+    c.add_argument("--timeout", type=float, default=60)
+    a = ap.parse_args()
+    produce(a) if a.cmd == "produce" else consume(a)
+
+
+if __name__ == "__main__":
+    main()
