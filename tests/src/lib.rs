@@ -77,8 +77,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(database: &str, subcommand: &str) -> Server {
+        Self::start_with(database, &[subcommand])
+    }
+
+    /// Start `caseflow ARGS… --listen 127.0.0.1:0`.
+    pub fn start_with(database: &str, args: &[&str]) -> Server {
         let mut child = caseflow(database)
-            .args([subcommand, "--listen", "127.0.0.1:0"])
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
