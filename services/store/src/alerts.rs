@@ -16,7 +16,7 @@ use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 use crate::project::fetch_pairs;
-use crate::sql::list_placeholders;
+use crate::sql::{dialect_of, list_placeholders};
 use crate::{Store, StoreError};
 
 /// The topic alert transitions are published to.
@@ -125,7 +125,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let sql = format!("UPDATE outbox SET published_at = $1 WHERE id IN ({})", list_placeholders(ids.len(), 2));
+        let sql = format!("UPDATE outbox SET published_at = $1 WHERE id IN ({})", list_placeholders(self.dialect, ids.len(), 2));
         let mut q = sqlx::query(&sql).bind(ts(Utc::now()));
         for id in ids {
             q = q.bind(*id);
@@ -171,7 +171,7 @@ pub(crate) async fn evaluate_in(
             for chunk in ids.chunks(crate::sql::MAX_PARAMS) {
                 let sql = format!(
                     "SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL AND beschikking_id IN ({})",
-                    list_placeholders(chunk.len(), 1)
+                    list_placeholders(dialect_of(tx), chunk.len(), 1)
                 );
                 let mut q = sqlx::query(&sql);
                 for id in chunk {

@@ -9,7 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::sql::{list_placeholders, values_placeholders, MAX_PARAMS};
+use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
 use crate::{Store, StoreError};
 
 /// One line of input as it arrived, with where it came from (e.g. `line 17`).
@@ -171,7 +171,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     let ids: Vec<String> = parsed.iter().map(|(_, _, e)| e.event_id.to_string()).collect();
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
+        let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(id);
@@ -208,7 +208,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     for chunk in fresh.chunks(MAX_PARAMS / EVENT_COLS) {
         let sql = format!(
             "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {} RETURNING seq",
-            values_placeholders(chunk.len(), EVENT_COLS, 1)
+            values_placeholders(dialect_of(tx), chunk.len(), EVENT_COLS, 1)
         );
         let mut q = sqlx::query(&sql);
         for (inc, e, body) in chunk {
@@ -239,7 +239,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     for chunk in dead.chunks(MAX_PARAMS / DEAD_COLS) {
         let sql = format!(
             "INSERT INTO dead_letters (received_at, source, position, kind, reason, event_id, raw) VALUES {}",
-            values_placeholders(chunk.len(), DEAD_COLS, 1)
+            values_placeholders(dialect_of(tx), chunk.len(), DEAD_COLS, 1)
         );
         let mut q = sqlx::query(&sql);
         for d in chunk {

@@ -18,7 +18,7 @@ use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 use crate::log::Touched;
-use crate::sql::{list_placeholders, values_placeholders, MAX_PARAMS};
+use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
 use crate::{Store, StoreError};
 
 pub(crate) const EMBEDDED: &str = "embedded";
@@ -161,7 +161,7 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
     for _ in 0..2 {
         let mut next = Vec::new();
         for chunk in frontier.chunks(MAX_PARAMS) {
-            let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(chunk.len(), 1));
+            let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id);
@@ -186,7 +186,7 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
 pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!("{sql_prefix} ({})", list_placeholders(chunk.len(), 1));
+        let sql = format!("{sql_prefix} ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(id);
@@ -321,7 +321,7 @@ struct Writes {
 
 async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
     for chunk in keys.chunks(MAX_PARAMS) {
-        let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(chunk.len(), 1));
+        let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k);
@@ -339,7 +339,7 @@ impl Writes {
             let sql = format!(
                 "INSERT INTO agg_daily (metric, gemeente, domein, day, team, category, value) VALUES {} \
                  ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
-                values_placeholders(chunk.len(), AGG_COLS, 1)
+                values_placeholders(dialect_of(tx), chunk.len(), AGG_COLS, 1)
             );
             let mut q = sqlx::query(&sql);
             for (k, v) in chunk {
@@ -360,7 +360,7 @@ impl Writes {
         for chunk in self.samples.chunks(MAX_PARAMS / SAMPLE_COLS) {
             let sql = format!(
                 "INSERT INTO leadtime_samples (key, measure, gemeente, domein, team, day, days) VALUES {}",
-                values_placeholders(chunk.len(), SAMPLE_COLS, 1)
+                values_placeholders(dialect_of(tx), chunk.len(), SAMPLE_COLS, 1)
             );
             let mut q = sqlx::query(&sql);
             for (key, s) in chunk {
@@ -381,7 +381,7 @@ impl Writes {
             let sql = format!(
                 "INSERT INTO open_cases (key, gemeente, domein, team, body) VALUES {} \
                  ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
-                values_placeholders(chunk.len(), 5, 1)
+                values_placeholders(dialect_of(tx), chunk.len(), 5, 1)
             );
             let mut q = sqlx::query(&sql);
             for (key, c) in chunk {
@@ -400,7 +400,7 @@ impl Writes {
             let sql = format!(
                 "INSERT INTO po_monitor (key, gemeente, domein, body) VALUES {} \
                  ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
-                values_placeholders(chunk.len(), 4, 1)
+                values_placeholders(dialect_of(tx), chunk.len(), 4, 1)
             );
             let mut q = sqlx::query(&sql);
             for (key, p) in chunk {
@@ -413,7 +413,7 @@ impl Writes {
         for chunk in self.fact_upserts.chunks(MAX_PARAMS / 2) {
             let sql = format!(
                 "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
-                values_placeholders(chunk.len(), 2, 1)
+                values_placeholders(dialect_of(tx), chunk.len(), 2, 1)
             );
             let mut q = sqlx::query(&sql);
             for (k, f) in chunk {

@@ -20,7 +20,7 @@ impl Store {
     pub async fn daily_counts(&self, metrics: &[&str], q: &ThroughputQuery) -> Result<Vec<(CountKey, f64)>, StoreError> {
         let mut sql = format!(
             "SELECT metric, gemeente, domein, day, team, category, value FROM agg_daily WHERE metric IN ({})",
-            list_placeholders(metrics.len(), 1)
+            list_placeholders(self.dialect, metrics.len(), 1)
         );
         let mut n = metrics.len();
         let mut binds: Vec<String> = Vec::new();

@@ -105,7 +105,7 @@ impl Store {
     pub async fn mark_dead_letters_published(&self, ids: &[i64]) -> Result<(), StoreError> {
         let now = crate::log::now_text();
         for chunk in ids.chunks(crate::sql::MAX_PARAMS - 1) {
-            let sql = format!("UPDATE dead_letters SET published_at = $1 WHERE id IN ({})", crate::sql::list_placeholders(chunk.len(), 2));
+            let sql = format!("UPDATE dead_letters SET published_at = $1 WHERE id IN ({})", crate::sql::list_placeholders(self.dialect, chunk.len(), 2));
             let mut q = sqlx::query(&sql).bind(&now);
             for id in chunk {
                 q = q.bind(*id);

@@ -1,8 +1,40 @@
 //! Small helpers for SQL that both SQLite and PostgreSQL accept.
+//!
+//! Placeholders: `$N` for PostgreSQL; for SQLite, anonymous `?` when a list starts
+//! at the first parameter, `?N` otherwise. (SQLite keeps `$N` and `?N` in a list
+//! that binding searches linearly, so a statement with thousands of them is
+//! quadratic to bind; anonymous `?` are bound by position.)
+
+use sqlx::AnyConnection;
+
+use crate::Dialect;
+
+/// The dialect of a connection.
+pub fn dialect_of(conn: &AnyConnection) -> Dialect {
+    if conn.backend_name() == "PostgreSQL" {
+        Dialect::Postgres
+    } else {
+        Dialect::Sqlite
+    }
+}
+
+fn placeholder(d: Dialect, n: usize, first: usize, out: &mut String) {
+    match d {
+        Dialect::Postgres => {
+            out.push('$');
+            out.push_str(&n.to_string());
+        }
+        Dialect::Sqlite if first == 1 => out.push('?'),
+        Dialect::Sqlite => {
+            out.push('?');
+            out.push_str(&n.to_string());
+        }
+    }
+}
 
 /// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `cols` columns,
 /// numbering from `first`.
-pub fn values_placeholders(rows: usize, cols: usize, first: usize) -> String {
+pub fn values_placeholders(d: Dialect, rows: usize, cols: usize, first: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = first;
     for r in 0..rows {
@@ -14,8 +46,7 @@ pub fn values_placeholders(rows: usize, cols: usize, first: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&n.to_string());
+            placeholder(d, n, first, &mut s);
             n += 1;
         }
         s.push(')');
@@ -24,8 +55,15 @@ pub fn values_placeholders(rows: usize, cols: usize, first: usize) -> String {
 }
 
 /// `$first, $first+1, …` for an `IN (…)` list of `n` items.
-pub fn list_placeholders(n: usize, first: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+pub fn list_placeholders(d: Dialect, n: usize, first: usize) -> String {
+    let mut s = String::with_capacity(n * 4);
+    for i in first..first + n {
+        if i > first {
+            s.push_str(", ");
+        }
+        placeholder(d, i, first, &mut s);
+    }
+    s
 }
 
 /// Parameters per statement stay well below SQLite's and PostgreSQL's limits.
@@ -37,7 +75,10 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        assert_eq!(values_placeholders(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(list_placeholders(3, 2), "$2, $3, $4");
+        assert_eq!(values_placeholders(Dialect::Postgres, 2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(list_placeholders(Dialect::Postgres, 3, 2), "$2, $3, $4");
+        assert_eq!(values_placeholders(Dialect::Sqlite, 2, 2, 1), "(?, ?), (?, ?)");
+        assert_eq!(list_placeholders(Dialect::Sqlite, 2, 1), "?, ?");
+        assert_eq!(list_placeholders(Dialect::Sqlite, 2, 2), "?2, ?3");
     }
 }
