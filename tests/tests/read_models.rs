@@ -86,6 +86,12 @@ async fn alerts_are_raised_as_time_passes_and_resolved_by_a_plan() {
     let po = get(base, &format!("/api/v1/po?as_of={}", ago(Duration::ZERO))).await;
     assert_eq!(po["counts"]["ok"], 1, "{po}");
     assert_eq!(po["beschikkingen"][0]["gepland_op"], "2027-06-01");
+    // Counts only, and narrowed by team.
+    let counts_only = get(base, "/api/v1/po?limit=0").await;
+    assert_eq!((counts_only["counts"]["ok"].clone(), counts_only["beschikkingen"].clone()), (json!(1), json!([])));
+    assert_eq!(get(base, "/api/v1/po?team=IGT%20West").await["counts"]["ok"], 0);
+    assert_eq!(get(base, "/api/v1/alerts?status=all&team=IGT%20Oost").await.as_array().unwrap().len(), 1);
+    assert_eq!(get(base, "/api/v1/alerts?status=all&team=IGT%20West").await.as_array().unwrap().len(), 0);
 
     // The PO status at an earlier reference time is still answerable.
     let earlier = get(base, &format!("/api/v1/po?as_of={}", ago(Duration::from_secs(2 * 86_400)))).await;

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, FilterParams, ParamError};
+use caseflow_core::overdue_po::PoFilter;
 use caseflow_store::{AlertQuery, Incoming, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
@@ -171,10 +172,17 @@ async fn workload(State(s): State<AppState>, q: QueryResult) -> Result<Response,
 }
 
 async fn po(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+    let q_limit = q.as_ref().ok().and_then(|q| q.limit);
     let p = filter(q)?;
     let (gemeente, domein) = (parse_gemeente(p.gemeente.as_deref())?, parse_domein(p.domein.as_deref())?);
     let as_of = parse_as_of(p.as_of.as_deref(), chrono::Utc::now())?;
-    let report = s.store.po(gemeente.as_deref(), domein.as_deref(), as_of, p.po_status()?).await?;
+    let limit = match q_limit {
+        None => None,
+        Some(n) if n >= 0 => Some(n as usize),
+        Some(_) => return Err(ApiError::BadRequest("parameter `limit`: accepted: 0 or more (0 = counts only)".into())),
+    };
+    let f = PoFilter { team: p.team(), status: p.po_status()?, limit };
+    let report = s.store.po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f).await?;
     Ok(Json(report).into_response())
 }
 
@@ -188,6 +196,7 @@ async fn alerts(State(s): State<AppState>, q: QueryResult) -> Result<Response, A
     let aq = AlertQuery {
         gemeente: parse_gemeente(p.gemeente.as_deref())?,
         domein: parse_domein(p.domein.as_deref())?,
+        team: p.team(),
         status: p.alert_status()?,
         kind: p.alert_kind()?,
         limit,

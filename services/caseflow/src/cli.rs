@@ -171,6 +171,9 @@ pub struct PoArgs {
     /// Only beschikkingen with this status.
     #[arg(long)]
     pub status: Option<String>,
+    /// Only beschikkingen of this team (the team that last took it or its PO up).
+    #[arg(long)]
+    pub team: Option<String>,
     /// Rows in the table (JSON always lists all).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
@@ -184,6 +187,8 @@ pub struct AlertArgs {
     pub gemeente: Option<String>,
     #[arg(long)]
     pub domein: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
     /// open (default), resolved or all.
     #[arg(long)]
     pub status: Option<String>,

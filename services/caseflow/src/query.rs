@@ -69,7 +69,8 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             let p = FilterParams { status: a.status.clone(), ..FilterParams::default() };
             let (gemeente, domein, status) = (parse_gemeente(a.gemeente.as_deref())?, parse_domein(a.domein.as_deref())?, p.po_status()?);
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
-            let report = open(g).await?.po(gemeente.as_deref(), domein.as_deref(), as_of, status).await?;
+            let f = caseflow_core::overdue_po::PoFilter { team: a.team.clone(), status, limit: None };
+            let report = open(g).await?.po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f).await?;
             if a.json {
                 print_json(&report)?;
             } else {
@@ -81,6 +82,7 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             let aq = AlertQuery {
                 gemeente: parse_gemeente(a.gemeente.as_deref())?,
                 domein: parse_domein(a.domein.as_deref())?,
+                team: a.team.clone(),
                 status: p.alert_status()?,
                 kind: p.alert_kind()?,
                 limit: a.limit,

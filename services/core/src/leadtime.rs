@@ -149,8 +149,13 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
         }
     }
 
-    // The open-case row.
+    // The open-case row: cases in the work stock (a melding or an assignment)
+    // that are not closed. Cases holding only provider or PO events, or a
+    // migrated beschikking, are not live work.
     let Some(first_event) = events.first() else { return };
+    if melding.is_none() && toegewezen.is_none() {
+        return;
+    }
     let mut closure = Closure::default();
     for e in events {
         closure.apply(e);

@@ -23,7 +23,8 @@
 //! Choices: a `po.gepland` belongs to the cycle in which it occurred (its
 //! `occurred_at` ≥ the cycle start); "more than 3 years after the cycle start"
 //! compares `gepland_op` with the cycle start's Amsterdam date plus 3 calendar
-//! years; the team is the team of the beschikking's case's latest assignment at T.
+//! years; the team is the latest assignment at T among the beschikking's case and
+//! the PO cases that reviewed it.
 
 use std::collections::BTreeMap;
 
@@ -94,8 +95,20 @@ pub fn timeline(beschikking_id: Uuid, events: &[Event], assignments: &Assignment
         voorziening: voorziening.clone(),
         afgegeven_at: b.occurred_at.with_timezone(&Utc),
         entries,
-        assignments: b.case_id.map(|c| assignments.of_case(c).to_vec()).unwrap_or_default(),
+        assignments: responsible_assignments(events, assignments),
     })
+}
+
+/// The assignments of every case the beschikking's events belong to (its own case,
+/// and the PO cases that reviewed it), in time order: the team at T is the one
+/// that last took the beschikking or its PO up.
+fn responsible_assignments(events: &[Event], assignments: &Assignments) -> Vec<Assignment> {
+    let mut cases: Vec<Uuid> = events.iter().filter(|e| e.beschikking_id().is_some()).filter_map(|e| e.case_id).collect();
+    cases.sort();
+    cases.dedup();
+    let mut all: Vec<Assignment> = cases.iter().flat_map(|c| assignments.of_case(*c).iter().cloned()).collect();
+    all.sort_by(|a, b| a.at.cmp(&b.at).then(a.team.cmp(&b.team)));
+    all
 }
 
 /// The statuses of spec §3.4.
@@ -224,10 +237,23 @@ pub struct PoReport {
 }
 
 pub fn report<'a>(timelines: impl IntoIterator<Item = &'a PoTimeline>, t: DateTime<Utc>, config: &Config, status: Option<PoStatus>) -> PoReport {
+    report_for(timelines, t, config, &PoFilter { status, ..PoFilter::default() })
+}
+
+/// Narrowing of the PO model: by team (counts too), by status and length (list only).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PoFilter {
+    pub team: Option<String>,
+    pub status: Option<PoStatus>,
+    pub limit: Option<usize>,
+}
+
+pub fn report_for<'a>(timelines: impl IntoIterator<Item = &'a PoTimeline>, t: DateTime<Utc>, config: &Config, f: &PoFilter) -> PoReport {
+    let status = f.status;
     let mut counts: BTreeMap<&'static str, u64> = PoStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut list: Vec<PoState> = Vec::new();
     for tl in timelines {
-        if let Some(s) = tl.state_at(t, config) {
+        if let Some(s) = tl.state_at(t, config).filter(|s| f.team.is_none() || s.team == f.team) {
             *counts.get_mut(s.status.as_str()).expect("all statuses") += 1;
             if status.is_none_or(|want| want == s.status) {
                 list.push(s);
@@ -235,6 +261,9 @@ pub fn report<'a>(timelines: impl IntoIterator<Item = &'a PoTimeline>, t: DateTi
         }
     }
     list.sort_by(|a, b| a.status.cmp(&b.status).then(a.cycle_start.cmp(&b.cycle_start)).then(a.beschikking_id.cmp(&b.beschikking_id)));
+    if let Some(n) = f.limit {
+        list.truncate(n);
+    }
     PoReport { as_of: t.to_rfc3339(), beschikkingen: list, counts }
 }
 

@@ -225,7 +225,7 @@ pub struct WorkloadReport {
 }
 
 fn per(x: f64, fte: f64) -> Option<f64> {
-    (fte > 0.0).then(|| x / fte)
+    (fte > 0.0).then(|| x / fte + 0.0)
 }
 
 /// Needed FTE for a weekly intake: intake × normtijd / (werkweek × productiviteit).
@@ -333,7 +333,8 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
                 aanvragen: a.aanvragen as u64,
                 beschikkingen: a.beschikkingen as u64,
                 open: open.max(0.0) as u64,
-                norm_uren_open: hours,
+                // `+ 0.0` turns a −0.0 from cancelling deltas into 0.0.
+                norm_uren_open: hours + 0.0,
                 opgepakt_nieuw_per_fte: per(a.nieuw, fte),
                 opgepakt_po_per_fte: per(a.po, fte),
                 aanvragen_per_fte: per(a.aanvragen, fte),
@@ -364,7 +365,7 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
         aanvragen_per_fte_week: rate(totals.aanvragen),
         beschikkingen_per_fte_week: rate(totals.beschikkingen),
         open: open_end.max(0.0) as u64,
-        norm_uren_open: hours_end,
+        norm_uren_open: hours_end + 0.0,
         capaciteit: p.capaciteit(),
         benodigde_fte: benodigde_fte((nieuw + po) / weeks, p),
     };

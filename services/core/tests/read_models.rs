@@ -354,3 +354,18 @@ fn po_events_before_their_beschikking_and_in_another_case() {
     assert_eq!(r.beschikkingen[0].gepland_op, Some(date("2021-03-01")));
     assert_eq!(r.beschikkingen[0].team.as_deref(), Some("IGT Noord"));
 }
+
+#[test]
+fn the_po_team_is_the_team_that_last_took_the_beschikking_or_its_po_up() {
+    let mut events = case_one();
+    events.push(ev(20, "2020-04-20T10:00:00+02:00", 777, toegewezen("IGT Zuid", Dossiertype::PeriodiekOnderzoek)));
+    events.push(ev(21, "2020-04-27T10:00:00+02:00", 777, EventData::PoUitgevoerd { beschikking_id: uuid(300), uitkomst: PoUitkomst::Ongewijzigd }));
+    let t: DateTime<Utc> = "2020-06-01T00:00:00Z".parse().unwrap();
+    let r = overdue_po::report(&MemoryLog::from_events(events.clone()).po_timelines(), t, &Config::default(), None);
+    assert_eq!(r.beschikkingen[0].status, PoStatus::PoZonderVervolg);
+    assert_eq!(r.beschikkingen[0].team.as_deref(), Some("IGT Zuid"));
+    // Before the PO case was assigned, the beschikking's own team.
+    let early: DateTime<Utc> = "2020-04-15T00:00:00Z".parse().unwrap();
+    let r = overdue_po::report(&MemoryLog::from_events(events).po_timelines(), early, &Config::default(), None);
+    assert_eq!(r.beschikkingen[0].team.as_deref(), Some("IGT Noord"));
+}

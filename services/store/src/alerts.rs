@@ -49,6 +49,7 @@ pub struct AlertReport {
 pub struct AlertQuery {
     pub gemeente: Option<String>,
     pub domein: Option<String>,
+    pub team: Option<String>,
     /// `open`, `resolved`, or None for all.
     pub status: Option<String>,
     pub kind: Option<String>,
@@ -76,7 +77,7 @@ impl Store {
             "SELECT id, kind, beschikking_id, gemeente, domein, team, cycle_start, gepland_op, raised_at, resolved_at FROM alerts WHERE 1 = 1",
         );
         let mut binds: Vec<String> = Vec::new();
-        for (col, v) in [("gemeente", &q.gemeente), ("domein", &q.domein), ("kind", &q.kind)] {
+        for (col, v) in [("gemeente", &q.gemeente), ("domein", &q.domein), ("team", &q.team), ("kind", &q.kind)] {
             if let Some(v) = v {
                 binds.push(v.clone());
                 sql.push_str(&format!(" AND {col} = ${}", binds.len()));

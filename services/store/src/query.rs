@@ -4,7 +4,7 @@ use caseflow_core::event::Domein;
 use caseflow_core::fact::{CountKey, Dims};
 use caseflow_core::leadtime::{self, LeadtimeQuery, LeadtimeRow, OpenCase, OpenCaseRow, Sample};
 use caseflow_core::model::sample_order;
-use caseflow_core::overdue_po::{self, PoReport, PoStatus, PoTimeline};
+use caseflow_core::overdue_po::{self, PoFilter, PoReport, PoStatus, PoTimeline};
 use caseflow_core::period::Granularity;
 use caseflow_core::throughput::{self, ThroughputQuery, ThroughputRow};
 use caseflow_core::workload::{self, Formatie, WorkloadQuery, WorkloadReport};
@@ -165,8 +165,13 @@ impl Store {
 
     /// The overdue-PO model at `as_of`.
     pub async fn po(&self, gemeente: Option<&str>, domein: Option<&str>, as_of: DateTime<Utc>, status: Option<PoStatus>) -> Result<PoReport, StoreError> {
+        self.po_filtered(gemeente, domein, as_of, &PoFilter { status, ..PoFilter::default() }).await
+    }
+
+    /// The overdue-PO model at `as_of`, narrowed by team, status and list length.
+    pub async fn po_filtered(&self, gemeente: Option<&str>, domein: Option<&str>, as_of: DateTime<Utc>, f: &PoFilter) -> Result<PoReport, StoreError> {
         let timelines = self.po_timelines(gemeente, domein).await?;
-        Ok(overdue_po::report(&timelines, as_of, &self.config, status))
+        Ok(overdue_po::report_for(&timelines, as_of, &self.config, f))
     }
 
     /// The open cases, most urgent deadline first.
