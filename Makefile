@@ -9,27 +9,62 @@ BIN := target/release/caseflow
 DATA := caseflow-data
 DB := sqlite://$(DATA)/caseflow.db
 LISTEN ?= 127.0.0.1:8080
-# Demo window: the last nine months up to today, so live views have current data.
-DEMO_FROM ?= $(shell date -d "$$(date +%Y-%m-01) -9 months" +%F)
+# Demo window: the last six months up to today, so live views have current data.
+DEMO_FROM ?= $(shell date -d "$$(date +%Y-%m-01) -6 months" +%F)
 DEMO_TO ?= $(shell date +%F)
 DEMO_ARGS ?= --seed 2020 --gemeenten 3 --scale 1.0
 
-.PHONY: help run test deps build bench clean-data
+.PHONY: help run test deps build-deps test-deps build bench clean-data
 
 help:
 	@echo "make run   - build, generate demo data once, start caseflow (API + dashboard on http://$(LISTEN))"
 	@echo "make test  - install test prerequisites and run all tests"
 
-deps:
+# Test prerequisites, installed once and cached (make test exports their paths):
+#   PostgreSQL server binaries (apt), a Python venv with kafka-python (the external
+#   Kafka client of the end-to-end tier), and the tansu Kafka broker (crates.io,
+#   built once into ~/.cache/caseflow, about 8 minutes on 2 cores).
+CACHE ?= $(HOME)/.cache/caseflow
+VENV := $(CACHE)/venv
+KAFKA_PYTHON_VERSION ?= 3.0.12
+TANSU_VERSION ?= 0.6.0
+TANSU := $(CACHE)/tansu-$(TANSU_VERSION)/bin/tansu
+export CASEFLOW_TANSU ?= $(TANSU)
+export CASEFLOW_PYTHON ?= $(VENV)/bin/python
+
+# What building needs (make run and make test): a C toolchain for librdkafka and SQLite.
+build-deps:
 	@command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs"; exit 1; }
 	@missing=""; \
-	  for p in pkg-config; do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	  for pair in pkg-config:pkg-config make:make cc:gcc c++:g++ perl:perl; do \
+	    cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null || missing="$$missing $$pkg"; done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
 	  fi
 
-build: deps
+# What only the tests need: PostgreSQL, the external Kafka client and the broker.
+test-deps:
+	@missing=""; \
+	  command -v python3 >/dev/null || missing="$$missing python3"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
+	  fi
+	@$(CASEFLOW_PYTHON) -c "import kafka" >/dev/null 2>&1 || { \
+	  echo "creating $(VENV) with kafka-python $(KAFKA_PYTHON_VERSION)"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check kafka-python==$(KAFKA_PYTHON_VERSION); }
+	@[ -x "$(CASEFLOW_TANSU)" ] || { \
+	  echo "building the tansu $(TANSU_VERSION) broker once into $(CACHE) (about 8 minutes) …"; \
+	  $(CARGO) install tansu --version $(TANSU_VERSION) --no-default-features --features dynostore \
+	    --root $(CACHE)/tansu-$(TANSU_VERSION) --locked --quiet; }
+
+
+deps: build-deps test-deps
+
+build: build-deps
 	$(CARGO) build --release --locked -p caseflow
 
 $(DATA)/caseflow.db: | build
@@ -48,7 +83,7 @@ run: build $(DATA)/caseflow.db
 	@echo
 	$(BIN) --database $(DB) run --listen $(LISTEN)
 
-test: deps
+test: build-deps test-deps
 	$(CARGO) test --workspace --locked --no-fail-fast
 
 clean-data:

@@ -165,8 +165,14 @@ impl PgServer {
         assert!(out.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 
-    /// Run SQL as the superuser in `db`.
+    /// Run SQL as the superuser in `db` (a name or a URL of this server).
     pub fn psql(&self, db: &str, sql: &str) -> String {
+        self.try_psql(db, sql).unwrap_or_else(|e| panic!("psql `{sql}` failed: {e}"))
+    }
+
+    /// [`PgServer::psql`] that reports failure (e.g. while the server is down).
+    pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
+        let db = db.rsplit('/').next().unwrap_or(db);
         let out = Command::new(self.bin.join("psql"))
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-p"])
             .arg(self.port.to_string())
@@ -174,8 +180,10 @@ impl PgServer {
             .stdin(Stdio::null())
             .output()
             .expect("run psql");
-        assert!(out.status.success(), "psql `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     /// A fresh, empty database; returns its URL.

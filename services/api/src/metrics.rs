@@ -74,6 +74,8 @@ pub struct Metrics {
     pub dlq_publish_errors: AtomicU64,
     pub batches: AtomicU64,
     pub batch_retries: AtomicU64,
+    /// Partitions re-read because their delivered offsets had a hole.
+    pub partition_rereads: AtomicU64,
     pub batch_size: Histogram,
     pub batch_seconds: Histogram,
     /// Consumer lag per (topic, partition): high watermark − next offset to apply.
@@ -94,6 +96,7 @@ impl Metrics {
             dlq_publish_errors: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             batch_retries: AtomicU64::new(0),
+            partition_rereads: AtomicU64::new(0),
             batch_size: Histogram::new(SIZE_BUCKETS),
             batch_seconds: Histogram::new(LATENCY_BUCKETS),
             lag: Mutex::new(BTreeMap::new()),
@@ -150,6 +153,12 @@ impl Metrics {
         counter(&mut out, "caseflow_dlq_publish_errors_total", "Failed dead-letter publications (retried).", self.dlq_publish_errors.load(Ordering::Relaxed));
         counter(&mut out, "caseflow_batches_total", "Batches applied.", self.batches.load(Ordering::Relaxed));
         counter(&mut out, "caseflow_batch_retries_total", "Batch attempts that failed (database unavailable) and were retried.", self.batch_retries.load(Ordering::Relaxed));
+        counter(
+            &mut out,
+            "caseflow_partition_rereads_total",
+            "Partitions re-read from a hole in the delivered offsets.",
+            self.partition_rereads.load(Ordering::Relaxed),
+        );
         self.batch_size.render(&mut out, "caseflow_batch_size", "Messages per applied batch.");
         self.batch_seconds.render(&mut out, "caseflow_batch_duration_seconds", "Time to apply one batch (one database transaction).");
         let _ = writeln!(out, "# HELP caseflow_consumer_lag Messages behind the partition's high watermark.\n# TYPE caseflow_consumer_lag gauge");

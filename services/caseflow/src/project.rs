@@ -42,6 +42,10 @@ pub struct ProjectArgs {
     /// Extra librdkafka property KEY=VALUE (repeatable), e.g. security.protocol=SSL.
     #[arg(long = "kafka-property", short = 'X', env = "CASEFLOW_KAFKA_PROPERTIES", value_delimiter = ',', value_parser = parse_property)]
     pub properties: Vec<(String, String)>,
+    /// Accept holes in a partition's offsets that a re-read confirms (compacted
+    /// topics, transactional producers). Default: re-read until the messages arrive.
+    #[arg(long, env = "CASEFLOW_ACCEPT_OFFSET_GAPS")]
+    pub accept_offset_gaps: bool,
     /// Address for /health/live, /health/ready and /metrics.
     #[arg(long, env = "CASEFLOW_LISTEN", default_value = "127.0.0.1:9090")]
     pub listen: String,
@@ -69,6 +73,7 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
         batch_wait: Duration::from_millis(a.batch_wait_ms.max(1)),
         session_timeout: Duration::from_millis(a.session_timeout_ms),
         properties: a.properties.clone(),
+        accept_offset_gaps: a.accept_offset_gaps,
     };
     let producer = caseflow_kafka::dlq_producer(&cfg).context("creating the dead-letter producer")?;
 
@@ -94,7 +99,7 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
     let handle = tokio::runtime::Handle::current();
     let (s2, st2) = (store.clone(), stop.clone());
     let mut consumer = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let p = caseflow_kafka::Projector::new(cfg, s2, handle, st2, dead_added)?;
+        let mut p = caseflow_kafka::Projector::new(cfg, s2, handle, st2, dead_added)?;
         p.run()
     });
 

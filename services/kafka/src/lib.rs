@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use caseflow_api::metrics::{metrics, Probe};
 use caseflow_store::{PendingDeadLetter, SourceMessage, Store};
 use rdkafka::client::ClientContext;
-use rdkafka::config::ClientConfig;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Message, OwnedHeaders};
@@ -71,6 +71,10 @@ pub struct Config {
     pub session_timeout: Duration,
     /// Extra librdkafka properties (security, tuning), applied last.
     pub properties: Vec<(String, String)>,
+    /// Accept a hole in a partition's offsets once a re-read shows it again
+    /// (compacted topics, transaction markers). Off: a hole is re-read until the
+    /// messages arrive, and the partition waits.
+    pub accept_offset_gaps: bool,
 }
 
 impl Config {
@@ -85,6 +89,7 @@ impl Config {
             batch_wait: Duration::from_millis(100),
             session_timeout: Duration::from_secs(6),
             properties: Vec::new(),
+            accept_offset_gaps: false,
         }
     }
 
@@ -155,9 +160,69 @@ impl Shared {
     }
 }
 
-struct Ctx(Arc<Shared>);
+/// Client errors and librdkafka logs, at most one line per kind every 10 s: an
+/// unreachable broker is reported, not repeated many times a second.
+#[derive(Default)]
+pub struct QuietLog {
+    last: Mutex<BTreeMap<String, Instant>>,
+}
+
+impl QuietLog {
+    fn due(&self, kind: &str) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        match last.get(kind) {
+            Some(t) if now.duration_since(*t) < Duration::from_secs(10) => false,
+            _ => {
+                last.insert(kind.to_string(), now);
+                true
+            }
+        }
+    }
+
+    fn error(&self, client: &str, error: &KafkaError, reason: &str) {
+        let kind = format!("{client}:{:?}", error.rdkafka_error_code());
+        if self.due(&kind) {
+            tracing::warn!(client, %error, reason, "kafka (repeats suppressed for 10 s)");
+        }
+    }
+
+    fn log(&self, client: &str, level: RDKafkaLogLevel, fac: &str, msg: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
+                if self.due(&format!("{client}:log:{fac}")) {
+                    tracing::warn!(client, facility = fac, "librdkafka: {msg}");
+                }
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => tracing::debug!(client, facility = fac, "librdkafka: {msg}"),
+            RDKafkaLogLevel::Debug => tracing::trace!(client, facility = fac, "librdkafka: {msg}"),
+        }
+    }
+}
+
+/// The context of the dead-letter producer: quiet logging.
+#[derive(Default)]
+pub struct ProducerCtx(QuietLog);
+
+impl ClientContext for ProducerCtx {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.0.error("dlq-producer", &error, reason);
+    }
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.0.log("dlq-producer", level, fac, log_message);
+    }
+}
+
+/// The DLQ producer type.
+pub type DlqProducer = FutureProducer<ProducerCtx>;
+
+struct Ctx(Arc<Shared>, QuietLog);
 
 impl ClientContext for Ctx {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.1.log("consumer", level, fac, log_message);
+    }
+
     fn stats(&self, s: Statistics) {
         if let Some(t) = s.topics.get(&self.0.topic) {
             let mut high = self.0.high.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,7 +236,7 @@ impl ClientContext for Ctx {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(%error, reason, "kafka client");
+        self.1.error("consumer", &error, reason);
     }
 }
 
@@ -237,6 +302,16 @@ impl ConsumerContext for Ctx {
     }
 }
 
+/// How long a projector may hold no partitions before it recreates its consumer.
+pub const REJOIN_AFTER: Duration = Duration::from_secs(30);
+
+/// Partitions being re-read from a hole in their offsets.
+#[derive(Default)]
+struct GapCheck {
+    /// Partition → (offset re-read from, attempts).
+    reread_from: BTreeMap<i32, (i64, u32)>,
+}
+
 /// Just enough of an event to count it by type.
 #[derive(Deserialize)]
 struct TypeOnly<'a> {
@@ -266,6 +341,11 @@ impl Projector {
             positions: Mutex::new(BTreeMap::new()),
             high: Mutex::new(BTreeMap::new()),
         });
+        let consumer = Self::consumer(&cfg, &shared)?;
+        Ok(Projector { cfg, shared, consumer, dead_letters_added })
+    }
+
+    fn consumer(cfg: &Config, shared: &Arc<Shared>) -> anyhow::Result<BaseConsumer<Ctx>> {
         let mut c = cfg.client();
         c.set("group.id", &cfg.group)
             .set("enable.auto.commit", "false")
@@ -280,20 +360,36 @@ impl Projector {
             c.set("group.instance.id", id);
         }
         cfg.apply_properties(&mut c);
-        let consumer: BaseConsumer<Ctx> = c.create_with_context(Ctx(shared.clone()))?;
+        let consumer: BaseConsumer<Ctx> = c.create_with_context(Ctx(shared.clone(), QuietLog::default()))?;
         consumer.subscribe(&[&cfg.topic])?;
-        Ok(Projector { cfg, shared, consumer, dead_letters_added })
+        Ok(consumer)
     }
 
     /// Consume and project until `stop` is set. The batch in progress is finished
     /// first (unless the database is unavailable at that moment: then it is left
     /// unapplied and redelivered after the restart; nothing is lost).
-    pub fn run(&self) -> anyhow::Result<()> {
-        let s = &self.shared;
+    ///
+    /// Without partitions for [`REJOIN_AFTER`] (a group membership the
+    /// coordinator lost track of, e.g. after a broker stall), the consumer is
+    /// recreated and joins the group anew.
+    pub fn run(&mut self) -> anyhow::Result<()> {
+        let s = self.shared.clone();
         tracing::info!(brokers = %self.cfg.brokers, topic = %self.cfg.topic, group = %self.cfg.group, "projector started");
         let mut last_poll_error: Option<Instant> = None;
+        let mut gaps = GapCheck::default();
+        let mut without_partitions = Instant::now();
         while !s.stop.load(Ordering::Relaxed) {
-            let batch = self.collect(&mut last_poll_error);
+            if s.positions.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                if without_partitions.elapsed() > REJOIN_AFTER {
+                    tracing::warn!(seconds = REJOIN_AFTER.as_secs(), "no partitions assigned for a while; rejoining the group with a new consumer");
+                    self.consumer = Self::consumer(&self.cfg, &self.shared)?;
+                    without_partitions = Instant::now();
+                }
+            } else {
+                without_partitions = Instant::now();
+            }
+            let mut batch = self.collect(&mut last_poll_error);
+            self.check_contiguous(&mut batch, &mut gaps);
             if batch.is_empty() {
                 continue;
             }
@@ -304,6 +400,66 @@ impl Projector {
         }
         tracing::info!("projector stopped");
         Ok(())
+    }
+
+    /// Never let a partition's checkpoint jump over offsets that were not
+    /// delivered. The messages of a partition must continue at its stored offset
+    /// without holes (repeats are fine: the store skips them). When a hole shows
+    /// up (a fetch position moved by the client or broker, e.g. after a
+    /// connection loss), the partition's messages from the hole on are dropped
+    /// from the batch and the partition is re-read from the hole. A hole that is
+    /// still there when re-read is real (retention, compaction, transaction
+    /// markers) and is accepted with `accept_offset_gaps`; otherwise the
+    /// partition is re-read (with a growing pause) until the messages arrive.
+    fn check_contiguous(&self, batch: &mut Vec<SourceMessage>, gaps: &mut GapCheck) {
+        let s = &self.shared;
+        let positions = s.positions.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut cut: BTreeMap<i32, i64> = BTreeMap::new();
+        batch.retain(|m| {
+            if cut.contains_key(&m.partition) {
+                return false;
+            }
+            let Some(&stored) = positions.get(&m.partition) else {
+                // Revoked meanwhile: its new owner reads it from the stored offset.
+                return false;
+            };
+            let n = next.entry(m.partition).or_insert(stored);
+            if m.offset > *n {
+                let reread = gaps.reread_from.get(&m.partition).is_some_and(|(from, _)| from == n);
+                if reread && self.cfg.accept_offset_gaps {
+                    tracing::warn!(partition = m.partition, from = *n, to = m.offset, "offsets missing also when re-read; accepted as a real gap (--accept-offset-gaps)");
+                    gaps.reread_from.remove(&m.partition);
+                } else {
+                    cut.insert(m.partition, *n);
+                    return false;
+                }
+            } else if m.offset == *n {
+                if let Some((_, tries)) = gaps.reread_from.remove(&m.partition) {
+                    tracing::info!(partition = m.partition, offset = m.offset, tries, "hole filled on re-read");
+                }
+            }
+            *n = (*n).max(m.offset + 1);
+            true
+        });
+        for (p, from) in cut {
+            let tries = match gaps.reread_from.get(&p) {
+                Some((f, t)) if *f == from => t + 1,
+                _ => 1,
+            };
+            if tries == 1 || tries % 20 == 0 {
+                tracing::warn!(partition = p, from, tries, "offsets missing in the delivered messages; re-reading the partition from the hole");
+            }
+            metrics().partition_rereads.fetch_add(1, Ordering::Relaxed);
+            if tries > 1 {
+                // Do not hammer the broker while it keeps answering with a hole.
+                std::thread::sleep(Duration::from_millis((50 * tries as u64).min(2000)));
+            }
+            if let Err(e) = self.consumer.seek(&s.topic, p, Offset::Offset(from), Duration::from_secs(10)) {
+                tracing::warn!(error = %e, partition = p, "seek failed; retrying on the next batch");
+            }
+            gaps.reread_from.insert(p, (from, tries));
+        }
     }
 
     /// Up to `batch_max` messages, waiting at most `batch_wait` for them.
@@ -414,16 +570,16 @@ impl Projector {
 }
 
 /// The producer for the dead-letter topic.
-pub fn dlq_producer(cfg: &Config) -> anyhow::Result<FutureProducer> {
+pub fn dlq_producer(cfg: &Config) -> anyhow::Result<DlqProducer> {
     let mut c = cfg.client();
     c.set("acks", "all").set("message.timeout.ms", "30000").set("client.id", "caseflow-dlq");
     cfg.apply_properties(&mut c);
-    Ok(c.create()?)
+    Ok(c.create_with_context(ProducerCtx::default())?)
 }
 
 /// Publish every unpublished dead letter of `source` to `dlq_topic`, marking
 /// each once the broker acknowledged it. Returns how many were published.
-pub async fn publish_dead_letters(store: &Store, producer: &FutureProducer, source: &str, dlq_topic: &str) -> anyhow::Result<u64> {
+pub async fn publish_dead_letters(store: &Store, producer: &DlqProducer, source: &str, dlq_topic: &str) -> anyhow::Result<u64> {
     let mut total = 0u64;
     loop {
         let pending = store.unpublished_dead_letters(source, 500).await?;
@@ -480,13 +636,13 @@ fn dlq_headers(d: &PendingDeadLetter) -> OwnedHeaders {
 
 /// The relay: publish pending dead letters when woken, and every few seconds
 /// (retrying with backoff after a failure), until `stop`; then once more.
-pub async fn run_dlq_relay(store: Store, producer: FutureProducer, source: String, dlq_topic: String, wake: Arc<Notify>, stop: Arc<Notify>) {
+pub async fn run_dlq_relay(store: Store, producer: DlqProducer, source: String, dlq_topic: String, wake: Arc<Notify>, stop: Arc<Notify>) {
     let mut delay = Duration::from_secs(5);
     loop {
         match publish_dead_letters(&store, &producer, &source, &dlq_topic).await {
             Ok(n) => {
                 if n > 0 {
-                    tracing::info!(published = n, topic = %dlq_topic, "dead letters published");
+                    tracing::debug!(published = n, topic = %dlq_topic, "dead letters published");
                 }
                 delay = Duration::from_secs(5);
             }
@@ -510,7 +666,7 @@ pub async fn run_dlq_relay(store: Store, producer: FutureProducer, source: Strin
 }
 
 /// A readiness probe: the broker answers a metadata request for `topic`.
-pub fn broker_probe(producer: FutureProducer, topic: String) -> Probe {
+pub fn broker_probe(producer: DlqProducer, topic: String) -> Probe {
     Arc::new(move || {
         let (producer, topic) = (producer.clone(), topic.clone());
         Box::pin(async move {

@@ -1,0 +1,129 @@
+//! Shared by the PostgreSQL and Kafka test tiers: simulated streams and the
+//! figures a database holds for them, read through the CLI as a user would.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use caseflow_tests::{caseflow, TempDir};
+
+/// A simulated NDJSON stream on disk.
+pub struct Stream {
+    pub dir: TempDir,
+    pub file: PathBuf,
+    pub lines: u64,
+}
+
+/// `caseflow simulate` with `args` into a temp file.
+pub fn simulate(tag: &str, args: &[&str]) -> Stream {
+    let dir = TempDir::new(tag);
+    let file = dir.0.join("stream.ndjson");
+    let st = caseflow("sqlite::memory:").arg("simulate").args(args).arg("--out").arg(&file).output().expect("run caseflow simulate");
+    assert!(st.status.success(), "caseflow simulate failed: {}", String::from_utf8_lossy(&st.stderr));
+    let lines = std::fs::read(&file).unwrap().iter().filter(|b| **b == b'\n').count() as u64;
+    Stream { dir, file, lines }
+}
+
+/// `caseflow ingest FILE --json` into `database` (the embedded path).
+pub fn ingest(database: &str, file: &std::path::Path) -> serde_json::Value {
+    let out = caseflow(database).arg("ingest").arg(file).arg("--json").output().expect("run caseflow ingest");
+    assert!(out.status.success(), "caseflow ingest failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("ingest --json prints JSON")
+}
+
+/// Run `caseflow query ARGS` against `database`; stdout.
+pub fn query(database: &str, args: &[&str]) -> String {
+    let out = caseflow(database).arg("query").args(args).output().expect("run caseflow query");
+    assert!(out.status.success(), "caseflow query {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// What a clean run is compared on: throughput per day and team, and the
+/// number of dead letters.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub throughput: String,
+    pub dead_letters: usize,
+}
+
+pub fn outcome(database: &str) -> Outcome {
+    let dl: serde_json::Value = serde_json::from_str(&query(database, &["dead-letters", "--json", "--limit", "10000000"])).unwrap();
+    Outcome { throughput: query(database, &["throughput", "--period", "day", "--by-team", "--json"]), dead_letters: dl.as_array().unwrap().len() }
+}
+
+/// Assert two outcomes are equal without printing megabytes of JSON.
+pub fn assert_same(got: &Outcome, want: &Outcome, what: &str) {
+    assert!(want.throughput.len() > 1000, "the reference throughput is not trivial");
+    if got.throughput != want.throughput || got.dead_letters != want.dead_letters {
+        eprintln!("{what}: dead letters {} (want {})", got.dead_letters, want.dead_letters);
+    }
+    if got.throughput != want.throughput {
+        let (g, w): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&got.throughput).unwrap(), serde_json::from_str(&want.throughput).unwrap());
+        let (g, w) = (g.as_array().unwrap(), w.as_array().unwrap());
+        let first = g.iter().zip(w).find(|(a, b)| a != b);
+        panic!("{what}: throughput differs ({} vs {} rows); first differing row: {first:?}", g.len(), w.len());
+    }
+    assert_eq!(got.dead_letters, want.dead_letters, "{what}: dead letters");
+}
+
+/// The `caseflow query` subcommands (from `--help`), each with the arguments
+/// that make its output a pure function of the data.
+pub fn query_surfaces() -> Vec<Vec<String>> {
+    let help = Command::new(caseflow_tests::caseflow_bin()).args(["query", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|n| n != "help" && n != "dead-letters")
+        .collect();
+    assert!(names.iter().any(|n| n == "throughput"), "caseflow query --help lists throughput: {help}");
+    names
+        .into_iter()
+        .map(|n| {
+            let h = Command::new(caseflow_tests::caseflow_bin()).args(["query", &n, "--help"]).output().unwrap();
+            let h = String::from_utf8_lossy(&h.stdout).into_owned();
+            let mut args = vec![n.clone(), "--json".to_string()];
+            if h.contains("--as-of") {
+                args.extend(["--as-of".into(), "2020-02-20".into()]);
+            }
+            if h.contains("--by-team") {
+                args.push("--by-team".into());
+            }
+            if h.contains("--period") {
+                args.extend(["--period".into(), "day".into()]);
+            }
+            if n == "alerts" && h.contains("--status") {
+                args.extend(["--status".into(), "all".into()]);
+            }
+            args
+        })
+        .collect()
+}
+
+/// JSON output made comparable across runs: fields that record processing
+/// (alert `id`s are insertion order, `raised_at`/`resolved_at` are wall-clock
+/// times of the projection) are dropped, and a top-level array is sorted.
+pub fn normalize(json: &str) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in ["id", "raised_at", "resolved_at"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(json) else { return json.to_string() };
+    strip(&mut v);
+    if let serde_json::Value::Array(a) = &mut v {
+        a.sort_by_cached_key(|x| x.to_string());
+    }
+    v.to_string()
+}
