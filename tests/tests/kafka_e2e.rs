@@ -39,7 +39,8 @@ fn small() -> &'static Reference {
     static R: OnceLock<Reference> = OnceLock::new();
     R.get_or_init(|| {
         let stream = simulate("kafka-small", &["--seed", "41", "--gemeenten", "1", "--from", "2020-01-01", "--to", "2020-01-31"]);
-        let db = TempDir::new("kafka-small-ref");
+        let db = TempDir(process_dir().join("kafka-small-ref"));
+        std::fs::create_dir_all(&db.0).unwrap();
         let r = ingest(&db.sqlite_url(), &stream.file);
         let outcome = outcome(&db.sqlite_url());
         assert!(outcome.dead_letters > 0, "the stream has bad lines");

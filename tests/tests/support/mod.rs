@@ -15,9 +15,29 @@ pub struct Stream {
     pub lines: u64,
 }
 
+/// A temp directory for this test process, removed by a watchdog when the
+/// process ends (streams and references live in statics, which are never dropped).
+pub fn process_dir() -> &'static std::path::Path {
+    static D: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("caseflow-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let script = format!("while kill -0 {} 2>/dev/null; do sleep 1; done; rm -rf '{}'", std::process::id(), d.display());
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the temp-dir watchdog");
+        d
+    })
+}
+
 /// `caseflow simulate` with `args` into a temp file.
 pub fn simulate(tag: &str, args: &[&str]) -> Stream {
-    let dir = TempDir::new(tag);
+    let dir = TempDir(process_dir().join(format!("{tag}-{}", uuid::Uuid::new_v4())));
+    std::fs::create_dir_all(&dir.0).unwrap();
     let file = dir.0.join("stream.ndjson");
     let st = caseflow("sqlite::memory:").arg("simulate").args(args).arg("--out").arg(&file).output().expect("run caseflow simulate");
     assert!(st.status.success(), "caseflow simulate failed: {}", String::from_utf8_lossy(&st.stderr));
