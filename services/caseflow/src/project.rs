@@ -13,6 +13,7 @@ use caseflow_store::Store;
 use clap::Args;
 use tokio::sync::Notify;
 
+use crate::run::shutdown_signal;
 use crate::cli::Global;
 
 #[derive(Debug, Args)]
@@ -138,22 +139,4 @@ async fn wait_signal(signal: &tokio::task::JoinHandle<()>) {
     while !signal.is_finished() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

@@ -97,7 +97,8 @@ pub async fn alert_loop(g: &Global, a: &AlertLoopArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM (graceful shutdown of every long-running role).
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
