@@ -368,6 +368,15 @@ const SRC_PLANNING: &str = "planning";
 const SRC_ZAAK: &str = "zaaksysteem";
 const SRC_HR: &str = "hr-formatie";
 
+/// Shuffle `v` deterministically (Fisher–Yates on the simulator's PRNG): for tests
+/// that replay a stream in another order.
+pub fn shuffle<T>(v: &mut [T], seed: u64) {
+    let mut rng = Rng::new(seed);
+    for i in (1..v.len()).rev() {
+        v.swap(i, (rng.u64() % (i as u64 + 1)) as usize);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // PRNG: xoshiro256** seeded through SplitMix64
 // ---------------------------------------------------------------------------

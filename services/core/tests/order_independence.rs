@@ -8,7 +8,7 @@ use caseflow_core::overdue_po;
 use caseflow_core::workload::{self, WorkloadQuery};
 use chrono::{DateTime, Utc};
 use caseflow_core::period::Granularity;
-use caseflow_core::simulate::{events, SimConfig};
+use caseflow_core::simulate::{events, shuffle, SimConfig};
 use caseflow_core::throughput::{rows, ThroughputQuery};
 use caseflow_core::Event;
 use chrono::NaiveDate;
@@ -38,13 +38,7 @@ fn permute_and_duplicate(events: &[Event], seed: u64, dup_every: usize) -> Vec<E
             out.push(e.clone());
         }
     }
-    let mut s = seed | 1;
-    for i in (1..out.len()).rev() {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        out.swap(i, (s % (i as u64 + 1)) as usize);
-    }
+    shuffle(&mut out, seed);
     out
 }
 

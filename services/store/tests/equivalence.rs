@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use caseflow_core::fact::CountKey;
 use caseflow_core::model::MemoryLog;
 use caseflow_core::period::Granularity;
-use caseflow_core::simulate::{SimConfig, SimLine, Simulator};
+use caseflow_core::simulate::{shuffle, SimConfig, SimLine, Simulator};
 use caseflow_core::throughput::{self, ThroughputQuery};
 use caseflow_core::workload;
 use caseflow_store::{Incoming, Store};
@@ -116,16 +116,6 @@ fn reference_rest(lines: &[String]) -> Rest {
 fn reference(lines: &[String]) -> BTreeMap<CountKey, f64> {
     let log = MemoryLog::from_events(lines.iter().filter_map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).ok()));
     log.facts().counts.into_iter().collect()
-}
-
-fn shuffle<T>(v: &mut [T], mut s: u64) {
-    s |= 1;
-    for i in (1..v.len()).rev() {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        v.swap(i, (s % (i as u64 + 1)) as usize);
-    }
 }
 
 async fn ingest(store: &Store, lines: &[String], append_batch: usize, project_batch: usize) {
