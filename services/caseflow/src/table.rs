@@ -19,6 +19,15 @@ fn new_table(header: Vec<&str>, right_from: usize) -> Table {
     t
 }
 
+/// gemeente, domein and, when split by team, the team (or "(geen team)").
+fn leading_cells(gemeente: &str, domein: &str, team: Option<&str>, by_team: bool) -> Vec<String> {
+    let mut cells = vec![gemeente.to_string(), domein.to_string()];
+    if by_team {
+        cells.push(team.unwrap_or("(geen team)").to_string());
+    }
+    cells
+}
+
 fn split(b: &Breakdown, keys: &[&str]) -> String {
     let parts: Vec<String> = keys.iter().map(|k| b.by.get(*k).copied().unwrap_or(0).to_string()).collect();
     format!("{} ({})", b.total, parts.join("/"))
@@ -45,10 +54,7 @@ pub fn throughput(rows: &[ThroughputRow], by_team: bool) -> String {
     let first_number = if by_team { 4 } else { 3 };
     let mut t = new_table(header, first_number);
     for r in rows {
-        let mut cells = vec![r.gemeente.clone(), r.domein.clone()];
-        if by_team {
-            cells.push(r.team.clone().unwrap_or_else(|| "(geen team)".into()));
-        }
+        let mut cells = leading_cells(&r.gemeente, &r.domein, r.team.as_deref(), by_team);
         cells.extend([
             r.period.clone(),
             r.meldingen.to_string(),
@@ -94,10 +100,7 @@ pub fn leadtime(rows: &[LeadtimeRow], by_team: bool) -> String {
     let first_number = if by_team { 5 } else { 4 };
     let mut t = new_table(header, first_number);
     for r in rows {
-        let mut cells = vec![r.gemeente.clone(), r.domein.clone()];
-        if by_team {
-            cells.push(r.team.clone().unwrap_or_else(|| "(geen team)".into()));
-        }
+        let mut cells = leading_cells(&r.gemeente, &r.domein, r.team.as_deref(), by_team);
         cells.extend([
             r.period.clone(),
             r.measure.clone(),
