@@ -140,15 +140,24 @@ pub struct LeadtimeArgs {
     pub measure: Option<String>,
 }
 
+/// Which gemeente, domein and team a query is about (all when absent).
 #[derive(Debug, Args)]
-pub struct WorkloadArgs {
+pub struct ScopeArgs {
+    /// CBS code, e.g. GM0935.
     #[arg(long)]
     pub gemeente: Option<String>,
+    /// wmo or jeugd.
     #[arg(long)]
     pub domein: Option<String>,
     /// Only this team.
     #[arg(long)]
     pub team: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// First week (2020-W01, or a date in it). Default: the first week with data.
     #[arg(long)]
     pub from: Option<String>,
@@ -161,19 +170,14 @@ pub struct WorkloadArgs {
 
 #[derive(Debug, Args)]
 pub struct PoArgs {
-    #[arg(long)]
-    pub gemeente: Option<String>,
-    #[arg(long)]
-    pub domein: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Reference time (RFC 3339, or a date = the end of that day). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,
     /// Only beschikkingen with this status.
     #[arg(long)]
     pub status: Option<String>,
-    /// Only beschikkingen of this team (the team that last took it or its PO up).
-    #[arg(long)]
-    pub team: Option<String>,
     /// Rows in the table (JSON always lists all).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
@@ -183,12 +187,8 @@ pub struct PoArgs {
 
 #[derive(Debug, Args)]
 pub struct AlertArgs {
-    #[arg(long)]
-    pub gemeente: Option<String>,
-    #[arg(long)]
-    pub domein: Option<String>,
-    #[arg(long)]
-    pub team: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// open (default), resolved or all.
     #[arg(long)]
     pub status: Option<String>,
@@ -203,12 +203,8 @@ pub struct AlertArgs {
 
 #[derive(Debug, Args)]
 pub struct OpenArgs {
-    #[arg(long)]
-    pub gemeente: Option<String>,
-    #[arg(long)]
-    pub domein: Option<String>,
-    #[arg(long)]
-    pub team: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Reference time (RFC 3339, or a date). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,

@@ -54,7 +54,7 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Workload(a) => {
-            let p = FilterParams { gemeente: a.gemeente, domein: a.domein, team: a.team, from: a.from, to: a.to, ..FilterParams::default() };
+            let p = FilterParams { gemeente: a.scope.gemeente, domein: a.scope.domein, team: a.scope.team, from: a.from, to: a.to, ..FilterParams::default() };
             let wq = p.workload()?;
             let report = open(g).await?.workload(&wq).await?;
             if a.json {
@@ -67,9 +67,9 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
         }
         QueryCommand::Po(a) => {
             let p = FilterParams { status: a.status.clone(), ..FilterParams::default() };
-            let (gemeente, domein, status) = (parse_gemeente(a.gemeente.as_deref())?, parse_domein(a.domein.as_deref())?, p.po_status()?);
+            let (gemeente, domein, status) = (parse_gemeente(a.scope.gemeente.as_deref())?, parse_domein(a.scope.domein.as_deref())?, p.po_status()?);
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
-            let f = caseflow_core::overdue_po::PoFilter { team: a.team.clone(), status, limit: None };
+            let f = caseflow_core::overdue_po::PoFilter { team: a.scope.team.clone(), status, limit: None };
             let report = open(g).await?.po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f).await?;
             if a.json {
                 print_json(&report)?;
@@ -80,9 +80,9 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Alerts(a) => {
             let p = FilterParams { status: a.status.clone(), kind: a.kind.clone(), ..FilterParams::default() };
             let aq = AlertQuery {
-                gemeente: parse_gemeente(a.gemeente.as_deref())?,
-                domein: parse_domein(a.domein.as_deref())?,
-                team: a.team.clone(),
+                gemeente: parse_gemeente(a.scope.gemeente.as_deref())?,
+                domein: parse_domein(a.scope.domein.as_deref())?,
+                team: a.scope.team.clone(),
                 status: p.alert_status()?,
                 kind: p.alert_kind()?,
                 limit: a.limit,
@@ -97,9 +97,9 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Open(a) => {
-            let (gemeente, domein) = (parse_gemeente(a.gemeente.as_deref())?, parse_domein(a.domein.as_deref())?);
+            let (gemeente, domein) = (parse_gemeente(a.scope.gemeente.as_deref())?, parse_domein(a.scope.domein.as_deref())?);
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
-            let rows = open(g).await?.open_cases(gemeente.as_deref(), domein.as_deref(), a.team.as_deref(), as_of).await?;
+            let rows = open(g).await?.open_cases(gemeente.as_deref(), domein.as_deref(), a.scope.team.as_deref(), as_of).await?;
             if a.json {
                 print_json(&rows)?;
             } else if rows.is_empty() {
