@@ -36,17 +36,33 @@ fn cache_dir() -> PathBuf {
 
 /// The tansu binary; panics with what to do when it is missing.
 pub fn tansu_bin() -> PathBuf {
-    let p = std::env::var("CASEFLOW_TANSU").map(PathBuf::from).unwrap_or_else(|_| cache_dir().join("tansu-0.6.0/bin/tansu"));
+    let p = std::env::var("CASEFLOW_TANSU")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| cache_dir().join("tansu-0.6.0/bin/tansu"));
     assert!(p.exists(), "tansu broker not found at {} (set CASEFLOW_TANSU, or run `make deps` to build it once, ~8 min)", p.display());
     p
 }
 
 /// The Python interpreter with kafka-python; panics with what to do when missing.
 pub fn python() -> PathBuf {
-    let p = std::env::var("CASEFLOW_PYTHON").map(PathBuf::from).unwrap_or_else(|_| cache_dir().join("venv/bin/python"));
-    assert!(p.exists(), "Python venv with kafka-python not found at {} (set CASEFLOW_PYTHON, or run `make deps`)", p.display());
-    let ok = Command::new(&p).args(["-c", "import kafka"]).status().map(|s| s.success()).unwrap_or(false);
-    assert!(ok, "{} cannot import kafka (kafka-python); run `make deps`", p.display());
+    let p = std::env::var("CASEFLOW_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| cache_dir().join("venv/bin/python"));
+    assert!(
+        p.exists(),
+        "Python venv with kafka-python not found at {} (set CASEFLOW_PYTHON, or run `make deps`)",
+        p.display()
+    );
+    let ok = Command::new(&p)
+        .args(["-c", "import kafka"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{} cannot import kafka (kafka-python); run `make deps`",
+        p.display()
+    );
     p
 }
 
@@ -76,7 +92,15 @@ impl Broker {
         let url = format!("tcp://127.0.0.1:{port}");
         let adv = format!("tcp://127.0.0.1:{advertised}");
         let child = die_with_parent(&mut Command::new(tansu_bin()))
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &adv, "--storage-engine", "memory://tansu/"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &adv,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -86,7 +110,10 @@ impl Broker {
         let b = Broker { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {port} within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {port} within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         b
@@ -99,11 +126,23 @@ impl Broker {
     /// Create a topic with `partitions` partitions.
     pub fn create_topic(&self, name: &str, partitions: u32) {
         let out = Command::new(tansu_bin())
-            .args(["topic", "create", name, "--partitions", &partitions.to_string(), "--broker", &format!("tcp://127.0.0.1:{}", self.port)])
+            .args([
+                "topic",
+                "create",
+                name,
+                "--partitions",
+                &partitions.to_string(),
+                "--broker",
+                &format!("tcp://127.0.0.1:{}", self.port),
+            ])
             .stdin(Stdio::null())
             .output()
             .expect("run tansu topic create");
-        assert!(out.status.success(), "tansu topic create {name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tansu topic create {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Produce NDJSON `file` with the external client (key per the producer
@@ -118,8 +157,15 @@ impl Broker {
             .stdin(Stdio::null())
             .output()
             .expect("run kafka_client.py produce");
-        assert!(out.status.success(), "kafka_client.py produce failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().parse().expect("produced count")
+        assert!(
+            out.status.success(),
+            "kafka_client.py produce failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("produced count")
     }
 
     pub fn produce(&self, file: &std::path::Path, extra: &[&str]) -> u64 {
@@ -131,13 +177,29 @@ impl Broker {
     pub fn consume(&self, topic: &str, expect: usize, timeout: Duration) -> Vec<serde_json::Value> {
         let out = Command::new(python())
             .arg(client_script())
-            .args(["consume", "--brokers", &self.bootstrap(), "--topic", topic, "--expect", &expect.to_string(), "--timeout"])
+            .args([
+                "consume",
+                "--brokers",
+                &self.bootstrap(),
+                "--topic",
+                topic,
+                "--expect",
+                &expect.to_string(),
+                "--timeout",
+            ])
             .arg(timeout.as_secs().to_string())
             .stdin(Stdio::null())
             .output()
             .expect("run kafka_client.py consume");
-        assert!(out.status.success(), "kafka_client.py consume failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("consume output is JSON")).collect()
+        assert!(
+            out.status.success(),
+            "kafka_client.py consume failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("consume output is JSON"))
+            .collect()
     }
 }
 
@@ -145,13 +207,19 @@ impl Broker {
     /// Freeze the broker process (SIGSTOP): to its clients it stops answering,
     /// while its in-memory topics stay.
     pub fn freeze(&self) {
-        let st = Command::new("kill").args(["-STOP", &self.child.id().to_string()]).status().expect("kill -STOP");
+        let st = Command::new("kill")
+            .args(["-STOP", &self.child.id().to_string()])
+            .status()
+            .expect("kill -STOP");
         assert!(st.success());
     }
 
     /// Let a frozen broker run again (SIGCONT).
     pub fn thaw(&self) {
-        let st = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status().expect("kill -CONT");
+        let st = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status()
+            .expect("kill -CONT");
         assert!(st.success());
     }
 }
@@ -187,13 +255,18 @@ impl ProjectorProcess {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if let Some(url) = line.strip_prefix("caseflow listening on ") {
                     let _ = tx.send(url.trim().to_string());
                 }
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(120)).expect("caseflow project printed its address");
+        let base = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("caseflow project printed its address");
         ProjectorProcess { child, base }
     }
 
@@ -205,13 +278,18 @@ impl ProjectorProcess {
 
     /// SIGTERM, then wait (bounded) for the exit; returns whether it exited with 0.
     pub fn terminate(&mut self) -> bool {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
                 return st.success();
             }
-            assert!(Instant::now() < deadline, "caseflow project did not stop within 60 s of SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "caseflow project did not stop within 60 s of SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -237,7 +315,10 @@ impl Drop for ProjectorProcess {
 /// A minimal blocking HTTP/1.0 GET (status, body); (0, error) when unreachable.
 pub fn http_get(url: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut s = match TcpStream::connect(host) {
         Ok(s) => s,
         Err(e) => return (0, e.to_string()),
@@ -248,7 +329,14 @@ pub fn http_get(url: &str) -> (u16, String) {
     if let Err(e) = s.read_to_string(&mut buf) {
         return (0, e.to_string());
     }
-    let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }

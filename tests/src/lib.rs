@@ -17,7 +17,10 @@ use serde_json::{json, Value};
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test>-<hash>
-    exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
 }
 
 /// Path of the `caseflow` binary, built once if cargo has not built it yet.
@@ -33,7 +36,10 @@ pub fn caseflow_bin() -> PathBuf {
             cmd.arg("--release");
         }
         // Always ask cargo: it is a no-op when the binary is up to date.
-        let status = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).status().expect("run cargo build");
+        let status = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
         assert!(status.success(), "building the caseflow binary failed");
         assert!(bin.exists(), "no binary at {}", bin.display());
         bin
@@ -44,7 +50,8 @@ pub fn caseflow_bin() -> PathBuf {
 /// A `caseflow` command against the given database.
 pub fn caseflow(database: &str) -> Command {
     let mut c = Command::new(caseflow_bin());
-    c.env("CASEFLOW_DATABASE_URL", database).env("CASEFLOW_LOG", "warn");
+    c.env("CASEFLOW_DATABASE_URL", database)
+        .env("CASEFLOW_LOG", "warn");
     c
 }
 
@@ -53,7 +60,11 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("caseflow-{tag}-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        let p = std::env::temp_dir().join(format!(
+            "caseflow-{tag}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
         std::fs::create_dir_all(&p).expect("create temp dir");
         TempDir(p)
     }
@@ -98,7 +109,9 @@ impl Server {
                 }
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(60)).expect("caseflow printed its address");
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("caseflow printed its address");
         Server { child, base }
     }
 
@@ -125,7 +138,13 @@ impl Drop for Server {
 }
 
 /// Build one event line. `data` is the type-specific part.
-pub fn event(event_id: &str, event_type: &str, occurred_at: &str, case_id: &str, data: Value) -> String {
+pub fn event(
+    event_id: &str,
+    event_type: &str,
+    occurred_at: &str,
+    case_id: &str,
+    data: Value,
+) -> String {
     json!({
         "event_id": event_id,
         "event_type": event_type,

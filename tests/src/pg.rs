@@ -20,7 +20,11 @@ use std::sync::OnceLock;
 pub fn pg_bin() -> PathBuf {
     if let Ok(dir) = std::env::var("CASEFLOW_PG_BIN") {
         let dir = PathBuf::from(dir);
-        assert!(dir.join("initdb").exists(), "CASEFLOW_PG_BIN={} has no initdb", dir.display());
+        assert!(
+            dir.join("initdb").exists(),
+            "CASEFLOW_PG_BIN={} has no initdb",
+            dir.display()
+        );
         return dir;
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
@@ -43,12 +47,20 @@ pub fn pg_bin() -> PathBuf {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0").local_addr().expect("local addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local addr")
+        .port()
 }
 
 /// A running PostgreSQL server.
@@ -71,28 +83,60 @@ impl PgServer {
     pub fn start() -> PgServer {
         let bin = pg_bin();
         let as_postgres = is_root();
-        let dir = std::env::temp_dir().join(format!("caseflow-pg-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "caseflow-pg-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(dir.join("sock")).expect("create the PostgreSQL temp dir");
         if as_postgres {
-            let st = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().expect("run chown");
-            assert!(st.success(), "chown postgres {} failed (does the `postgres` user exist? `make deps`)", dir.display());
+            let st = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .expect("run chown");
+            assert!(
+                st.success(),
+                "chown postgres {} failed (does the `postgres` user exist? `make deps`)",
+                dir.display()
+            );
         }
         let port = free_port();
-        let mut s = PgServer { dir, port, bin, as_postgres, watchdog: None };
+        let mut s = PgServer {
+            dir,
+            port,
+            bin,
+            as_postgres,
+            watchdog: None,
+        };
         let out = s
             .cmd("initdb")
             .args(["-D"])
             .arg(s.data())
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions", "--locale=C"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "--locale=C",
+            ])
             .stdin(Stdio::null())
             .output()
             .expect("run initdb");
-        assert!(out.status.success(), "initdb failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let conf = format!(
             "port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\nshared_buffers = 128MB\n",
             s.dir.join("sock").display()
         );
-        let mut pc = std::fs::read_to_string(s.data().join("postgresql.conf")).expect("read postgresql.conf");
+        let mut pc = std::fs::read_to_string(s.data().join("postgresql.conf"))
+            .expect("read postgresql.conf");
         pc.push_str(&conf);
         std::fs::write(s.data().join("postgresql.conf"), pc).expect("write postgresql.conf");
         s.watchdog = Some(s.spawn_watchdog());
@@ -120,7 +164,11 @@ impl PgServer {
     fn spawn_watchdog(&self) -> Child {
         let stop = format!(
             "{}{} -D '{}' stop -m immediate",
-            if self.as_postgres { "runuser -u postgres -- " } else { "" },
+            if self.as_postgres {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
             self.bin.join("pg_ctl").display(),
             self.data().display()
         );
@@ -161,20 +209,44 @@ impl PgServer {
 
     /// Stop the server (fast shutdown: connections are cut).
     pub fn stop_server(&self) {
-        let out = self.cmd("pg_ctl").arg("-D").arg(self.data()).args(["-w", "-m", "fast", "stop"]).stdin(Stdio::null()).output().expect("run pg_ctl stop");
-        assert!(out.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .cmd("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-w", "-m", "fast", "stop"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pg_ctl stop");
+        assert!(
+            out.status.success(),
+            "pg_ctl stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Run SQL as the superuser in `db` (a name or a URL of this server).
     pub fn psql(&self, db: &str, sql: &str) -> String {
-        self.try_psql(db, sql).unwrap_or_else(|e| panic!("psql `{sql}` failed: {e}"))
+        self.try_psql(db, sql)
+            .unwrap_or_else(|e| panic!("psql `{sql}` failed: {e}"))
     }
 
     /// [`PgServer::psql`] that reports failure (e.g. while the server is down).
     pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
         let db = db.rsplit('/').next().unwrap_or(db);
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-p"])
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-p",
+            ])
             .arg(self.port.to_string())
             .args(["-d", db, "-c", sql])
             .stdin(Stdio::null())
@@ -204,7 +276,14 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
-        let _ = self.cmd("pg_ctl").arg("-D").arg(self.data()).args(["-m", "immediate", "stop"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let _ = self
+            .cmd("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         if let Some(mut w) = self.watchdog.take() {
             let _ = w.kill();
             let _ = w.wait();

@@ -38,13 +38,30 @@ struct Reference {
 fn small() -> &'static Reference {
     static R: OnceLock<Reference> = OnceLock::new();
     R.get_or_init(|| {
-        let stream = simulate("kafka-small", &["--seed", "41", "--gemeenten", "1", "--from", "2020-01-01", "--to", "2020-01-31"]);
+        let stream = simulate(
+            "kafka-small",
+            &[
+                "--seed",
+                "41",
+                "--gemeenten",
+                "1",
+                "--from",
+                "2020-01-01",
+                "--to",
+                "2020-01-31",
+            ],
+        );
         let db = TempDir(process_dir().join("kafka-small-ref"));
         std::fs::create_dir_all(&db.0).unwrap();
         let r = ingest(&db.sqlite_url(), &stream.file);
         let outcome = outcome(&db.sqlite_url());
         assert!(outcome.dead_letters > 0, "the stream has bad lines");
-        Reference { stream, outcome, accepted: r["accepted"].as_u64().unwrap(), _db: Some(db) }
+        Reference {
+            stream,
+            outcome,
+            accepted: r["accepted"].as_u64().unwrap(),
+            _db: Some(db),
+        }
     })
 }
 
@@ -53,18 +70,46 @@ fn small() -> &'static Reference {
 fn big() -> &'static Reference {
     static R: OnceLock<Reference> = OnceLock::new();
     R.get_or_init(|| {
-        let stream = simulate("kafka-big", &["--seed", "42", "--gemeenten", "2", "--from", "2020-01-01", "--to", "2020-03-31", "--scale", "0.7"]);
+        let stream = simulate(
+            "kafka-big",
+            &[
+                "--seed",
+                "42",
+                "--gemeenten",
+                "2",
+                "--from",
+                "2020-01-01",
+                "--to",
+                "2020-03-31",
+                "--scale",
+                "0.7",
+            ],
+        );
         let db = PgServer::shared().database();
         let r = ingest(&db, &stream.file);
-        assert!(r["accepted"].as_u64().unwrap() >= 100_000, "the big stream has at least 100k events: {r}");
-        Reference { stream, outcome: outcome(&db), accepted: r["accepted"].as_u64().unwrap(), _db: None }
+        assert!(
+            r["accepted"].as_u64().unwrap() >= 100_000,
+            "the big stream has at least 100k events: {r}"
+        );
+        Reference {
+            stream,
+            outcome: outcome(&db),
+            accepted: r["accepted"].as_u64().unwrap(),
+            _db: None,
+        }
     })
 }
 
 /// Messages applied so far (the sum of the stored next offsets), or `None`
 /// while the database does not answer.
 fn progress(pg: &PgServer, db: &str, topic: &str) -> Option<i64> {
-    pg.try_psql(db, &format!("SELECT COALESCE(SUM(position), 0) FROM checkpoints WHERE name = 'kafka:{topic}'")).ok()?.parse().ok()
+    pg.try_psql(
+        db,
+        &format!("SELECT COALESCE(SUM(position), 0) FROM checkpoints WHERE name = 'kafka:{topic}'"),
+    )
+    .ok()?
+    .parse()
+    .ok()
 }
 
 /// Wait (bounded) until `total` messages are applied.
@@ -76,14 +121,26 @@ fn wait_applied(pg: &PgServer, db: &str, topic: &str, total: i64, p: &mut Projec
             assert_eq!(n, total, "more offsets applied than messages produced");
             return;
         }
-        assert!(p.alive(), "caseflow project exited early (applied {n} of {total})");
-        assert!(Instant::now() < deadline, "applied {n} of {total} messages within 5 minutes");
+        assert!(
+            p.alive(),
+            "caseflow project exited early (applied {n} of {total})"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "applied {n} of {total} messages within 5 minutes"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }
 
 /// Wait (bounded) until progress passes `at_least`.
-fn wait_progress(pg: &PgServer, db: &str, topic: &str, at_least: i64, p: &mut ProjectorProcess) -> i64 {
+fn wait_progress(
+    pg: &PgServer,
+    db: &str,
+    topic: &str,
+    at_least: i64,
+    p: &mut ProjectorProcess,
+) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let n = progress(pg, db, topic).unwrap_or(-1);
@@ -91,20 +148,140 @@ fn wait_progress(pg: &PgServer, db: &str, topic: &str, at_least: i64, p: &mut Pr
             return n;
         }
         assert!(p.alive(), "caseflow project exited early");
-        assert!(Instant::now() < deadline, "no progress past {at_least} within 5 minutes");
+        assert!(
+            Instant::now() < deadline,
+            "no progress past {at_least} within 5 minutes"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-fn project_args<'a>(brokers: &'a str, topic: &'a str, dlq: &'a str, group: &'a str) -> Vec<&'a str> {
-    vec!["--brokers", brokers, "--topic", topic, "--dlq-topic", dlq, "--group", group]
+fn project_args<'a>(
+    brokers: &'a str,
+    topic: &'a str,
+    dlq: &'a str,
+    alerts: &'a str,
+    group: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "--brokers",
+        brokers,
+        "--topic",
+        topic,
+        "--dlq-topic",
+        dlq,
+        "--alerts-topic",
+        alerts,
+        "--group",
+        group,
+    ]
 }
 
 /// Read the DLQ topic with the external client: (value, headers) per message.
 fn dlq_messages(broker: &Broker, dlq: &str, expect: usize) -> Vec<serde_json::Value> {
     let got = broker.consume(dlq, expect, Duration::from_secs(120));
-    assert!(got.len() >= expect, "{} of {expect} dead letters on {dlq}", got.len());
+    assert!(
+        got.len() >= expect,
+        "{} of {expect} dead letters on {dlq}",
+        got.len()
+    );
     got
+}
+
+/// Every alert transition in the outbox is on the alerts topic exactly once (by
+/// its outbox-id header), keyed by its beschikking, and replaying the topic's
+/// raises and resolves gives the open alerts of the database.
+fn assert_alerts_published(
+    broker: &Broker,
+    pg: &PgServer,
+    db: &str,
+    alerts: &str,
+    p: &mut ProjectorProcess,
+) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while pg.psql(db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL") != "0" {
+        assert!(p.alive(), "caseflow project exited early");
+        assert!(
+            Instant::now() < deadline,
+            "the alerts outbox was not published within 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let ids: BTreeSet<i64> = pg
+        .psql(db, "SELECT id FROM outbox ORDER BY id")
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert!(!ids.is_empty(), "the stream raises alerts");
+    // Ask for one more than the outbox holds: the read then runs to its timeout
+    // and shows any duplicate.
+    let mut msgs = broker.consume(alerts, ids.len() + 1, Duration::from_secs(15));
+    let mut seen = std::collections::BTreeMap::new();
+    for m in &msgs {
+        let id: i64 = m["headers"]["caseflow.outbox-id"]
+            .as_str()
+            .expect("outbox-id header")
+            .parse()
+            .unwrap();
+        *seen.entry(id).or_insert(0) += 1;
+        let v: serde_json::Value = serde_json::from_str(m["value"].as_str().unwrap()).unwrap();
+        assert_eq!(m["key"], v["beschikking_id"], "key = beschikking_id");
+    }
+    let twice: Vec<_> = msgs
+        .iter()
+        .filter(|m| {
+            seen[&m["headers"]["caseflow.outbox-id"]
+                .as_str()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()]
+                > 1
+        })
+        .take(10)
+        .map(|m| {
+            format!(
+                "outbox {} at {}@{}",
+                m["headers"]["caseflow.outbox-id"], m["partition"], m["offset"]
+            )
+        })
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "alert transitions published more than once: {twice:?}"
+    );
+    assert_eq!(
+        seen.keys().copied().collect::<BTreeSet<_>>(),
+        ids,
+        "the alerts topic holds exactly the outbox"
+    );
+    msgs.sort_by_key(|m| (m["partition"].as_i64(), m["offset"].as_i64()));
+    let mut open = std::collections::BTreeMap::new();
+    for m in &msgs {
+        let v: serde_json::Value = serde_json::from_str(m["value"].as_str().unwrap()).unwrap();
+        let alert = v["alert_id"].as_i64().unwrap();
+        match v["transition"].as_str() {
+            Some("raised") => assert!(open
+                .insert(
+                    alert,
+                    (
+                        v["beschikking_id"].as_str().unwrap().to_string(),
+                        v["kind"].as_str().unwrap().to_string()
+                    )
+                )
+                .is_none()),
+            Some("resolved") => assert!(
+                open.remove(&alert).is_some(),
+                "resolve of alert {alert} follows its raise on the topic"
+            ),
+            t => panic!("unknown transition {t:?}"),
+        }
+    }
+    assert_eq!(
+        open.into_values().collect::<BTreeSet<_>>(),
+        open_alerts(db),
+        "the topic's raises minus resolves = the open alerts"
+    );
+    ids.len()
 }
 
 /// Wait (bounded) until `/metrics` shows no consumer lag on any partition.
@@ -121,7 +298,10 @@ fn wait_no_lag(p: &ProjectorProcess, topic: &str) -> String {
         if lags.len() == PARTITIONS as usize && lags.iter().all(|l| *l == 0) {
             return body;
         }
-        assert!(Instant::now() < deadline, "consumer lag per partition did not reach 0: {lags:?}");
+        assert!(
+            Instant::now() < deadline,
+            "consumer lag per partition did not reach 0: {lags:?}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -135,9 +315,14 @@ fn kafka_end_to_end_with_poison_in_every_partition() {
     let _g = serial();
     let r = small();
     let broker = Broker::start();
-    let (topic, dlq) = ("caseflow.events.v1", "caseflow.dlq.v1");
+    let (topic, dlq, alerts) = (
+        "caseflow.events.v1",
+        "caseflow.dlq.v1",
+        "caseflow.alerts.v1",
+    );
     broker.create_topic(topic, PARTITIONS);
     broker.create_topic(dlq, 1);
+    broker.create_topic(alerts, 2);
     let mut total = broker.produce(&r.stream.file, &[]) as i64;
     assert_eq!(total as u64, r.stream.lines);
     let poison = TempDir::new("poison");
@@ -149,11 +334,17 @@ fn kafka_end_to_end_with_poison_in_every_partition() {
 
     let pg = PgServer::shared();
     let db = pg.database();
-    let mut p = ProjectorProcess::start(&db, &project_args(&broker.bootstrap(), topic, dlq, "e2e"));
+    let mut p = ProjectorProcess::start(
+        &db,
+        &project_args(&broker.bootstrap(), topic, dlq, alerts, "e2e"),
+    );
     wait_applied(pg, &db, topic, total, &mut p);
 
     let got = outcome(&db);
-    let want = Outcome { throughput: r.outcome.throughput.clone(), dead_letters: r.outcome.dead_letters + PARTITIONS as usize };
+    let want = Outcome {
+        dead_letters: r.outcome.dead_letters + PARTITIONS as usize,
+        ..r.outcome.clone()
+    };
     assert_same(&got, &want, "kafka → postgres vs embedded sqlite");
 
     // Every dead letter on the DLQ topic, the poison ones with their source position.
@@ -161,23 +352,47 @@ fn kafka_end_to_end_with_poison_in_every_partition() {
     for part in 0..PARTITIONS {
         let m = msgs
             .iter()
-            .find(|m| m["value"].as_str() == Some(&format!("poison message for partition {part}, not JSON")))
+            .find(|m| {
+                m["value"].as_str()
+                    == Some(&format!("poison message for partition {part}, not JSON"))
+            })
             .unwrap_or_else(|| panic!("the poison message of partition {part} is on {dlq}"));
         let h = &m["headers"];
         assert_eq!(h["caseflow.source.topic"], topic);
         assert_eq!(h["caseflow.source.partition"], part.to_string());
-        assert!(h["caseflow.source.offset"].as_str().unwrap().parse::<i64>().is_ok());
+        assert!(h["caseflow.source.offset"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .is_ok());
         assert_eq!(h["caseflow.kind"], "invalid_json");
         assert!(!h["caseflow.reason"].as_str().unwrap().is_empty());
     }
-    let positions: BTreeSet<&str> = msgs.iter().filter_map(|m| m["headers"]["caseflow.position"].as_str()).collect();
-    assert_eq!(positions.len(), want.dead_letters, "each dead letter once on the DLQ topic");
-    assert_eq!(pg.psql(&db, "SELECT COUNT(*) FROM dead_letters WHERE published_at IS NULL"), "0");
+    let positions: BTreeSet<&str> = msgs
+        .iter()
+        .filter_map(|m| m["headers"]["caseflow.position"].as_str())
+        .collect();
+    assert_eq!(
+        positions.len(),
+        want.dead_letters,
+        "each dead letter once on the DLQ topic"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT COUNT(*) FROM dead_letters WHERE published_at IS NULL"
+        ),
+        "0"
+    );
+    let transitions = assert_alerts_published(&broker, pg, &db, alerts, &mut p);
 
     // Operations endpoints.
     let (s, body) = p.get("/health/ready");
     assert_eq!(s, 200, "{body}");
-    assert!(body.contains("\"broker\":\"ok\"") && body.contains("\"database\":\"ok\""), "{body}");
+    assert!(
+        body.contains("\"broker\":\"ok\"") && body.contains("\"database\":\"ok\""),
+        "{body}"
+    );
     assert_eq!(p.get("/health/live").0, 200);
     let m = wait_no_lag(&p, topic);
     for series in [
@@ -186,6 +401,7 @@ fn kafka_end_to_end_with_poison_in_every_partition() {
         "caseflow_batch_duration_seconds_count",
         &format!("caseflow_dead_letters {}", want.dead_letters),
         &format!("caseflow_dlq_published_total {}", want.dead_letters),
+        &format!("caseflow_alerts_published_total {transitions}"),
     ] {
         assert!(m.contains(series), "/metrics has {series}:\n{m}");
     }
@@ -199,16 +415,21 @@ fn kafka_kill_9_five_times_during_ingest() {
     let _g = serial();
     let r = big();
     let broker = Broker::start();
-    let (topic, dlq) = ("events.kill", "dlq.kill");
+    let (topic, dlq, alerts) = ("events.kill", "dlq.kill", "alerts.kill");
     broker.create_topic(topic, PARTITIONS);
     broker.create_topic(dlq, 1);
+    broker.create_topic(alerts, 2);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let pg = PgServer::shared();
     let db = pg.database();
     let bootstrap = broker.bootstrap();
-    let args = project_args(&bootstrap, topic, dlq, "kill");
+    let args = project_args(&bootstrap, topic, dlq, alerts, "kill");
 
-    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     let mut random_ms = |max: u64| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
@@ -223,7 +444,10 @@ fn kafka_kill_9_five_times_during_ingest() {
         let wait = random_ms(1500);
         std::thread::sleep(Duration::from_millis(wait));
         let before = progress(pg, &db, topic).unwrap();
-        assert!(before < total, "round {round}: the stream was applied before the kill; it must be larger");
+        assert!(
+            before < total,
+            "round {round}: the stream was applied before the kill; it must be larger"
+        );
         p.kill9();
         eprintln!("kill round {round}: progress {n} after {:?}, killed {wait} ms later at {before}/{total}", started.elapsed());
         last = before;
@@ -234,8 +458,13 @@ fn kafka_kill_9_five_times_during_ingest() {
     // Dead letters reach the DLQ topic (at least once: a kill between the publish
     // and its mark may repeat one; the position header identifies it).
     let msgs = dlq_messages(&broker, dlq, r.outcome.dead_letters);
-    let positions: BTreeSet<&str> = msgs.iter().filter_map(|m| m["headers"]["caseflow.position"].as_str()).collect();
+    let positions: BTreeSet<&str> = msgs
+        .iter()
+        .filter_map(|m| m["headers"]["caseflow.position"].as_str())
+        .collect();
     assert_eq!(positions.len(), r.outcome.dead_letters);
+    // Alert transitions: exactly once, across the kills.
+    assert_alerts_published(&broker, pg, &db, alerts, &mut p);
     assert!(p.terminate());
 }
 
@@ -246,17 +475,24 @@ fn kafka_every_event_twice() {
     let _g = serial();
     let r = small();
     let broker = Broker::start();
-    let (topic, dlq) = ("events.twice", "dlq.twice");
+    let (topic, dlq, alerts) = ("events.twice", "dlq.twice", "alerts.twice");
     broker.create_topic(topic, PARTITIONS);
     broker.create_topic(dlq, 1);
+    broker.create_topic(alerts, 2);
     let total = broker.produce(&r.stream.file, &["--copies", "2", "--topic", topic]) as i64;
     assert_eq!(total as u64, 2 * r.stream.lines);
     let pg = PgServer::shared();
     let db = pg.database();
-    let mut p = ProjectorProcess::start(&db, &project_args(&broker.bootstrap(), topic, dlq, "twice"));
+    let mut p = ProjectorProcess::start(
+        &db,
+        &project_args(&broker.bootstrap(), topic, dlq, alerts, "twice"),
+    );
     wait_applied(pg, &db, topic, total, &mut p);
     // A bad line is bad twice: each copy is its own dead letter (own position).
-    let want = Outcome { throughput: r.outcome.throughput.clone(), dead_letters: 2 * r.outcome.dead_letters };
+    let want = Outcome {
+        dead_letters: 2 * r.outcome.dead_letters,
+        ..r.outcome.clone()
+    };
     assert_same(&outcome(&db), &want, "every event twice");
     let events: u64 = pg.psql(&db, "SELECT COUNT(*) FROM events").parse().unwrap();
     assert_eq!(events, r.accepted, "each event once in the log");
@@ -270,15 +506,22 @@ fn kafka_postgres_restart_mid_ingest() {
     let _g = serial();
     let r = small();
     let broker = Broker::start();
-    let (topic, dlq) = ("events.pg", "dlq.pg");
+    let (topic, dlq, alerts) = ("events.pg", "dlq.pg", "alerts.pg");
     broker.create_topic(topic, PARTITIONS);
     broker.create_topic(dlq, 1);
+    broker.create_topic(alerts, 2);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let pg = PgServer::start();
     let db = pg.database();
-    let mut p = ProjectorProcess::start(&db, &project_args(&broker.bootstrap(), topic, dlq, "pg"));
+    let mut p = ProjectorProcess::start(
+        &db,
+        &project_args(&broker.bootstrap(), topic, dlq, alerts, "pg"),
+    );
     let at = wait_progress(&pg, &db, topic, 0, &mut p);
-    assert!(at < total, "stopped PostgreSQL before the stream was applied");
+    assert!(
+        at < total,
+        "stopped PostgreSQL before the stream was applied"
+    );
     pg.stop_server();
     std::thread::sleep(Duration::from_secs(3));
     let (s, body) = p.get("/health/ready");
@@ -292,7 +535,10 @@ fn kafka_postgres_restart_mid_ingest() {
     // A batch in flight either waited for a connection (the pool waits up to 30 s)
     // or failed and was retried with backoff; both are fine, the figures above are
     // what counts.
-    let retries = m.lines().find_map(|l| l.strip_prefix("caseflow_batch_retries_total ")).unwrap_or("?");
+    let retries = m
+        .lines()
+        .find_map(|l| l.strip_prefix("caseflow_batch_retries_total "))
+        .unwrap_or("?");
     eprintln!("batch retries while PostgreSQL was down: {retries}");
     assert!(p.terminate());
 }
@@ -312,25 +558,38 @@ fn kafka_postgres_restart_mid_ingest() {
 fn kafka_broker_unreachable_then_back() {
     let _g = serial();
     let r = small();
-    let (topic, dlq) = ("events.net", "dlq.net");
+    let (topic, dlq, alerts) = ("events.net", "dlq.net", "alerts.net");
     let pg = PgServer::shared();
 
     let nowhere = format!("127.0.0.1:{}", free_port());
     let db0 = pg.database();
-    let mut early = ProjectorProcess::start(&db0, &project_args(&nowhere, topic, dlq, "net-early"));
+    let mut early = ProjectorProcess::start(
+        &db0,
+        &project_args(&nowhere, topic, dlq, alerts, "net-early"),
+    );
     std::thread::sleep(Duration::from_secs(3));
-    assert!(early.alive(), "the projector waits for a broker that does not exist");
+    assert!(
+        early.alive(),
+        "the projector waits for a broker that does not exist"
+    );
     let (s, body) = early.get("/health/ready");
     assert_eq!(s, 503, "not ready without a broker: {body}");
     assert!(body.contains("\"database\":\"ok\""), "{body}");
-    assert!(early.terminate(), "exits 0 on SIGTERM while waiting for the broker");
+    assert!(
+        early.terminate(),
+        "exits 0 on SIGTERM while waiting for the broker"
+    );
 
     let broker = Broker::start();
     broker.create_topic(topic, PARTITIONS);
     broker.create_topic(dlq, 1);
+    broker.create_topic(alerts, 2);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let db = pg.database();
-    let mut p = ProjectorProcess::start(&db, &project_args(&broker.bootstrap(), topic, dlq, "net"));
+    let mut p = ProjectorProcess::start(
+        &db,
+        &project_args(&broker.bootstrap(), topic, dlq, alerts, "net"),
+    );
     let at = wait_progress(pg, &db, topic, 0, &mut p);
     assert!(at < total, "froze the broker before the stream was applied");
     broker.freeze();
@@ -340,7 +599,11 @@ fn kafka_broker_unreachable_then_back() {
     std::thread::sleep(Duration::from_secs(6));
     assert!(p.alive(), "the projector waits for the broker");
     assert_eq!(s, 503, "not ready while the broker does not answer: {body}");
-    assert_eq!(progress(pg, &db, topic).unwrap(), stalled, "nothing to apply while the broker is frozen");
+    assert_eq!(
+        progress(pg, &db, topic).unwrap(),
+        stalled,
+        "nothing to apply while the broker is frozen"
+    );
     broker.thaw();
     wait_applied(pg, &db, topic, total, &mut p);
     assert_same(&outcome(&db), &r.outcome, "broker unreachable for a while");

@@ -11,7 +11,21 @@ use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serves_every_query_surface_like_sqlite() {
-    let s = simulate("pg-cli", &["--seed", "31", "--gemeenten", "2", "--from", "2020-01-01", "--to", "2020-02-29", "--scale", "0.2"]);
+    let s = simulate(
+        "pg-cli",
+        &[
+            "--seed",
+            "31",
+            "--gemeenten",
+            "2",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2020-02-29",
+            "--scale",
+            "0.2",
+        ],
+    );
     let lite_dir = TempDir::new("pg-cli-lite");
     let lite = lite_dir.sqlite_url();
     let pg = PgServer::shared().database();
@@ -23,13 +37,25 @@ async fn postgres_serves_every_query_surface_like_sqlite() {
     let surfaces = query_surfaces();
     for args in &surfaces {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (x, y) = (normalize(&query(&lite, &args)), normalize(&query(&pg, &args)));
+        let (x, y) = (
+            normalize(&query(&lite, &args)),
+            normalize(&query(&pg, &args)),
+        );
         assert!(x.len() > 2, "caseflow query {args:?} gives data");
-        assert!(x == y, "caseflow query {args:?}: PostgreSQL differs from SQLite\nsqlite: {}\npostgres: {}", &x[..x.len().min(400)], &y[..y.len().min(400)]);
+        assert!(
+            x == y,
+            "caseflow query {args:?}: PostgreSQL differs from SQLite\nsqlite: {}\npostgres: {}",
+            &x[..x.len().min(400)],
+            &y[..y.len().min(400)]
+        );
     }
     for period in ["week", "month", "quarter", "year"] {
         let args = ["throughput", "--period", period, "--json"];
-        assert_eq!(query(&lite, &args), query(&pg, &args), "throughput per {period}");
+        assert_eq!(
+            query(&lite, &args),
+            query(&pg, &args),
+            "throughput per {period}"
+        );
     }
     assert_same(&outcome(&pg), &outcome(&lite), "postgres vs sqlite");
 
@@ -51,7 +77,10 @@ async fn postgres_serves_every_query_surface_like_sqlite() {
         let x = reqwest::get(format!("{}{p}", sl.base)).await.unwrap();
         let y = reqwest::get(format!("{}{p}", sp.base)).await.unwrap();
         let (xs, ys) = (x.status(), y.status());
-        let (xb, yb) = (normalize(&x.text().await.unwrap()), normalize(&y.text().await.unwrap()));
+        let (xb, yb) = (
+            normalize(&x.text().await.unwrap()),
+            normalize(&y.text().await.unwrap()),
+        );
         assert_eq!(xs, ys, "GET {p}: status");
         if xs == 200 {
             assert!(xb == yb, "GET {p}: PostgreSQL differs from SQLite");
@@ -62,5 +91,8 @@ async fn postgres_serves_every_query_surface_like_sqlite() {
     let m = reqwest::get(format!("{}/metrics", sp.base)).await.unwrap();
     assert_eq!(m.status(), 200);
     let body = m.text().await.unwrap();
-    assert!(body.contains("caseflow_log_events ") && body.contains("caseflow_database_up 1"), "{body}");
+    assert!(
+        body.contains("caseflow_log_events ") && body.contains("caseflow_database_up 1"),
+        "{body}"
+    );
 }

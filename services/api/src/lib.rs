@@ -10,8 +10,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, FilterParams, ParamError};
 use caseflow_core::overdue_po::PoFilter;
+use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, FilterParams, ParamError};
 use caseflow_store::{AlertQuery, Incoming, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
@@ -41,13 +41,21 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::BadParameter(p) => {
-                (StatusCode::BAD_REQUEST, Json(json!({"error": self.to_string(), "parameter": p.parameter}))).into_response()
+            ApiError::BadParameter(p) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": self.to_string(), "parameter": p.parameter})),
+            )
+                .into_response(),
+            ApiError::BadRequest(m) => {
+                (StatusCode::BAD_REQUEST, Json(json!({"error": m}))).into_response()
             }
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, Json(json!({"error": m}))).into_response(),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
-                (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal error; see the server log"}))).into_response()
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": "internal error; see the server log"})),
+                )
+                    .into_response()
             }
         }
     }
@@ -68,7 +76,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/cases/open", get(open_cases))
         .route("/api/v1/dead-letters", get(dead_letters))
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "no such endpoint; see README.md for the API"}))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "no such endpoint; see README.md for the API"})),
+            )
+        })
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -76,7 +89,11 @@ pub fn router(state: AppState) -> Router {
 async fn ready(State(s): State<AppState>) -> Response {
     match s.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"database": "ok"}))).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"database": e.to_string()}))).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"database": e.to_string()})),
+        )
+            .into_response(),
     }
 }
 
@@ -85,12 +102,18 @@ async fn ready(State(s): State<AppState>) -> Response {
 async fn post_events(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let batch = split_lines(&body);
     if batch.is_empty() {
-        return Err(ApiError::BadRequest("the body holds no events; send NDJSON, one event per line".into()));
+        return Err(ApiError::BadRequest(
+            "the body holds no events; send NDJSON, one event per line".into(),
+        ));
     }
     let report = s.store.append("api", batch).await?;
     s.store.project_pending(s.batch_size).await?;
     s.appended.notify_waiters();
-    let status = if report.rejected > 0 && report.accepted == 0 && report.duplicates == 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if report.rejected > 0 && report.accepted == 0 && report.duplicates == 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((
         status,
         Json(json!({
@@ -109,7 +132,10 @@ pub fn split_lines(body: &[u8]) -> Vec<Incoming> {
         .enumerate()
         .filter_map(|(i, line)| {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            (!line.iter().all(u8::is_ascii_whitespace)).then(|| Incoming { position: format!("line {}", i + 1), raw: line.to_vec() })
+            (!line.iter().all(u8::is_ascii_whitespace)).then(|| Incoming {
+                position: format!("line {}", i + 1),
+                raw: line.to_vec(),
+            })
         })
         .collect()
 }
@@ -174,15 +200,29 @@ async fn workload(State(s): State<AppState>, q: QueryResult) -> Result<Response,
 async fn po(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
     let q_limit = q.as_ref().ok().and_then(|q| q.limit);
     let p = filter(q)?;
-    let (gemeente, domein) = (parse_gemeente(p.gemeente.as_deref())?, parse_domein(p.domein.as_deref())?);
+    let (gemeente, domein) = (
+        parse_gemeente(p.gemeente.as_deref())?,
+        parse_domein(p.domein.as_deref())?,
+    );
     let as_of = parse_as_of(p.as_of.as_deref(), chrono::Utc::now())?;
     let limit = match q_limit {
         None => None,
         Some(n) if n >= 0 => Some(n as usize),
-        Some(_) => return Err(ApiError::BadRequest("parameter `limit`: accepted: 0 or more (0 = counts only)".into())),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "parameter `limit`: accepted: 0 or more (0 = counts only)".into(),
+            ))
+        }
     };
-    let f = PoFilter { team: p.team(), status: p.po_status()?, limit };
-    let report = s.store.po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f).await?;
+    let f = PoFilter {
+        team: p.team(),
+        status: p.po_status()?,
+        limit,
+    };
+    let report = s
+        .store
+        .po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f)
+        .await?;
     Ok(Json(report).into_response())
 }
 
@@ -190,7 +230,9 @@ async fn alerts(State(s): State<AppState>, q: QueryResult) -> Result<Response, A
     let q = q.map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let limit = q.limit.unwrap_or(1000);
     if !(1..=100_000).contains(&limit) {
-        return Err(ApiError::BadRequest("parameter `limit`: accepted: 1 to 100000".into()));
+        return Err(ApiError::BadRequest(
+            "parameter `limit`: accepted: 1 to 100000".into(),
+        ));
     }
     let p: FilterParams = q.0.into();
     let aq = AlertQuery {
@@ -206,9 +248,20 @@ async fn alerts(State(s): State<AppState>, q: QueryResult) -> Result<Response, A
 
 async fn open_cases(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
     let p = filter(q)?;
-    let (gemeente, domein) = (parse_gemeente(p.gemeente.as_deref())?, parse_domein(p.domein.as_deref())?);
+    let (gemeente, domein) = (
+        parse_gemeente(p.gemeente.as_deref())?,
+        parse_domein(p.domein.as_deref())?,
+    );
     let as_of = parse_as_of(p.as_of.as_deref(), chrono::Utc::now())?;
-    let rows = s.store.open_cases(gemeente.as_deref(), domein.as_deref(), p.team().as_deref(), as_of).await?;
+    let rows = s
+        .store
+        .open_cases(
+            gemeente.as_deref(),
+            domein.as_deref(),
+            p.team().as_deref(),
+            as_of,
+        )
+        .await?;
     Ok(Json(rows).into_response())
 }
 
@@ -222,15 +275,23 @@ async fn dead_letters(
     State(s): State<AppState>,
     q: Result<Query<Limit>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|e| ApiError::BadRequest(format!("{e}; accepted parameters: limit (1 to 100000)")))?;
+    let Query(q) = q.map_err(|e| {
+        ApiError::BadRequest(format!("{e}; accepted parameters: limit (1 to 100000)"))
+    })?;
     let limit = q.limit.unwrap_or(1000);
     if !(1..=100_000).contains(&limit) {
-        return Err(ApiError::BadRequest("parameter `limit`: accepted: 1 to 100000".into()));
+        return Err(ApiError::BadRequest(
+            "parameter `limit`: accepted: 1 to 100000".into(),
+        ));
     }
     let newest_first = match q.order.as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
-        Some(o) => return Err(ApiError::BadRequest(format!("parameter `order`: `{o}` is not accepted; accepted: asc, desc"))),
+        Some(o) => {
+            return Err(ApiError::BadRequest(format!(
+                "parameter `order`: `{o}` is not accepted; accepted: asc, desc"
+            )))
+        }
     };
     let total = s.store.dead_letter_count().await?;
     let rows = s.store.dead_letters(limit, newest_first).await?;
@@ -238,5 +299,8 @@ async fn dead_letters(
 }
 
 async fn dashboard() -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, "no-cache")], Html(include_str!("dashboard.html")))
+    (
+        [(header::CACHE_CONTROL, "no-cache")],
+        Html(include_str!("dashboard.html")),
+    )
 }

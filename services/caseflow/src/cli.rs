@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
 use caseflow_core::params::ParamError;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// caseflow — case-flow read models for the Wmo and youth care.
 #[derive(Debug, Parser)]
@@ -19,13 +19,23 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct Global {
     /// Database: sqlite://PATH (embedded default) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "CASEFLOW_DATABASE_URL", default_value = "sqlite://caseflow-data/caseflow.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "CASEFLOW_DATABASE_URL",
+        default_value = "sqlite://caseflow-data/caseflow.db"
+    )]
     pub database: String,
     /// Log format: text for people, json for log collectors.
     #[arg(long, global = true, env = "CASEFLOW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Events per projection transaction.
-    #[arg(long, global = true, env = "CASEFLOW_BATCH_SIZE", default_value_t = 5000)]
+    #[arg(
+        long,
+        global = true,
+        env = "CASEFLOW_BATCH_SIZE",
+        default_value_t = 5000
+    )]
     pub batch_size: usize,
     /// Norms and parameters per gemeente (JSON; see docs/config.md). Default: the spec's.
     #[arg(long, global = true, env = "CASEFLOW_CONFIG")]
@@ -257,7 +267,10 @@ pub const EXIT_BAD_PARAMETER: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -293,8 +306,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 
 fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CASEFLOW_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=error,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("CASEFLOW_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=error,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

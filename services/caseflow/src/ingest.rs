@@ -17,22 +17,30 @@ pub async fn open(g: &Global) -> anyhow::Result<Store> {
     let config = match &g.config {
         None => Config::default(),
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
             Config::from_json(&text).with_context(|| format!("in {}", path.display()))?
         }
     };
-    let store = Store::open(&g.database).await.with_context(|| "check --database / CASEFLOW_DATABASE_URL".to_string())?;
+    let store = Store::open(&g.database)
+        .await
+        .with_context(|| "check --database / CASEFLOW_DATABASE_URL".to_string())?;
     Ok(store.with_config(config))
 }
 
 fn bar(len: Option<u64>, what: &str) -> ProgressBar {
     let pb = match len {
         Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{msg:10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         ),
-        None => ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{msg:10} {spinner} {pos} {per_sec}").expect("valid template")),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{msg:10} {spinner} {pos} {per_sec}")
+                .expect("valid template"),
+        ),
     };
     pb.set_message(what.to_string());
     pb
@@ -55,7 +63,9 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).context("reading input")?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .context("reading input")?;
         if n == 0 {
             break;
         }
@@ -66,7 +76,10 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        batch.push(Incoming { position: format!("line {line_no}"), raw: line.to_vec() });
+        batch.push(Incoming {
+            position: format!("line {line_no}"),
+            raw: line.to_vec(),
+        });
         if batch.len() >= LINES_PER_BATCH {
             report.absorb(store.append(&source, std::mem::take(&mut batch)).await?);
         }
@@ -89,14 +102,23 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
 
     if a.json {
-        println!("{}", serde_json::json!({"accepted": report.accepted, "duplicates": report.duplicates, "rejected": report.rejected}));
+        println!(
+            "{}",
+            serde_json::json!({"accepted": report.accepted, "duplicates": report.duplicates, "rejected": report.rejected})
+        );
     } else {
-        println!("accepted {}, duplicates {}, rejected {}", report.accepted, report.duplicates, report.rejected);
+        println!(
+            "accepted {}, duplicates {}, rejected {}",
+            report.accepted, report.duplicates, report.rejected
+        );
         for r in report.rejections.iter().take(10) {
             println!("  rejected {}: {}", r.position, r.reason);
         }
         if report.rejections.len() > 10 {
-            println!("  … and {} more: caseflow query dead-letters", report.rejections.len() - 10);
+            println!(
+                "  … and {} more: caseflow query dead-letters",
+                report.rejections.len() - 10
+            );
         }
     }
     store.close().await;
@@ -107,7 +129,11 @@ pub async fn rebuild(g: &Global) -> anyhow::Result<()> {
     let store = open(g).await?;
     let total = store.event_count().await?;
     let pb = ProgressBar::new(total as u64).with_style(
-        ProgressStyle::with_template("rebuild    [{bar:40}] {pos}/{len} events {per_sec} eta {eta}").expect("valid template").progress_chars("=> "),
+        ProgressStyle::with_template(
+            "rebuild    [{bar:40}] {pos}/{len} events {per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     // Reset, then project batch by batch so the bar moves.
     store.reset_read_models().await?;

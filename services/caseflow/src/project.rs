@@ -8,13 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use caseflow_kafka::{Config, DEFAULT_DLQ_TOPIC, DEFAULT_GROUP, DEFAULT_TOPIC};
+use caseflow_kafka::{
+    Config, DEFAULT_ALERTS_TOPIC, DEFAULT_DLQ_TOPIC, DEFAULT_GROUP, DEFAULT_TOPIC,
+};
 use caseflow_store::Store;
 use clap::Args;
 use tokio::sync::Notify;
 
-use crate::run::shutdown_signal;
 use crate::cli::Global;
+use crate::run::shutdown_signal;
 
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
@@ -30,6 +32,13 @@ pub struct ProjectArgs {
     /// Dead-letter topic: rejected messages with reason and source position in headers.
     #[arg(long, env = "CASEFLOW_DLQ_TOPIC", default_value = DEFAULT_DLQ_TOPIC)]
     pub dlq_topic: String,
+    /// Alerts topic: every alert raise and resolve (JSON, key beschikking_id), exactly
+    /// once per transition, relayed from the outbox. One projector relays at a time.
+    #[arg(long, env = "CASEFLOW_ALERTS_TOPIC", default_value = DEFAULT_ALERTS_TOPIC)]
+    pub alerts_topic: String,
+    /// How often the alerts relay looks for new transitions, in milliseconds.
+    #[arg(long, env = "CASEFLOW_ALERTS_POLL_MS", default_value_t = 500)]
+    pub alerts_poll_ms: u64,
     /// Static group membership (group.instance.id), e.g. the pod name: a restarted
     /// projector gets its partitions back at once.
     #[arg(long, env = "CASEFLOW_INSTANCE_ID")]
@@ -53,7 +62,9 @@ pub struct ProjectArgs {
 }
 
 fn parse_property(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| format!("`{s}`: expected KEY=VALUE"))
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("`{s}`: expected KEY=VALUE"))
 }
 
 pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
@@ -76,13 +87,22 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
         properties: a.properties.clone(),
         accept_offset_gaps: a.accept_offset_gaps,
     };
-    let producer = caseflow_kafka::dlq_producer(&cfg).context("creating the dead-letter producer")?;
+    let producer =
+        caseflow_kafka::dlq_producer(&cfg).context("creating the dead-letter producer")?;
 
-    let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("caseflow listening on http://{addr}");
-    let ops = caseflow_api::metrics::ops_router(store.clone(), Some(caseflow_kafka::broker_probe(producer.clone(), cfg.topic.clone())));
+    let ops = caseflow_api::metrics::ops_router(
+        store.clone(),
+        Some(caseflow_kafka::broker_probe(
+            producer.clone(),
+            cfg.topic.clone(),
+        )),
+    );
     let server = tokio::spawn(async move { axum::serve(listener, ops).await });
 
     let dead_added = Arc::new(Notify::new());
@@ -94,6 +114,15 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
         cfg.dlq_topic.clone(),
         dead_added.clone(),
         relay_stop.clone(),
+    ));
+
+    let alerts_stop = Arc::new(Notify::new());
+    let alerts_relay = caseflow_kafka::AlertRelay::new(&cfg, store.clone(), &a.alerts_topic)?;
+    let alerts = tokio::spawn(caseflow_kafka::run_alert_relay(
+        alerts_relay,
+        Duration::from_millis(a.alerts_poll_ms.max(10)),
+        Arc::new(Notify::new()),
+        alerts_stop.clone(),
     ));
 
     tracing::info!(%addr, database = %caseflow_store::redact(&g.database), "caseflow project: health and metrics up");
@@ -113,7 +142,11 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
         }
     };
     relay_stop.notify_one();
-    let _ = tokio::time::timeout(Duration::from_secs(40), relay).await;
+    alerts_stop.notify_one();
+    let _ = tokio::time::timeout(Duration::from_secs(40), async {
+        tokio::join!(relay, alerts)
+    })
+    .await;
     server.abort();
     store.close().await;
     result.context("projector thread")?
@@ -125,7 +158,9 @@ async fn open_retrying(url: &str) -> anyhow::Result<Store> {
     loop {
         match Store::open(url).await {
             Ok(s) => return Ok(s),
-            Err(e) if e.to_string().contains("unsupported database URL") => return Err(e).context("check --database / CASEFLOW_DATABASE_URL"),
+            Err(e) if e.to_string().contains("unsupported database URL") => {
+                return Err(e).context("check --database / CASEFLOW_DATABASE_URL")
+            }
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not available; retrying");
                 tokio::time::sleep(delay).await;

@@ -43,7 +43,11 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Leadtime(a) => {
-            let lq = FilterParams { measure: a.measure.clone(), ..a.filter.params() }.leadtime()?;
+            let lq = FilterParams {
+                measure: a.measure.clone(),
+                ..a.filter.params()
+            }
+            .leadtime()?;
             let rows = open(g).await?.leadtime(&lq).await?;
             if a.filter.json {
                 print_json(&rows)?;
@@ -54,7 +58,14 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Workload(a) => {
-            let p = FilterParams { gemeente: a.scope.gemeente, domein: a.scope.domein, team: a.scope.team, from: a.from, to: a.to, ..FilterParams::default() };
+            let p = FilterParams {
+                gemeente: a.scope.gemeente,
+                domein: a.scope.domein,
+                team: a.scope.team,
+                from: a.from,
+                to: a.to,
+                ..FilterParams::default()
+            };
             let wq = p.workload()?;
             let report = open(g).await?.workload(&wq).await?;
             if a.json {
@@ -66,11 +77,25 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Po(a) => {
-            let p = FilterParams { status: a.status.clone(), ..FilterParams::default() };
-            let (gemeente, domein, status) = (parse_gemeente(a.scope.gemeente.as_deref())?, parse_domein(a.scope.domein.as_deref())?, p.po_status()?);
+            let p = FilterParams {
+                status: a.status.clone(),
+                ..FilterParams::default()
+            };
+            let (gemeente, domein, status) = (
+                parse_gemeente(a.scope.gemeente.as_deref())?,
+                parse_domein(a.scope.domein.as_deref())?,
+                p.po_status()?,
+            );
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
-            let f = caseflow_core::overdue_po::PoFilter { team: a.scope.team.clone(), status, limit: None };
-            let report = open(g).await?.po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f).await?;
+            let f = caseflow_core::overdue_po::PoFilter {
+                team: a.scope.team.clone(),
+                status,
+                limit: None,
+            };
+            let report = open(g)
+                .await?
+                .po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f)
+                .await?;
             if a.json {
                 print_json(&report)?;
             } else {
@@ -78,7 +103,11 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Alerts(a) => {
-            let p = FilterParams { status: a.status.clone(), kind: a.kind.clone(), ..FilterParams::default() };
+            let p = FilterParams {
+                status: a.status.clone(),
+                kind: a.kind.clone(),
+                ..FilterParams::default()
+            };
             let aq = AlertQuery {
                 gemeente: parse_gemeente(a.scope.gemeente.as_deref())?,
                 domein: parse_domein(a.scope.domein.as_deref())?,
@@ -97,9 +126,20 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Open(a) => {
-            let (gemeente, domein) = (parse_gemeente(a.scope.gemeente.as_deref())?, parse_domein(a.scope.domein.as_deref())?);
+            let (gemeente, domein) = (
+                parse_gemeente(a.scope.gemeente.as_deref())?,
+                parse_domein(a.scope.domein.as_deref())?,
+            );
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
-            let rows = open(g).await?.open_cases(gemeente.as_deref(), domein.as_deref(), a.scope.team.as_deref(), as_of).await?;
+            let rows = open(g)
+                .await?
+                .open_cases(
+                    gemeente.as_deref(),
+                    domein.as_deref(),
+                    a.scope.team.as_deref(),
+                    as_of,
+                )
+                .await?;
             if a.json {
                 print_json(&rows)?;
             } else if rows.is_empty() {

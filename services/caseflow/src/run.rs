@@ -16,11 +16,18 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
     let shutdown = Arc::new(Notify::new());
 
     let projector = with_projector.then(|| {
-        let (store, appended, shutdown, batch) = (store.clone(), appended.clone(), shutdown.clone(), g.batch_size);
+        let (store, appended, shutdown, batch) = (
+            store.clone(),
+            appended.clone(),
+            shutdown.clone(),
+            g.batch_size,
+        );
         tokio::spawn(async move {
             loop {
                 match store.project_pending(batch).await {
-                    Ok(r) if r.events > 0 => tracing::info!(events = r.events, keys = r.keys, "projected"),
+                    Ok(r) if r.events > 0 => {
+                        tracing::info!(events = r.events, keys = r.keys, "projected")
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "projection failed; retrying"),
                 }
@@ -35,7 +42,11 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
 
     // Alerts also change as time passes (a grace period expires without any event).
     let evaluator = with_projector.then(|| {
-        let (store, shutdown, every) = (store.clone(), shutdown.clone(), Duration::from_secs(a.alert_interval.max(1)));
+        let (store, shutdown, every) = (
+            store.clone(),
+            shutdown.clone(),
+            Duration::from_secs(a.alert_interval.max(1)),
+        );
         tokio::spawn(async move {
             loop {
                 evaluate(&store).await;
@@ -47,12 +58,18 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
         })
     });
 
-    let listener = tokio::net::TcpListener::bind(&a.listen).await.with_context(|| format!("cannot listen on {}", a.listen))?;
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("caseflow listening on http://{addr}");
     tracing::info!(%addr, database = %caseflow_store::redact(&g.database), "caseflow API up; dashboard at /");
-    let app = router(AppState { store: store.clone(), appended, batch_size: g.batch_size });
+    let app = router(AppState {
+        store: store.clone(),
+        appended,
+        batch_size: g.batch_size,
+    });
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -71,9 +88,13 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
 
 async fn evaluate(store: &caseflow_store::Store) {
     match store.evaluate_alerts(chrono::Utc::now()).await {
-        Ok(r) if r.raised + r.resolved > 0 => tracing::info!(raised = r.raised, resolved = r.resolved, "alerts evaluated"),
+        Ok(r) if r.raised + r.resolved > 0 => {
+            tracing::info!(raised = r.raised, resolved = r.resolved, "alerts evaluated")
+        }
         Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "alert evaluation failed; retrying at the next interval"),
+        Err(e) => {
+            tracing::error!(error = %e, "alert evaluation failed; retrying at the next interval")
+        }
     }
 }
 
@@ -85,7 +106,10 @@ pub async fn alert_loop(g: &Global, a: &AlertLoopArgs) -> anyhow::Result<()> {
         println!("raised {}, resolved {}", r.raised, r.resolved);
         return Ok(());
     }
-    tracing::info!(interval_s = a.interval, "evaluating overdue-PO alerts periodically");
+    tracing::info!(
+        interval_s = a.interval,
+        "evaluating overdue-PO alerts periodically"
+    );
     loop {
         evaluate(&store).await;
         tokio::select! {

@@ -30,14 +30,24 @@ pub fn simulate(a: &SimulateArgs) -> anyhow::Result<()> {
         Box::new(std::io::stdout().lock())
     } else {
         if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        Box::new(std::fs::File::create(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?)
+        Box::new(
+            std::fs::File::create(&a.out)
+                .with_context(|| format!("cannot create {}", a.out.display()))?,
+        )
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
-    let pb = ProgressBar::with_draw_target(Some(sim.estimated_events()), ProgressDrawTarget::stderr()).with_style(
-        ProgressStyle::with_template("simulate   [{bar:40}] {pos}/~{len} lines {per_sec} eta {eta}").expect("valid template").progress_chars("=> "),
-    );
+    let pb =
+        ProgressBar::with_draw_target(Some(sim.estimated_events()), ProgressDrawTarget::stderr())
+            .with_style(
+                ProgressStyle::with_template(
+                    "simulate   [{bar:40}] {pos}/~{len} lines {per_sec} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
     let mut n = 0u64;
     for line in sim {
         out.write_all(line.to_ndjson().as_bytes())?;

@@ -29,7 +29,10 @@ fn leading_cells(gemeente: &str, domein: &str, team: Option<&str>, by_team: bool
 }
 
 fn split(b: &Breakdown, keys: &[&str]) -> String {
-    let parts: Vec<String> = keys.iter().map(|k| b.by.get(*k).copied().unwrap_or(0).to_string()).collect();
+    let parts: Vec<String> = keys
+        .iter()
+        .map(|k| b.by.get(*k).copied().unwrap_or(0).to_string())
+        .collect();
     format!("{} ({})", b.total, parts.join("/"))
 }
 
@@ -60,7 +63,9 @@ pub fn throughput(rows: &[ThroughputRow], by_team: bool) -> String {
             r.meldingen.to_string(),
             r.doorgezet.to_string(),
             r.afgevangen.to_string(),
-            r.afvangratio.map(|x| format!("{:.1}", x * 100.0)).unwrap_or_else(|| "–".into()),
+            r.afvangratio
+                .map(|x| format!("{:.1}", x * 100.0))
+                .unwrap_or_else(|| "–".into()),
             r.toegewezen.to_string(),
             r.aanvragen.total.to_string(),
             split(&r.beschikkingen, &["toegekend", "afgewezen"]),
@@ -74,11 +79,25 @@ pub fn throughput(rows: &[ThroughputRow], by_team: bool) -> String {
 }
 
 pub fn dead_letters(rows: &[DeadLetter]) -> String {
-    let mut t = new_table(vec!["id", "source", "position", "kind", "reason", "raw"], 99);
+    let mut t = new_table(
+        vec!["id", "source", "position", "kind", "reason", "raw"],
+        99,
+    );
     for d in rows {
         let raw: String = d.raw.chars().take(60).collect();
-        let raw = if d.raw.chars().count() > 60 { format!("{raw}…") } else { raw };
-        t.add_row(vec![d.id.to_string(), d.source.clone(), d.position.clone(), d.kind.clone(), d.reason.clone(), raw]);
+        let raw = if d.raw.chars().count() > 60 {
+            format!("{raw}…")
+        } else {
+            raw
+        };
+        t.add_row(vec![
+            d.id.to_string(),
+            d.source.clone(),
+            d.position.clone(),
+            d.kind.clone(),
+            d.reason.clone(),
+            raw,
+        ]);
     }
     t.to_string()
 }
@@ -96,7 +115,17 @@ pub fn leadtime(rows: &[LeadtimeRow], by_team: bool) -> String {
     if by_team {
         header.push("team");
     }
-    header.extend(["period", "measure", "n", "mean", "p50", "p90", "max", "norm", "over_norm"]);
+    header.extend([
+        "period",
+        "measure",
+        "n",
+        "mean",
+        "p50",
+        "p90",
+        "max",
+        "norm",
+        "over_norm",
+    ]);
     let first_number = if by_team { 5 } else { 4 };
     let mut t = new_table(header, first_number);
     for r in rows {
@@ -110,7 +139,9 @@ pub fn leadtime(rows: &[LeadtimeRow], by_team: bool) -> String {
             num(r.p90, 1),
             num(r.max, 1),
             opt(r.norm, 0),
-            r.over_norm.map(|o| format!("{o} ({:.0}%)", 100.0 * o as f64 / r.n.max(1) as f64)).unwrap_or_else(|| "–".into()),
+            r.over_norm
+                .map(|o| format!("{o} ({:.0}%)", 100.0 * o as f64 / r.n.max(1) as f64))
+                .unwrap_or_else(|| "–".into()),
         ]);
         t.add_row(cells);
     }
@@ -119,7 +150,23 @@ pub fn leadtime(rows: &[LeadtimeRow], by_team: bool) -> String {
 
 pub fn workload(r: &WorkloadReport) -> String {
     let mut t = new_table(
-        vec!["gemeente", "domein", "team", "week", "fte", "nieuw", "po", "aanvragen", "beschikkingen", "open", "normuren", "nieuw/fte", "po/fte", "aanvr/fte", "benodigde_fte"],
+        vec![
+            "gemeente",
+            "domein",
+            "team",
+            "week",
+            "fte",
+            "nieuw",
+            "po",
+            "aanvragen",
+            "beschikkingen",
+            "open",
+            "normuren",
+            "nieuw/fte",
+            "po/fte",
+            "aanvr/fte",
+            "benodigde_fte",
+        ],
         4,
     );
     for w in &r.weeks {
@@ -166,8 +213,24 @@ pub fn po(r: &PoReport, limit: usize) -> String {
     for (k, v) in &r.counts {
         counts.add_row(vec![k.to_string(), v.to_string()]);
     }
-    let mut t = new_table(vec!["status", "beschikking_id", "gemeente", "team", "voorziening", "cycle_start", "gepland_op"], 99);
-    for s in r.beschikkingen.iter().filter(|s| s.status.is_alert()).take(limit) {
+    let mut t = new_table(
+        vec![
+            "status",
+            "beschikking_id",
+            "gemeente",
+            "team",
+            "voorziening",
+            "cycle_start",
+            "gepland_op",
+        ],
+        99,
+    );
+    for s in r
+        .beschikkingen
+        .iter()
+        .filter(|s| s.status.is_alert())
+        .take(limit)
+    {
         t.add_row(vec![
             s.status.as_str().to_string(),
             s.beschikking_id.to_string(),
@@ -175,15 +238,38 @@ pub fn po(r: &PoReport, limit: usize) -> String {
             s.team.clone().unwrap_or_default(),
             s.voorziening.clone(),
             s.cycle_start.format("%Y-%m-%d").to_string(),
-            s.gepland_op.map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
+            s.gepland_op
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "–".into()),
         ]);
     }
-    let alerting = r.beschikkingen.iter().filter(|s| s.status.is_alert()).count();
-    format!("PO status at {}\n{counts}\n{alerting} beschikkingen need attention (first {}):\n{t}", r.as_of, limit.min(alerting))
+    let alerting = r
+        .beschikkingen
+        .iter()
+        .filter(|s| s.status.is_alert())
+        .count();
+    format!(
+        "PO status at {}\n{counts}\n{alerting} beschikkingen need attention (first {}):\n{t}",
+        r.as_of,
+        limit.min(alerting)
+    )
 }
 
 pub fn alerts(rows: &[Alert]) -> String {
-    let mut t = new_table(vec!["id", "kind", "beschikking_id", "gemeente", "team", "cycle_start", "gepland_op", "raised_at", "resolved_at"], 99);
+    let mut t = new_table(
+        vec![
+            "id",
+            "kind",
+            "beschikking_id",
+            "gemeente",
+            "team",
+            "cycle_start",
+            "gepland_op",
+            "raised_at",
+            "resolved_at",
+        ],
+        99,
+    );
     for a in rows {
         t.add_row(vec![
             a.id.to_string(),
@@ -201,7 +287,19 @@ pub fn alerts(rows: &[Alert]) -> String {
 }
 
 pub fn open_cases(rows: &[OpenCaseRow], limit: usize) -> String {
-    let mut t = new_table(vec!["case_id", "gemeente", "domein", "team", "consulent", "age (days)", "deadline", "days left"], 5);
+    let mut t = new_table(
+        vec![
+            "case_id",
+            "gemeente",
+            "domein",
+            "team",
+            "consulent",
+            "age (days)",
+            "deadline",
+            "days left",
+        ],
+        5,
+    );
     for r in rows.iter().take(limit) {
         t.add_row(vec![
             r.case_id.to_string(),
@@ -210,10 +308,24 @@ pub fn open_cases(rows: &[OpenCaseRow], limit: usize) -> String {
             r.team.clone().unwrap_or_else(|| "(CIT)".into()),
             r.consulent_ref.clone().unwrap_or_default(),
             num(r.age_days, 1),
-            r.deadline_kind.map(|k| format!("{k} {}", r.deadline.as_deref().unwrap_or("").get(..10).unwrap_or(""))).unwrap_or_else(|| "–".into()),
+            r.deadline_kind
+                .map(|k| {
+                    format!(
+                        "{k} {}",
+                        r.deadline.as_deref().unwrap_or("").get(..10).unwrap_or("")
+                    )
+                })
+                .unwrap_or_else(|| "–".into()),
             opt(r.days_left, 1),
         ]);
     }
-    let overdue = rows.iter().filter(|r| r.days_left.is_some_and(|d| d < 0.0)).count();
-    format!("{t}\n{} open cases, {overdue} past their legal deadline (most urgent first; showing {})", rows.len(), limit.min(rows.len()))
+    let overdue = rows
+        .iter()
+        .filter(|r| r.days_left.is_some_and(|d| d < 0.0))
+        .count();
+    format!(
+        "{t}\n{} open cases, {overdue} past their legal deadline (most urgent first; showing {})",
+        rows.len(),
+        limit.min(rows.len())
+    )
 }

@@ -105,22 +105,36 @@ impl Config {
     /// Parse a JSON config file's text. Unknown keys are errors, so a typo in a
     /// parameter name is reported instead of silently ignored.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
-        let obj = v.as_object().ok_or_else(|| ConfigError("expected a JSON object with `default` and/or `gemeenten`".into()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        let obj = v.as_object().ok_or_else(|| {
+            ConfigError("expected a JSON object with `default` and/or `gemeenten`".into())
+        })?;
         if let Some(k) = obj.keys().find(|k| *k != "default" && *k != "gemeenten") {
-            return Err(ConfigError(format!("unknown key `{k}`; accepted: default, gemeenten")));
+            return Err(ConfigError(format!(
+                "unknown key `{k}`; accepted: default, gemeenten"
+            )));
         }
         let base = serde_json::to_value(Params::default()).expect("serializes");
-        let merge = |over: &serde_json::Value, base: &serde_json::Value, what: &str| -> Result<Params, ConfigError> {
+        let merge = |over: &serde_json::Value,
+                     base: &serde_json::Value,
+                     what: &str|
+         -> Result<Params, ConfigError> {
             let mut m = base.as_object().expect("object").clone();
-            let o = over.as_object().ok_or_else(|| ConfigError(format!("{what}: expected an object")))?;
+            let o = over
+                .as_object()
+                .ok_or_else(|| ConfigError(format!("{what}: expected an object")))?;
             for (k, v) in o {
                 if !m.contains_key(k) {
-                    return Err(ConfigError(format!("{what}: unknown parameter `{k}`; accepted: {}", m.keys().cloned().collect::<Vec<_>>().join(", "))));
+                    return Err(ConfigError(format!(
+                        "{what}: unknown parameter `{k}`; accepted: {}",
+                        m.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )));
                 }
                 m.insert(k.clone(), v.clone());
             }
-            serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| ConfigError(format!("{what}: {e}")))
+            serde_json::from_value(serde_json::Value::Object(m))
+                .map_err(|e| ConfigError(format!("{what}: {e}")))
         };
         let default = match obj.get("default") {
             Some(d) => merge(d, &base, "default")?,
@@ -129,10 +143,17 @@ impl Config {
         let default_value = serde_json::to_value(&default).expect("serializes");
         let mut gemeenten = BTreeMap::new();
         if let Some(g) = obj.get("gemeenten") {
-            let g = g.as_object().ok_or_else(|| ConfigError("gemeenten: expected an object keyed by CBS code".into()))?;
+            let g = g.as_object().ok_or_else(|| {
+                ConfigError("gemeenten: expected an object keyed by CBS code".into())
+            })?;
             for (code, over) in g {
-                if !(code.len() == 6 && code.starts_with("GM") && code[2..].bytes().all(|b| b.is_ascii_digit())) {
-                    return Err(ConfigError(format!("gemeenten: `{code}` is not a CBS code (GM + 4 digits)")));
+                if !(code.len() == 6
+                    && code.starts_with("GM")
+                    && code[2..].bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(ConfigError(format!(
+                        "gemeenten: `{code}` is not a CBS code (GM + 4 digits)"
+                    )));
                 }
                 gemeenten.insert(code.clone(), merge(over, &default_value, code)?);
             }
@@ -158,12 +179,17 @@ mod tests {
 
     #[test]
     fn overrides_layer_over_defaults() {
-        let c = Config::from_json(r#"{"default": {"po_grace_days": 21}, "gemeenten": {"GM0935": {"werkweek_uren": 32}}}"#).unwrap();
+        let c = Config::from_json(
+            r#"{"default": {"po_grace_days": 21}, "gemeenten": {"GM0935": {"werkweek_uren": 32}}}"#,
+        )
+        .unwrap();
         assert_eq!(c.params("GM0363").po_grace_days, 21.0);
         assert_eq!(c.params("GM0935").po_grace_days, 21.0);
         assert_eq!(c.params("GM0935").werkweek_uren, 32.0);
         assert_eq!(c.params("GM0363").werkweek_uren, 36.0);
-        let e = Config::from_json(r#"{"gemeenten": {"GM0935": {"werkweek": 32}}}"#).unwrap_err().to_string();
+        let e = Config::from_json(r#"{"gemeenten": {"GM0935": {"werkweek": 32}}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown parameter `werkweek`"), "{e}");
         assert!(Config::from_json(r#"{"gemeenten": {"Maastricht": {}}}"#).is_err());
         assert!(Config::from_json(r#"{"defaults": {}}"#).is_err());

@@ -23,13 +23,18 @@ pub enum ValidationError {
     UnknownField(String),
     #[error("field `{field}`: {message}")]
     Invalid { field: String, message: String },
-    #[error("field `{0}` holds a BSN; no BSN may enter caseflow, send a pseudonymous reference instead")]
+    #[error(
+        "field `{0}` holds a BSN; no BSN may enter caseflow, send a pseudonymous reference instead"
+    )]
     Bsn(String),
 }
 
 impl ValidationError {
     fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Invalid { field: field.to_string(), message: message.into() }
+        Self::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     /// A short machine-readable kind, for metrics and the dead-letter table.
@@ -122,10 +127,28 @@ closed_enum!(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum EventData {
-    MeldingOntvangen { kanaal: Kanaal, verwijzer: Verwijzer, #[serde(skip_serializing_if = "Option::is_none")] wijk: Option<String> },
-    MeldingBeoordeeld { uitkomst: MeldingUitkomst, #[serde(skip_serializing_if = "Option::is_none")] reden: Option<String> },
-    CaseToegewezen { team: String, #[serde(skip_serializing_if = "Option::is_none")] consulent_ref: Option<String>, dossiertype: Dossiertype },
-    AanvraagIngediend { aanvraag_id: Uuid, voorziening: String, soort: AanvraagSoort },
+    MeldingOntvangen {
+        kanaal: Kanaal,
+        verwijzer: Verwijzer,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        wijk: Option<String>,
+    },
+    MeldingBeoordeeld {
+        uitkomst: MeldingUitkomst,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reden: Option<String>,
+    },
+    CaseToegewezen {
+        team: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        consulent_ref: Option<String>,
+        dossiertype: Dossiertype,
+    },
+    AanvraagIngediend {
+        aanvraag_id: Uuid,
+        voorziening: String,
+        soort: AanvraagSoort,
+    },
     BeschikkingAfgegeven {
         beschikking_id: Uuid,
         aanvraag_id: Uuid,
@@ -137,13 +160,37 @@ pub enum EventData {
         #[serde(skip_serializing_if = "Option::is_none")]
         aanbieder: Option<String>,
     },
-    PoGepland { beschikking_id: Uuid, gepland_op: NaiveDate },
-    PoUitgevoerd { beschikking_id: Uuid, uitkomst: PoUitkomst },
-    ZorgGestart { beschikking_id: Uuid, aanbieder: String, startdatum: NaiveDate },
-    ZorgBeeindigd { beschikking_id: Uuid, einddatum: NaiveDate, reden: ZorgEindeReden },
-    CaseAfgesloten { reden: AfsluitReden },
-    FormatieVastgesteld { team: String, consulent_ref: String, fte: f64, geldig_vanaf: NaiveDate },
-    EventIngetrokken { ingetrokken_event_id: Uuid, reden: String },
+    PoGepland {
+        beschikking_id: Uuid,
+        gepland_op: NaiveDate,
+    },
+    PoUitgevoerd {
+        beschikking_id: Uuid,
+        uitkomst: PoUitkomst,
+    },
+    ZorgGestart {
+        beschikking_id: Uuid,
+        aanbieder: String,
+        startdatum: NaiveDate,
+    },
+    ZorgBeeindigd {
+        beschikking_id: Uuid,
+        einddatum: NaiveDate,
+        reden: ZorgEindeReden,
+    },
+    CaseAfgesloten {
+        reden: AfsluitReden,
+    },
+    FormatieVastgesteld {
+        team: String,
+        consulent_ref: String,
+        fte: f64,
+        geldig_vanaf: NaiveDate,
+    },
+    EventIngetrokken {
+        ingetrokken_event_id: Uuid,
+        reden: String,
+    },
 }
 
 impl EventData {
@@ -199,7 +246,12 @@ impl Serialize for Event {
         m.serialize_entry("event_id", &self.event_id)?;
         m.serialize_entry("event_type", self.event_type().as_str())?;
         m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        m.serialize_entry("occurred_at", &self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))?;
+        m.serialize_entry(
+            "occurred_at",
+            &self
+                .occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        )?;
         m.serialize_entry("gemeente", &self.gemeente)?;
         m.serialize_entry("domein", &self.domein)?;
         if let Some(c) = &self.case_id {
@@ -223,28 +275,50 @@ impl Event {
 
     /// Parse and validate one event as a producer sent it.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Event, ValidationError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| ValidationError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| ValidationError::Json(e.to_string()))?;
         Self::from_value(value)
     }
 
     /// Validate an already parsed JSON value.
     pub fn from_value(value: Value) -> Result<Event, ValidationError> {
-        let Value::Object(mut env) = value else { return Err(ValidationError::NotAnObject) };
+        let Value::Object(mut env) = value else {
+            return Err(ValidationError::NotAnObject);
+        };
         const ENVELOPE: &[&str] = &[
-            "event_id", "event_type", "schema_version", "occurred_at", "gemeente", "domein", "case_id",
-            "client_ref", "source", "data",
+            "event_id",
+            "event_type",
+            "schema_version",
+            "occurred_at",
+            "gemeente",
+            "domein",
+            "case_id",
+            "client_ref",
+            "source",
+            "data",
         ];
         reject_unknown(&env, ENVELOPE, "")?;
 
         let event_type_text = req_str(&env, "event_type", "")?;
         let event_type = EventType::parse(&event_type_text).ok_or_else(|| {
-            ValidationError::invalid("event_type", format!("`{event_type_text}` is not an event type; accepted: {}", EventType::accepted()))
+            ValidationError::invalid(
+                "event_type",
+                format!(
+                    "`{event_type_text}` is not an event type; accepted: {}",
+                    EventType::accepted()
+                ),
+            )
         })?;
         let event_id = req_uuid(&env, "event_id", "")?;
         match env.get("schema_version") {
             None => return Err(ValidationError::Missing("schema_version".into())),
             Some(v) if v.as_i64() == Some(SCHEMA_VERSION) && v.is_i64() => {}
-            Some(v) => return Err(ValidationError::invalid("schema_version", format!("{v} is not supported; accepted: 1"))),
+            Some(v) => {
+                return Err(ValidationError::invalid(
+                    "schema_version",
+                    format!("{v} is not supported; accepted: 1"),
+                ))
+            }
         }
         let occurred_at = parse_timestamp(&req_str(&env, "occurred_at", "")?)?;
         let gemeente = req_str(&env, "gemeente", "")?;
@@ -275,7 +349,16 @@ impl Event {
             Some(_) => return Err(ValidationError::invalid("data", "must be a JSON object")),
         };
         let data = parse_data(event_type, &data)?;
-        let event = Event { event_id, occurred_at, gemeente, domein, case_id, client_ref, source, data };
+        let event = Event {
+            event_id,
+            occurred_at,
+            gemeente,
+            domein,
+            case_id,
+            client_ref,
+            source,
+            data,
+        };
         check_no_bsn(&event)?;
         Ok(event)
     }
@@ -293,7 +376,10 @@ impl Event {
     /// The event a correction withdraws.
     pub fn retracts(&self) -> Option<Uuid> {
         match &self.data {
-            EventData::EventIngetrokken { ingetrokken_event_id, .. } => Some(*ingetrokken_event_id),
+            EventData::EventIngetrokken {
+                ingetrokken_event_id,
+                ..
+            } => Some(*ingetrokken_event_id),
             _ => None,
         }
     }
@@ -308,7 +394,14 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
         T::CaseToegewezen => &["team", "consulent_ref", "dossiertype"],
         T::AanvraagIngediend => &["aanvraag_id", "voorziening", "soort"],
         T::BeschikkingAfgegeven => &[
-            "beschikking_id", "aanvraag_id", "voorziening", "besluit", "ingangsdatum", "einddatum", "leveringsvorm", "aanbieder",
+            "beschikking_id",
+            "aanvraag_id",
+            "voorziening",
+            "besluit",
+            "ingangsdatum",
+            "einddatum",
+            "leveringsvorm",
+            "aanbieder",
         ],
         T::PoGepland => &["beschikking_id", "gepland_op"],
         T::PoUitgevoerd => &["beschikking_id", "uitkomst"],
@@ -326,13 +419,25 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
             wijk: opt_str(d, "wijk", p, 1, 32)?,
         },
         T::MeldingBeoordeeld => EventData::MeldingBeoordeeld {
-            uitkomst: req_enum(d, "uitkomst", p, MeldingUitkomst::parse, MeldingUitkomst::accepted)?,
+            uitkomst: req_enum(
+                d,
+                "uitkomst",
+                p,
+                MeldingUitkomst::parse,
+                MeldingUitkomst::accepted,
+            )?,
             reden: opt_str(d, "reden", p, 1, 500)?,
         },
         T::CaseToegewezen => EventData::CaseToegewezen {
             team: req_str_len(d, "team", p, 1, 64)?,
             consulent_ref: opt_str(d, "consulent_ref", p, 1, 64)?,
-            dossiertype: req_enum(d, "dossiertype", p, Dossiertype::parse, Dossiertype::accepted)?,
+            dossiertype: req_enum(
+                d,
+                "dossiertype",
+                p,
+                Dossiertype::parse,
+                Dossiertype::accepted,
+            )?,
         },
         T::AanvraagIngediend => EventData::AanvraagIngediend {
             aanvraag_id: req_uuid(d, "aanvraag_id", p)?,
@@ -348,7 +453,10 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
             };
             if let Some(end) = einddatum {
                 if end < ingangsdatum {
-                    return Err(ValidationError::invalid("data.einddatum", format!("{end} lies before ingangsdatum {ingangsdatum}")));
+                    return Err(ValidationError::invalid(
+                        "data.einddatum",
+                        format!("{end} lies before ingangsdatum {ingangsdatum}"),
+                    ));
                 }
             }
             EventData::BeschikkingAfgegeven {
@@ -358,11 +466,20 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
                 besluit: req_enum(d, "besluit", p, Besluit::parse, Besluit::accepted)?,
                 ingangsdatum,
                 einddatum,
-                leveringsvorm: req_enum(d, "leveringsvorm", p, Leveringsvorm::parse, Leveringsvorm::accepted)?,
+                leveringsvorm: req_enum(
+                    d,
+                    "leveringsvorm",
+                    p,
+                    Leveringsvorm::parse,
+                    Leveringsvorm::accepted,
+                )?,
                 aanbieder: opt_str(d, "aanbieder", p, 1, 128)?,
             }
         }
-        T::PoGepland => EventData::PoGepland { beschikking_id: req_uuid(d, "beschikking_id", p)?, gepland_op: req_date(d, "gepland_op", p)? },
+        T::PoGepland => EventData::PoGepland {
+            beschikking_id: req_uuid(d, "beschikking_id", p)?,
+            gepland_op: req_date(d, "gepland_op", p)?,
+        },
         T::PoUitgevoerd => EventData::PoUitgevoerd {
             beschikking_id: req_uuid(d, "beschikking_id", p)?,
             uitkomst: req_enum(d, "uitkomst", p, PoUitkomst::parse, PoUitkomst::accepted)?,
@@ -375,16 +492,29 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
         T::ZorgBeeindigd => EventData::ZorgBeeindigd {
             beschikking_id: req_uuid(d, "beschikking_id", p)?,
             einddatum: req_date(d, "einddatum", p)?,
-            reden: req_enum(d, "reden", p, ZorgEindeReden::parse, ZorgEindeReden::accepted)?,
+            reden: req_enum(
+                d,
+                "reden",
+                p,
+                ZorgEindeReden::parse,
+                ZorgEindeReden::accepted,
+            )?,
         },
-        T::CaseAfgesloten => EventData::CaseAfgesloten { reden: req_enum(d, "reden", p, AfsluitReden::parse, AfsluitReden::accepted)? },
+        T::CaseAfgesloten => EventData::CaseAfgesloten {
+            reden: req_enum(d, "reden", p, AfsluitReden::parse, AfsluitReden::accepted)?,
+        },
         T::FormatieVastgesteld => {
             let fte = match d.get("fte") {
                 None => return Err(ValidationError::Missing("data.fte".into())),
-                Some(v) => v.as_f64().ok_or_else(|| ValidationError::invalid("data.fte", "must be a number"))?,
+                Some(v) => v
+                    .as_f64()
+                    .ok_or_else(|| ValidationError::invalid("data.fte", "must be a number"))?,
             };
             if !(0.0..=1.2).contains(&fte) {
-                return Err(ValidationError::invalid("data.fte", format!("{fte} is out of range; accepted: 0 to 1.2 (0 = left the team)")));
+                return Err(ValidationError::invalid(
+                    "data.fte",
+                    format!("{fte} is out of range; accepted: 0 to 1.2 (0 = left the team)"),
+                ));
             }
             EventData::FormatieVastgesteld {
                 team: req_str_len(d, "team", p, 1, 64)?,
@@ -400,9 +530,16 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
     })
 }
 
-fn reject_unknown(obj: &Map<String, Value>, allowed: &[&str], prefix: &str) -> Result<(), ValidationError> {
+fn reject_unknown(
+    obj: &Map<String, Value>,
+    allowed: &[&str],
+    prefix: &str,
+) -> Result<(), ValidationError> {
     // Report the first unknown field in a stable (sorted) order.
-    let mut unknown: Vec<&String> = obj.keys().filter(|k| !allowed.contains(&k.as_str())).collect();
+    let mut unknown: Vec<&String> = obj
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .collect();
     unknown.sort();
     match unknown.first() {
         Some(k) => Err(ValidationError::UnknownField(format!("{prefix}{k}"))),
@@ -414,25 +551,43 @@ fn req_str(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<String, 
     match obj.get(key) {
         None | Some(Value::Null) => Err(ValidationError::Missing(format!("{prefix}{key}"))),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(ValidationError::invalid(&format!("{prefix}{key}"), "must be a string")),
+        Some(_) => Err(ValidationError::invalid(
+            &format!("{prefix}{key}"),
+            "must be a string",
+        )),
     }
 }
 
 fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<(), ValidationError> {
     let n = s.chars().count();
     if n < min || n > max {
-        return Err(ValidationError::invalid(field, format!("length {n} is out of range; accepted: {min} to {max} characters")));
+        return Err(ValidationError::invalid(
+            field,
+            format!("length {n} is out of range; accepted: {min} to {max} characters"),
+        ));
     }
     Ok(())
 }
 
-fn req_str_len(obj: &Map<String, Value>, key: &str, prefix: &str, min: usize, max: usize) -> Result<String, ValidationError> {
+fn req_str_len(
+    obj: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ValidationError> {
     let s = req_str(obj, key, prefix)?;
     check_len(&format!("{prefix}{key}"), &s, min, max)?;
     Ok(s)
 }
 
-fn opt_str(obj: &Map<String, Value>, key: &str, prefix: &str, min: usize, max: usize) -> Result<Option<String>, ValidationError> {
+fn opt_str(
+    obj: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    min: usize,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(_) => req_str_len(obj, key, prefix, min, max).map(Some),
@@ -443,20 +598,40 @@ fn req_uuid(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<Uuid, V
     let s = req_str(obj, key, prefix)?;
     // Only the hyphenated 36-character form, as in the schema.
     if s.len() != 36 {
-        return Err(ValidationError::invalid(&format!("{prefix}{key}"), format!("`{s}` is not a UUID (expected the form 8-4-4-4-12 hex digits)")));
+        return Err(ValidationError::invalid(
+            &format!("{prefix}{key}"),
+            format!("`{s}` is not a UUID (expected the form 8-4-4-4-12 hex digits)"),
+        ));
     }
-    Uuid::parse_str(&s)
-        .map_err(|_| ValidationError::invalid(&format!("{prefix}{key}"), format!("`{s}` is not a UUID (expected the form 8-4-4-4-12 hex digits)")))
+    Uuid::parse_str(&s).map_err(|_| {
+        ValidationError::invalid(
+            &format!("{prefix}{key}"),
+            format!("`{s}` is not a UUID (expected the form 8-4-4-4-12 hex digits)"),
+        )
+    })
 }
 
-fn req_date(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<NaiveDate, ValidationError> {
+fn req_date(
+    obj: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Result<NaiveDate, ValidationError> {
     let s = req_str(obj, key, prefix)?;
     let b = s.as_bytes();
     let ok_shape = b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
         Ok(d) if ok_shape => Ok(d),
-        _ => Err(ValidationError::invalid(&format!("{prefix}{key}"), format!("`{s}` is not a date; expected YYYY-MM-DD"))),
+        _ => Err(ValidationError::invalid(
+            &format!("{prefix}{key}"),
+            format!("`{s}` is not a date; expected YYYY-MM-DD"),
+        )),
     }
 }
 
@@ -468,14 +643,26 @@ fn req_enum<T>(
     accepted: fn() -> String,
 ) -> Result<T, ValidationError> {
     let s = req_str(obj, key, prefix)?;
-    parse(&s).ok_or_else(|| ValidationError::invalid(&format!("{prefix}{key}"), format!("`{s}` is not accepted; accepted: {}", accepted())))
+    parse(&s).ok_or_else(|| {
+        ValidationError::invalid(
+            &format!("{prefix}{key}"),
+            format!("`{s}` is not accepted; accepted: {}", accepted()),
+        )
+    })
 }
 
 /// `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`, exactly (ASCII digits, upper-case `T` and `Z`).
 fn is_timestamp_shape(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
-    if b.len() < 20 || !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10) && b[10] == b'T')
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    if b.len() < 20
+        || !(digits(0..4)
+            && b[4] == b'-'
+            && digits(5..7)
+            && b[7] == b'-'
+            && digits(8..10)
+            && b[10] == b'T')
         || !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19))
     {
         return false;
@@ -493,16 +680,27 @@ fn is_timestamp_shape(s: &str) -> bool {
     }
     match &b[i..] {
         [b'Z'] => true,
-        [sign, h1, h2, b':', m1, m2] => (*sign == b'+' || *sign == b'-') && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        [sign, h1, h2, b':', m1, m2] => {
+            (*sign == b'+' || *sign == b'-') && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+        }
         _ => false,
     }
 }
 
 /// RFC 3339 with an explicit offset (`Z` or `±hh:mm`).
 fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, ValidationError> {
-    let parsed = if is_timestamp_shape(s) { DateTime::parse_from_rfc3339(s).ok() } else { None };
+    let parsed = if is_timestamp_shape(s) {
+        DateTime::parse_from_rfc3339(s).ok()
+    } else {
+        None
+    };
     parsed.ok_or_else(|| {
-        ValidationError::invalid("occurred_at", format!("`{s}` is not an RFC 3339 timestamp with offset, e.g. 2020-03-29T10:15:00+02:00"))
+        ValidationError::invalid(
+            "occurred_at",
+            format!(
+                "`{s}` is not an RFC 3339 timestamp with offset, e.g. 2020-03-29T10:15:00+02:00"
+            ),
+        )
     })
 }
 
@@ -558,21 +756,35 @@ fn check_no_bsn(e: &Event) -> Result<(), ValidationError> {
     match &e.data {
         EventData::MeldingOntvangen { wijk: Some(w), .. } => fields.push(("data.wijk", w)),
         EventData::MeldingBeoordeeld { reden: Some(r), .. } => fields.push(("data.reden", r)),
-        EventData::CaseToegewezen { team, consulent_ref, .. } => {
+        EventData::CaseToegewezen {
+            team,
+            consulent_ref,
+            ..
+        } => {
             fields.push(("data.team", team));
             if let Some(c) = consulent_ref {
                 fields.push(("data.consulent_ref", c));
             }
         }
-        EventData::AanvraagIngediend { voorziening, .. } => fields.push(("data.voorziening", voorziening)),
-        EventData::BeschikkingAfgegeven { voorziening, aanbieder, .. } => {
+        EventData::AanvraagIngediend { voorziening, .. } => {
+            fields.push(("data.voorziening", voorziening))
+        }
+        EventData::BeschikkingAfgegeven {
+            voorziening,
+            aanbieder,
+            ..
+        } => {
             fields.push(("data.voorziening", voorziening));
             if let Some(a) = aanbieder {
                 fields.push(("data.aanbieder", a));
             }
         }
         EventData::ZorgGestart { aanbieder, .. } => fields.push(("data.aanbieder", aanbieder)),
-        EventData::FormatieVastgesteld { team, consulent_ref, .. } => {
+        EventData::FormatieVastgesteld {
+            team,
+            consulent_ref,
+            ..
+        } => {
             fields.push(("data.team", team));
             fields.push(("data.consulent_ref", consulent_ref));
         }

@@ -61,7 +61,9 @@ mod count_list {
         s.collect_seq(m.iter())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<CountKey, f64>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<CountKey, f64>, D::Error> {
         let v: Vec<(CountKey, f64)> = Vec::deserialize(d)?;
         Ok(v.into_iter().collect())
     }
@@ -69,7 +71,12 @@ mod count_list {
 
 impl Facts {
     pub fn add(&mut self, dims: &Dims, day: NaiveDate, metric: &str, category: &str, value: f64) {
-        let key = CountKey { dims: dims.clone(), day, metric: metric.to_string(), category: category.to_string() };
+        let key = CountKey {
+            dims: dims.clone(),
+            day,
+            metric: metric.to_string(),
+            category: category.to_string(),
+        };
         let v = self.counts.entry(key.clone()).or_insert(0.0);
         *v += value;
         if *v == 0.0 {
@@ -78,7 +85,10 @@ impl Facts {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty() && self.samples.is_empty() && self.open_case.is_none() && self.po.is_none()
+        self.counts.is_empty()
+            && self.samples.is_empty()
+            && self.open_case.is_none()
+            && self.po.is_none()
     }
 
     /// What must be added to the count aggregates to go from `old` to `self`.
@@ -112,7 +122,8 @@ impl ProjectionKey {
     /// The keys an event belongs to (assignments also reach the beschikkingen of
     /// their case; the store and the reference model add those).
     pub fn of(event: &Event) -> Vec<ProjectionKey> {
-        let mut keys: Vec<ProjectionKey> = event.case_id.map(ProjectionKey::Case).into_iter().collect();
+        let mut keys: Vec<ProjectionKey> =
+            event.case_id.map(ProjectionKey::Case).into_iter().collect();
         keys.extend(event.beschikking_id().map(ProjectionKey::Beschikking));
         keys
     }
@@ -138,7 +149,11 @@ impl ProjectionKey {
 /// Sort a key's events into their business order: `occurred_at`, then `event_id`
 /// as a deterministic tie-break.
 pub fn sort_events(events: &mut [Event]) {
-    events.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.event_id.cmp(&b.event_id)));
+    events.sort_by(|a, b| {
+        a.occurred_at
+            .cmp(&b.occurred_at)
+            .then(a.event_id.cmp(&b.event_id))
+    });
 }
 
 /// One assignment of a case.
@@ -161,7 +176,15 @@ impl Assignments {
     pub fn new(events: &[Event]) -> Self {
         let mut by_case: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
         for e in events {
-            if let (Some(c), EventData::CaseToegewezen { team, consulent_ref, dossiertype }) = (e.case_id, &e.data) {
+            if let (
+                Some(c),
+                EventData::CaseToegewezen {
+                    team,
+                    consulent_ref,
+                    dossiertype,
+                },
+            ) = (e.case_id, &e.data)
+            {
                 by_case.entry(c).or_default().push(Assignment {
                     at: e.occurred_at.with_timezone(&Utc),
                     team: team.clone(),
@@ -189,7 +212,11 @@ impl Assignments {
 
 /// The dimensions of an event: its gemeente and domein, and its case's team then.
 pub fn dims_of(e: &Event, assignments: &Assignments) -> Dims {
-    Dims { gemeente: e.gemeente.clone(), domein: e.domein, team: assignments.team_at(e.case_id, e.occurred_at.with_timezone(&Utc)) }
+    Dims {
+        gemeente: e.gemeente.clone(),
+        domein: e.domein,
+        team: assignments.team_at(e.case_id, e.occurred_at.with_timezone(&Utc)),
+    }
 }
 
 /// Compute the facts of one key from its effective, deduplicated events.
@@ -207,7 +234,9 @@ pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
             crate::workload::case_facts(&sorted, &assignments, &mut facts);
         }
         ProjectionKey::Beschikking(b) => {
-            sorted.retain(|e| e.beschikking_id() == Some(*b) || matches!(e.data, EventData::CaseToegewezen { .. }));
+            sorted.retain(|e| {
+                e.beschikking_id() == Some(*b) || matches!(e.data, EventData::CaseToegewezen { .. })
+            });
             crate::leadtime::beschikking_facts(&sorted, &assignments, &mut facts);
             facts.po = crate::overdue_po::timeline(*b, &sorted, &assignments);
         }
@@ -217,7 +246,9 @@ pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
 
 /// Group effective events by projection key, as the store loads them: a case's
 /// events; a beschikking's events plus the assignments of their cases.
-pub fn group_by_key<'a>(events: impl IntoIterator<Item = &'a Event>) -> BTreeMap<ProjectionKey, Vec<Event>> {
+pub fn group_by_key<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+) -> BTreeMap<ProjectionKey, Vec<Event>> {
     let events: Vec<&Event> = events.into_iter().collect();
     let mut by_key: BTreeMap<ProjectionKey, Vec<Event>> = BTreeMap::new();
     let mut assignments_by_case: HashMap<Uuid, Vec<&Event>> = HashMap::new();

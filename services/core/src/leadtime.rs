@@ -53,12 +53,23 @@ fn utc(e: &Event) -> DateTime<Utc> {
     e.occurred_at.with_timezone(&Utc)
 }
 
-fn push_sample(facts: &mut Facts, measure: &str, start: &Event, end: &Event, assignments: &Assignments) {
+fn push_sample(
+    facts: &mut Facts,
+    measure: &str,
+    start: &Event,
+    end: &Event,
+    assignments: &Assignments,
+) {
     let (s, t) = (utc(start), utc(end));
     if t < s {
         return;
     }
-    facts.samples.push(Sample { measure: measure.to_string(), dims: dims_of(end, assignments), day: local_date(&end.occurred_at), days: days_between(s, t) });
+    facts.samples.push(Sample {
+        measure: measure.to_string(),
+        dims: dims_of(end, assignments),
+        day: local_date(&end.occurred_at),
+        days: days_between(s, t),
+    });
 }
 
 /// The state of a case that decides whether it is closed (spec §3.3): closed at
@@ -76,7 +87,10 @@ impl Closure {
     pub fn apply(&mut self, e: &Event) {
         match &e.data {
             EventData::CaseAfgesloten { .. } => self.afgesloten = true,
-            EventData::MeldingBeoordeeld { uitkomst: MeldingUitkomst::Afgevangen, .. } => self.afgevangen = true,
+            EventData::MeldingBeoordeeld {
+                uitkomst: MeldingUitkomst::Afgevangen,
+                ..
+            } => self.afgevangen = true,
             EventData::AanvraagIngediend { aanvraag_id, .. } => {
                 self.aanvragen.entry(*aanvraag_id).or_insert(utc(e));
             }
@@ -88,12 +102,19 @@ impl Closure {
     }
 
     pub fn closed(&self) -> bool {
-        self.afgesloten || self.afgevangen || (!self.aanvragen.is_empty() && self.aanvragen.keys().all(|a| self.beschikt.contains(a)))
+        self.afgesloten
+            || self.afgevangen
+            || (!self.aanvragen.is_empty()
+                && self.aanvragen.keys().all(|a| self.beschikt.contains(a)))
     }
 
     /// The earliest aanvraag still without a beschikking.
     pub fn first_open_aanvraag(&self) -> Option<DateTime<Utc>> {
-        self.aanvragen.iter().filter(|(a, _)| !self.beschikt.contains(a)).map(|(_, t)| *t).min()
+        self.aanvragen
+            .iter()
+            .filter(|(a, _)| !self.beschikt.contains(a))
+            .map(|(_, t)| *t)
+            .min()
     }
 
     pub fn has_aanvraag(&self) -> bool {
@@ -121,7 +142,15 @@ pub struct OpenCase {
 pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
     let first = |f: &dyn Fn(&Event) -> bool| events.iter().find(|e| f(e));
     let melding = first(&|e| matches!(e.data, EventData::MeldingOntvangen { .. }));
-    let doorgezet = first(&|e| matches!(e.data, EventData::MeldingBeoordeeld { uitkomst: MeldingUitkomst::Doorgezet, .. }));
+    let doorgezet = first(&|e| {
+        matches!(
+            e.data,
+            EventData::MeldingBeoordeeld {
+                uitkomst: MeldingUitkomst::Doorgezet,
+                ..
+            }
+        )
+    });
     let toegewezen = first(&|e| matches!(e.data, EventData::CaseToegewezen { .. }));
     let aanvraag = first(&|e| matches!(e.data, EventData::AanvraagIngediend { .. }));
     let beschikking = first(&|e| matches!(e.data, EventData::BeschikkingAfgegeven { .. }));
@@ -152,7 +181,9 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
     // The open-case row: cases in the work stock (a melding or an assignment)
     // that are not closed. Cases holding only provider or PO events, or a
     // migrated beschikking, are not live work.
-    let Some(first_event) = events.first() else { return };
+    let Some(first_event) = events.first() else {
+        return;
+    };
     if melding.is_none() && toegewezen.is_none() {
         return;
     }
@@ -181,8 +212,18 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
 
 /// `wachttijd_zorg` of one beschikking (sorted events of the beschikking key).
 pub fn beschikking_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
-    let afgegeven = events.iter().find(|e| matches!(e.data, EventData::BeschikkingAfgegeven { besluit: Besluit::Toegekend, .. }));
-    let gestart = events.iter().find(|e| matches!(e.data, EventData::ZorgGestart { .. }));
+    let afgegeven = events.iter().find(|e| {
+        matches!(
+            e.data,
+            EventData::BeschikkingAfgegeven {
+                besluit: Besluit::Toegekend,
+                ..
+            }
+        )
+    });
+    let gestart = events
+        .iter()
+        .find(|e| matches!(e.data, EventData::ZorgGestart { .. }));
     if let (Some(s), Some(t)) = (afgegeven, gestart) {
         push_sample(facts, WACHTTIJD_ZORG, s, t, assignments);
     }
@@ -192,7 +233,9 @@ pub fn beschikking_facts(events: &[Event], assignments: &Assignments, facts: &mu
 /// no aanvraag in Wmo; aanvraag + 14 (Wmo) or 56 (Jeugd) days while no beschikking.
 pub fn next_deadline(c: &OpenCase, config: &Config) -> Option<(&'static str, DateTime<Utc>)> {
     let p = config.params(&c.gemeente);
-    let add = |t: DateTime<Utc>, days: f64| t + Duration::milliseconds((days * 86_400_000.0).round() as i64);
+    let add = |t: DateTime<Utc>, days: f64| {
+        t + Duration::milliseconds((days * 86_400_000.0).round() as i64)
+    };
     if let Some(a) = c.first_open_aanvraag_at {
         let norm = p.norm(BESLUIT, c.domein)?;
         return Some((BESLUIT, add(a, norm)));
@@ -288,17 +331,25 @@ pub struct LeadtimeRow {
 impl LeadtimeRow {
     /// Share of pairs within the norm (for the council monitor); null without a norm.
     pub fn share_within_norm(&self) -> Option<f64> {
-        self.over_norm.filter(|_| self.n > 0).map(|o| (self.n - o) as f64 / self.n as f64)
+        self.over_norm
+            .filter(|_| self.n > 0)
+            .map(|o| (self.n - o) as f64 / self.n as f64)
     }
 }
 
 /// Group samples into rows, sorted by gemeente, domein, measure, period, team.
-pub fn rows<'a>(samples: impl IntoIterator<Item = &'a Sample>, q: &LeadtimeQuery, config: &Config) -> Vec<LeadtimeRow> {
+pub fn rows<'a>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+    q: &LeadtimeQuery,
+    config: &Config,
+) -> Vec<LeadtimeRow> {
     type Key = (String, String, String, Period, Option<String>);
     let mut groups: BTreeMap<Key, (Domein, Vec<f64>)> = BTreeMap::new();
     for s in samples {
         if q.gemeente.as_ref().is_some_and(|g| *g != s.dims.gemeente)
-            || q.domein.as_ref().is_some_and(|d| d != s.dims.domein.as_str())
+            || q.domein
+                .as_ref()
+                .is_some_and(|d| d != s.dims.domein.as_str())
             || q.measure.as_ref().is_some_and(|m| *m != s.measure)
             || q.from.is_some_and(|f| s.day < f)
             || q.to.is_some_and(|t| s.day > t)
@@ -306,30 +357,42 @@ pub fn rows<'a>(samples: impl IntoIterator<Item = &'a Sample>, q: &LeadtimeQuery
             continue;
         }
         let team = if q.by_team { s.dims.team.clone() } else { None };
-        let key = (s.dims.gemeente.clone(), s.dims.domein.as_str().to_string(), s.measure.clone(), Period::containing(q.granularity, s.day), team);
-        groups.entry(key).or_insert_with(|| (s.dims.domein, Vec::new())).1.push(s.days);
+        let key = (
+            s.dims.gemeente.clone(),
+            s.dims.domein.as_str().to_string(),
+            s.measure.clone(),
+            Period::containing(q.granularity, s.day),
+            team,
+        );
+        groups
+            .entry(key)
+            .or_insert_with(|| (s.dims.domein, Vec::new()))
+            .1
+            .push(s.days);
     }
     groups
         .into_iter()
-        .map(|((gemeente, domein_text, measure, period, team), (domein, mut v))| {
-            v.sort_by(f64::total_cmp);
-            let n = v.len();
-            let norm = config.params(&gemeente).norm(&measure, domein);
-            LeadtimeRow {
-                team,
-                period: period.label(),
-                n: n as u64,
-                mean: v.iter().sum::<f64>() / n as f64,
-                p50: nearest_rank(&v, 50.0).expect("non-empty"),
-                p90: nearest_rank(&v, 90.0).expect("non-empty"),
-                max: *v.last().expect("non-empty"),
-                over_norm: norm.map(|nm| v.iter().filter(|d| **d > nm).count() as u64),
-                norm,
-                gemeente,
-                domein: domein_text,
-                measure,
-            }
-        })
+        .map(
+            |((gemeente, domein_text, measure, period, team), (domein, mut v))| {
+                v.sort_by(f64::total_cmp);
+                let n = v.len();
+                let norm = config.params(&gemeente).norm(&measure, domein);
+                LeadtimeRow {
+                    team,
+                    period: period.label(),
+                    n: n as u64,
+                    mean: v.iter().sum::<f64>() / n as f64,
+                    p50: nearest_rank(&v, 50.0).expect("non-empty"),
+                    p90: nearest_rank(&v, 90.0).expect("non-empty"),
+                    max: *v.last().expect("non-empty"),
+                    over_norm: norm.map(|nm| v.iter().filter(|d| **d > nm).count() as u64),
+                    norm,
+                    gemeente,
+                    domein: domein_text,
+                    measure,
+                }
+            },
+        )
         .collect()
 }
 

@@ -40,8 +40,14 @@ pub fn conflict_reason(event_id: &Uuid) -> String {
 /// Which events are withdrawn. A retraction withdraws its target unless the
 /// retraction is itself withdrawn (one level: withdrawing a correction restores
 /// the original event).
-pub fn withdrawn_ids<'a>(retractions: impl IntoIterator<Item = (Uuid, Uuid)> + Clone) -> HashSet<Uuid> {
-    let targets: HashSet<Uuid> = retractions.clone().into_iter().map(|(_, target)| target).collect();
+pub fn withdrawn_ids<'a>(
+    retractions: impl IntoIterator<Item = (Uuid, Uuid)> + Clone,
+) -> HashSet<Uuid> {
+    let targets: HashSet<Uuid> = retractions
+        .clone()
+        .into_iter()
+        .map(|(_, target)| target)
+        .collect();
     retractions
         .into_iter()
         .filter(|(retraction, _)| !targets.contains(retraction))
@@ -84,8 +90,16 @@ impl MemoryLog {
 
     /// The events that count: accepted and not withdrawn.
     pub fn effective(&self) -> Vec<&Event> {
-        let withdrawn = withdrawn_ids(self.events.iter().filter_map(|e| e.retracts().map(|t| (e.event_id, t))).collect::<Vec<_>>());
-        self.events.iter().filter(|e| !withdrawn.contains(&e.event_id)).collect()
+        let withdrawn = withdrawn_ids(
+            self.events
+                .iter()
+                .filter_map(|e| e.retracts().map(|t| (e.event_id, t)))
+                .collect::<Vec<_>>(),
+        );
+        self.events
+            .iter()
+            .filter(|e| !withdrawn.contains(&e.event_id))
+            .collect()
     }
 
     /// The facts of every projection key: the read models' content.
@@ -114,21 +128,32 @@ impl MemoryLog {
 
     /// The open cases (the open-case list's content), by case.
     pub fn open_cases(&self) -> Vec<crate::leadtime::OpenCase> {
-        self.facts_by_key().into_values().filter_map(|f| f.open_case).collect()
+        self.facts_by_key()
+            .into_values()
+            .filter_map(|f| f.open_case)
+            .collect()
     }
 
     /// The monitored beschikkingen's PO timelines, by beschikking.
     pub fn po_timelines(&self) -> Vec<crate::overdue_po::PoTimeline> {
-        self.facts_by_key().into_values().filter_map(|f| f.po).collect()
+        self.facts_by_key()
+            .into_values()
+            .filter_map(|f| f.po)
+            .collect()
     }
 
     /// The effective staffing events.
     pub fn formatie(&self) -> Vec<crate::workload::Formatie> {
-        self.effective().into_iter().filter_map(crate::workload::Formatie::from_event).collect()
+        self.effective()
+            .into_iter()
+            .filter_map(crate::workload::Formatie::from_event)
+            .collect()
     }
 }
 
 /// A total order on samples, for comparing sets of them.
 pub fn sample_order(a: &Sample, b: &Sample) -> std::cmp::Ordering {
-    (&a.measure, &a.dims, a.day).cmp(&(&b.measure, &b.dims, b.day)).then(a.days.total_cmp(&b.days))
+    (&a.measure, &a.dims, a.day)
+        .cmp(&(&b.measure, &b.dims, b.day))
+        .then(a.days.total_cmp(&b.days))
 }

@@ -41,15 +41,25 @@ use crate::period::local_date;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PoEntry {
-    Gepland { at: DateTime<Utc>, gepland_op: NaiveDate },
-    Uitgevoerd { at: DateTime<Utc>, uitkomst: PoUitkomst },
-    ZorgBeeindigd { at: DateTime<Utc> },
+    Gepland {
+        at: DateTime<Utc>,
+        gepland_op: NaiveDate,
+    },
+    Uitgevoerd {
+        at: DateTime<Utc>,
+        uitkomst: PoUitkomst,
+    },
+    ZorgBeeindigd {
+        at: DateTime<Utc>,
+    },
 }
 
 impl PoEntry {
     fn at(&self) -> DateTime<Utc> {
         match self {
-            Self::Gepland { at, .. } | Self::Uitgevoerd { at, .. } | Self::ZorgBeeindigd { at } => *at,
+            Self::Gepland { at, .. } | Self::Uitgevoerd { at, .. } | Self::ZorgBeeindigd { at } => {
+                *at
+            }
         }
     }
 }
@@ -69,9 +79,23 @@ pub struct PoTimeline {
 }
 
 /// The timeline of a beschikking, if it is monitored (sorted events of its key).
-pub fn timeline(beschikking_id: Uuid, events: &[Event], assignments: &Assignments) -> Option<PoTimeline> {
-    let b = events.iter().find(|e| matches!(e.data, EventData::BeschikkingAfgegeven { .. }))?;
-    let EventData::BeschikkingAfgegeven { besluit, einddatum, voorziening, .. } = &b.data else { unreachable!() };
+pub fn timeline(
+    beschikking_id: Uuid,
+    events: &[Event],
+    assignments: &Assignments,
+) -> Option<PoTimeline> {
+    let b = events
+        .iter()
+        .find(|e| matches!(e.data, EventData::BeschikkingAfgegeven { .. }))?;
+    let EventData::BeschikkingAfgegeven {
+        besluit,
+        einddatum,
+        voorziening,
+        ..
+    } = &b.data
+    else {
+        unreachable!()
+    };
     if b.domein != Domein::Wmo || *besluit != Besluit::Toegekend || einddatum.is_some() {
         return None;
     }
@@ -80,8 +104,14 @@ pub fn timeline(beschikking_id: Uuid, events: &[Event], assignments: &Assignment
         .filter_map(|e| {
             let at = e.occurred_at.with_timezone(&Utc);
             match &e.data {
-                EventData::PoGepland { gepland_op, .. } => Some(PoEntry::Gepland { at, gepland_op: *gepland_op }),
-                EventData::PoUitgevoerd { uitkomst, .. } => Some(PoEntry::Uitgevoerd { at, uitkomst: *uitkomst }),
+                EventData::PoGepland { gepland_op, .. } => Some(PoEntry::Gepland {
+                    at,
+                    gepland_op: *gepland_op,
+                }),
+                EventData::PoUitgevoerd { uitkomst, .. } => Some(PoEntry::Uitgevoerd {
+                    at,
+                    uitkomst: *uitkomst,
+                }),
                 EventData::ZorgBeeindigd { .. } => Some(PoEntry::ZorgBeeindigd { at }),
                 _ => None,
             }
@@ -103,10 +133,17 @@ pub fn timeline(beschikking_id: Uuid, events: &[Event], assignments: &Assignment
 /// and the PO cases that reviewed it), in time order: the team at T is the one
 /// that last took the beschikking or its PO up.
 fn responsible_assignments(events: &[Event], assignments: &Assignments) -> Vec<Assignment> {
-    let mut cases: Vec<Uuid> = events.iter().filter(|e| e.beschikking_id().is_some()).filter_map(|e| e.case_id).collect();
+    let mut cases: Vec<Uuid> = events
+        .iter()
+        .filter(|e| e.beschikking_id().is_some())
+        .filter_map(|e| e.case_id)
+        .collect();
     cases.sort();
     cases.dedup();
-    let mut all: Vec<Assignment> = cases.iter().flat_map(|c| assignments.of_case(*c).iter().cloned()).collect();
+    let mut all: Vec<Assignment> = cases
+        .iter()
+        .flat_map(|c| assignments.of_case(*c).iter().cloned())
+        .collect();
     all.sort_by(|a, b| a.at.cmp(&b.at).then(a.team.cmp(&b.team)));
     all
 }
@@ -124,8 +161,14 @@ pub enum PoStatus {
 }
 
 impl PoStatus {
-    pub const ALL: &'static [PoStatus] =
-        &[Self::GeenPoGepland, Self::PoZonderVervolg, Self::PoVerlopen, Self::PoTeVerGepland, Self::InBehandeling, Self::Ok];
+    pub const ALL: &'static [PoStatus] = &[
+        Self::GeenPoGepland,
+        Self::PoZonderVervolg,
+        Self::PoVerlopen,
+        Self::PoTeVerGepland,
+        Self::InBehandeling,
+        Self::Ok,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,8 +209,9 @@ pub struct PoState {
 
 fn add_years(d: NaiveDate, years: u32) -> NaiveDate {
     // 29 February + n years → 28 February when the target year has none.
-    NaiveDate::from_ymd_opt(d.year() + years as i32, d.month(), d.day())
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(d.year() + years as i32, d.month(), 28).expect("valid"))
+    NaiveDate::from_ymd_opt(d.year() + years as i32, d.month(), d.day()).unwrap_or_else(|| {
+        NaiveDate::from_ymd_opt(d.year() + years as i32, d.month(), 28).expect("valid")
+    })
 }
 
 impl PoTimeline {
@@ -185,8 +229,14 @@ impl PoTimeline {
         for e in entries {
             match e {
                 PoEntry::ZorgBeeindigd { .. } => return None,
-                PoEntry::Uitgevoerd { uitkomst: PoUitkomst::Gewijzigd | PoUitkomst::Beeindigd, .. } => return None,
-                PoEntry::Uitgevoerd { at, uitkomst: PoUitkomst::Ongewijzigd } => {
+                PoEntry::Uitgevoerd {
+                    uitkomst: PoUitkomst::Gewijzigd | PoUitkomst::Beeindigd,
+                    ..
+                } => return None,
+                PoEntry::Uitgevoerd {
+                    at,
+                    uitkomst: PoUitkomst::Ongewijzigd,
+                } => {
                     cycle_start = *at;
                     by_po = true;
                     plan = None;
@@ -209,10 +259,17 @@ impl PoTimeline {
             }
             None => PoStatus::InBehandeling,
             Some((_, op)) if op < local_date(&t) => PoStatus::PoVerlopen,
-            Some((_, op)) if op > add_years(local_date(&cycle_start), p.po_max_interval_jaren) => PoStatus::PoTeVerGepland,
+            Some((_, op)) if op > add_years(local_date(&cycle_start), p.po_max_interval_jaren) => {
+                PoStatus::PoTeVerGepland
+            }
             Some(_) => PoStatus::Ok,
         };
-        let team = self.assignments.iter().rev().find(|a| a.at <= t).map(|a| a.team.clone());
+        let team = self
+            .assignments
+            .iter()
+            .rev()
+            .find(|a| a.at <= t)
+            .map(|a| a.team.clone());
         Some(PoState {
             beschikking_id: self.beschikking_id,
             case_id: self.case_id,
@@ -236,8 +293,21 @@ pub struct PoReport {
     pub counts: BTreeMap<&'static str, u64>,
 }
 
-pub fn report<'a>(timelines: impl IntoIterator<Item = &'a PoTimeline>, t: DateTime<Utc>, config: &Config, status: Option<PoStatus>) -> PoReport {
-    report_for(timelines, t, config, &PoFilter { status, ..PoFilter::default() })
+pub fn report<'a>(
+    timelines: impl IntoIterator<Item = &'a PoTimeline>,
+    t: DateTime<Utc>,
+    config: &Config,
+    status: Option<PoStatus>,
+) -> PoReport {
+    report_for(
+        timelines,
+        t,
+        config,
+        &PoFilter {
+            status,
+            ..PoFilter::default()
+        },
+    )
 }
 
 /// Narrowing of the PO model: by team (counts too), by status and length (list only).
@@ -248,23 +318,41 @@ pub struct PoFilter {
     pub limit: Option<usize>,
 }
 
-pub fn report_for<'a>(timelines: impl IntoIterator<Item = &'a PoTimeline>, t: DateTime<Utc>, config: &Config, f: &PoFilter) -> PoReport {
+pub fn report_for<'a>(
+    timelines: impl IntoIterator<Item = &'a PoTimeline>,
+    t: DateTime<Utc>,
+    config: &Config,
+    f: &PoFilter,
+) -> PoReport {
     let status = f.status;
-    let mut counts: BTreeMap<&'static str, u64> = PoStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut counts: BTreeMap<&'static str, u64> =
+        PoStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut list: Vec<PoState> = Vec::new();
     for tl in timelines {
-        if let Some(s) = tl.state_at(t, config).filter(|s| f.team.is_none() || s.team == f.team) {
+        if let Some(s) = tl
+            .state_at(t, config)
+            .filter(|s| f.team.is_none() || s.team == f.team)
+        {
             *counts.get_mut(s.status.as_str()).expect("all statuses") += 1;
             if status.is_none_or(|want| want == s.status) {
                 list.push(s);
             }
         }
     }
-    list.sort_by(|a, b| a.status.cmp(&b.status).then(a.cycle_start.cmp(&b.cycle_start)).then(a.beschikking_id.cmp(&b.beschikking_id)));
+    list.sort_by(|a, b| {
+        a.status
+            .cmp(&b.status)
+            .then(a.cycle_start.cmp(&b.cycle_start))
+            .then(a.beschikking_id.cmp(&b.beschikking_id))
+    });
     if let Some(n) = f.limit {
         list.truncate(n);
     }
-    PoReport { as_of: t.to_rfc3339(), beschikkingen: list, counts }
+    PoReport {
+        as_of: t.to_rfc3339(),
+        beschikkingen: list,
+        counts,
+    }
 }
 
 #[cfg(test)]
@@ -285,7 +373,12 @@ mod tests {
             voorziening: "hulp_bij_huishouden".into(),
             afgegeven_at: t("2020-01-10T10:00:00Z"),
             entries,
-            assignments: vec![Assignment { at: t("2020-01-02T10:00:00Z"), team: "IGT Noord".into(), consulent_ref: None, dossiertype: Dossiertype::Nieuw }],
+            assignments: vec![Assignment {
+                at: t("2020-01-02T10:00:00Z"),
+                team: "IGT Noord".into(),
+                consulent_ref: None,
+                dossiertype: Dossiertype::Nieuw,
+            }],
         }
     }
 
@@ -301,30 +394,60 @@ mod tests {
     fn grace_then_geen_po_gepland() {
         let x = tl(vec![]);
         assert_eq!(status(&x, "2020-01-09T00:00:00Z"), None);
-        assert_eq!(status(&x, "2020-01-24T10:00:00Z"), Some(PoStatus::InBehandeling)); // exactly 14 days: not over grace
-        assert_eq!(status(&x, "2020-01-24T10:00:01Z"), Some(PoStatus::GeenPoGepland));
+        assert_eq!(
+            status(&x, "2020-01-24T10:00:00Z"),
+            Some(PoStatus::InBehandeling)
+        ); // exactly 14 days: not over grace
+        assert_eq!(
+            status(&x, "2020-01-24T10:00:01Z"),
+            Some(PoStatus::GeenPoGepland)
+        );
     }
 
     #[test]
     fn planned_ok_then_verlopen() {
-        let x = tl(vec![PoEntry::Gepland { at: t("2020-01-15T10:00:00Z"), gepland_op: d("2022-01-10") }]);
+        let x = tl(vec![PoEntry::Gepland {
+            at: t("2020-01-15T10:00:00Z"),
+            gepland_op: d("2022-01-10"),
+        }]);
         assert_eq!(status(&x, "2020-03-01T00:00:00Z"), Some(PoStatus::Ok));
         assert_eq!(status(&x, "2022-01-10T12:00:00Z"), Some(PoStatus::Ok)); // due today is not before today
-        assert_eq!(status(&x, "2022-01-11T12:00:00Z"), Some(PoStatus::PoVerlopen));
+        assert_eq!(
+            status(&x, "2022-01-11T12:00:00Z"),
+            Some(PoStatus::PoVerlopen)
+        );
         // A plan that only exists after T does not count at T.
-        assert_eq!(status(&x, "2020-01-14T10:00:00Z"), Some(PoStatus::InBehandeling));
+        assert_eq!(
+            status(&x, "2020-01-14T10:00:00Z"),
+            Some(PoStatus::InBehandeling)
+        );
     }
 
     #[test]
     fn too_far_ahead() {
-        let x = tl(vec![PoEntry::Gepland { at: t("2020-01-15T10:00:00Z"), gepland_op: d("2023-01-11") }]);
-        assert_eq!(status(&x, "2020-03-01T00:00:00Z"), Some(PoStatus::PoTeVerGepland));
-        let y = tl(vec![PoEntry::Gepland { at: t("2020-01-15T10:00:00Z"), gepland_op: d("2023-01-10") }]);
+        let x = tl(vec![PoEntry::Gepland {
+            at: t("2020-01-15T10:00:00Z"),
+            gepland_op: d("2023-01-11"),
+        }]);
+        assert_eq!(
+            status(&x, "2020-03-01T00:00:00Z"),
+            Some(PoStatus::PoTeVerGepland)
+        );
+        let y = tl(vec![PoEntry::Gepland {
+            at: t("2020-01-15T10:00:00Z"),
+            gepland_op: d("2023-01-10"),
+        }]);
         assert_eq!(status(&y, "2020-03-01T00:00:00Z"), Some(PoStatus::Ok));
         // The latest plan by occurred_at wins.
         let z = tl(vec![
-            PoEntry::Gepland { at: t("2020-01-20T10:00:00Z"), gepland_op: d("2022-06-01") },
-            PoEntry::Gepland { at: t("2020-01-15T10:00:00Z"), gepland_op: d("2024-01-01") },
+            PoEntry::Gepland {
+                at: t("2020-01-20T10:00:00Z"),
+                gepland_op: d("2022-06-01"),
+            },
+            PoEntry::Gepland {
+                at: t("2020-01-15T10:00:00Z"),
+                gepland_op: d("2024-01-01"),
+            },
         ]);
         assert_eq!(status(&z, "2020-03-01T00:00:00Z"), Some(PoStatus::Ok));
     }
@@ -332,11 +455,22 @@ mod tests {
     #[test]
     fn po_without_follow_up() {
         let x = tl(vec![
-            PoEntry::Gepland { at: t("2020-01-15T10:00:00Z"), gepland_op: d("2021-01-10") },
-            PoEntry::Uitgevoerd { at: t("2021-01-08T10:00:00Z"), uitkomst: PoUitkomst::Ongewijzigd },
+            PoEntry::Gepland {
+                at: t("2020-01-15T10:00:00Z"),
+                gepland_op: d("2021-01-10"),
+            },
+            PoEntry::Uitgevoerd {
+                at: t("2021-01-08T10:00:00Z"),
+                uitkomst: PoUitkomst::Ongewijzigd,
+            },
         ]);
-        assert_eq!(status(&x, "2021-01-20T10:00:00Z"), Some(PoStatus::InBehandeling));
-        let s = x.state_at(t("2021-02-01T10:00:00Z"), &Config::default()).unwrap();
+        assert_eq!(
+            status(&x, "2021-01-20T10:00:00Z"),
+            Some(PoStatus::InBehandeling)
+        );
+        let s = x
+            .state_at(t("2021-02-01T10:00:00Z"), &Config::default())
+            .unwrap();
         assert_eq!(s.status, PoStatus::PoZonderVervolg);
         assert_eq!(s.cycle_start, t("2021-01-08T10:00:00Z"));
         assert!(s.cycle_started_by_po);
@@ -346,10 +480,18 @@ mod tests {
 
     #[test]
     fn stops_being_monitored() {
-        let x = tl(vec![PoEntry::Uitgevoerd { at: t("2020-06-01T10:00:00Z"), uitkomst: PoUitkomst::Gewijzigd }]);
-        assert_eq!(status(&x, "2020-05-01T10:00:00Z"), Some(PoStatus::GeenPoGepland));
+        let x = tl(vec![PoEntry::Uitgevoerd {
+            at: t("2020-06-01T10:00:00Z"),
+            uitkomst: PoUitkomst::Gewijzigd,
+        }]);
+        assert_eq!(
+            status(&x, "2020-05-01T10:00:00Z"),
+            Some(PoStatus::GeenPoGepland)
+        );
         assert_eq!(status(&x, "2020-06-02T10:00:00Z"), None);
-        let y = tl(vec![PoEntry::ZorgBeeindigd { at: t("2020-02-01T10:00:00Z") }]);
+        let y = tl(vec![PoEntry::ZorgBeeindigd {
+            at: t("2020-02-01T10:00:00Z"),
+        }]);
         assert_eq!(status(&y, "2020-03-01T10:00:00Z"), None);
     }
 
@@ -357,7 +499,13 @@ mod tests {
     fn grace_is_configurable() {
         let c = Config::from_json(r#"{"gemeenten": {"GM0935": {"po_grace_days": 30}}}"#).unwrap();
         let x = tl(vec![]);
-        assert_eq!(x.state_at(t("2020-02-01T10:00:00Z"), &c).unwrap().status, PoStatus::InBehandeling);
-        assert_eq!(x.state_at(t("2020-02-10T10:00:00Z"), &c).unwrap().status, PoStatus::GeenPoGepland);
+        assert_eq!(
+            x.state_at(t("2020-02-01T10:00:00Z"), &c).unwrap().status,
+            PoStatus::InBehandeling
+        );
+        assert_eq!(
+            x.state_at(t("2020-02-10T10:00:00Z"), &c).unwrap().status,
+            PoStatus::GeenPoGepland
+        );
     }
 }

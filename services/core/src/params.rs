@@ -19,7 +19,10 @@ pub struct ParamError {
 }
 
 fn bad(parameter: &'static str, message: impl Into<String>) -> ParamError {
-    ParamError { parameter, message: message.into() }
+    ParamError {
+        parameter,
+        message: message.into(),
+    }
 }
 
 /// Raw filter parameters as they arrive from a URL or the command line.
@@ -41,22 +44,45 @@ pub struct FilterParams {
 pub fn parse_gemeente(g: Option<&str>) -> Result<Option<String>, ParamError> {
     match g.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(g) if g.len() == 6 && g.starts_with("GM") && g[2..].bytes().all(|b| b.is_ascii_digit()) => Ok(Some(g.to_string())),
-        Some(g) => Err(bad("gemeente", format!("`{g}` is not a CBS gemeente code; expected GM followed by 4 digits, e.g. GM0935"))),
+        Some(g)
+            if g.len() == 6
+                && g.starts_with("GM")
+                && g[2..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(Some(g.to_string()))
+        }
+        Some(g) => Err(bad(
+            "gemeente",
+            format!(
+                "`{g}` is not a CBS gemeente code; expected GM followed by 4 digits, e.g. GM0935"
+            ),
+        )),
     }
 }
 
 pub fn parse_domein(d: Option<&str>) -> Result<Option<String>, ParamError> {
     match d.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(d) => Domein::parse(d).map(|d| Some(d.as_str().to_string())).ok_or_else(|| bad("domein", format!("`{d}` is not accepted; accepted: wmo, jeugd"))),
+        Some(d) => Domein::parse(d)
+            .map(|d| Some(d.as_str().to_string()))
+            .ok_or_else(|| {
+                bad(
+                    "domein",
+                    format!("`{d}` is not accepted; accepted: wmo, jeugd"),
+                )
+            }),
     }
 }
 
 pub fn parse_granularity(p: Option<&str>, default: Granularity) -> Result<Granularity, ParamError> {
     match p.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(default),
-        Some(p) => Granularity::parse(p).ok_or_else(|| bad("period", format!("`{p}` is not accepted; accepted: {}", Granularity::ACCEPTED))),
+        Some(p) => Granularity::parse(p).ok_or_else(|| {
+            bad(
+                "period",
+                format!("`{p}` is not accepted; accepted: {}", Granularity::ACCEPTED),
+            )
+        }),
     }
 }
 
@@ -64,13 +90,20 @@ pub fn parse_bool(name: &'static str, v: Option<&str>) -> Result<bool, ParamErro
     match v.map(str::trim) {
         None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") => Ok(true),
-        Some(other) => Err(bad(name, format!("`{other}` is not accepted; accepted: true, false"))),
+        Some(other) => Err(bad(
+            name,
+            format!("`{other}` is not accepted; accepted: true, false"),
+        )),
     }
 }
 
 /// A window bound: a date (`2020-03-29`) or any period label (`2020-W13`,
 /// `2020-03`, `2020-Q1`, `2020`). `from` takes the period's first day, `to` its last.
-pub fn parse_bound(name: &'static str, v: Option<&str>, is_end: bool) -> Result<Option<chrono::NaiveDate>, ParamError> {
+pub fn parse_bound(
+    name: &'static str,
+    v: Option<&str>,
+    is_end: bool,
+) -> Result<Option<chrono::NaiveDate>, ParamError> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => {
@@ -100,7 +133,10 @@ pub fn parse_as_of(v: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>,
 }
 
 fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 impl FilterParams {
@@ -109,7 +145,10 @@ impl FilterParams {
         let to = parse_bound("to", self.to.as_deref(), true)?;
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
-                return Err(bad("to", format!("the window ends ({t}) before it starts ({f})")));
+                return Err(bad(
+                    "to",
+                    format!("the window ends ({t}) before it starts ({f})"),
+                ));
             }
         }
         Ok((from, to))
@@ -120,9 +159,22 @@ impl FilterParams {
         let measure = match non_empty(&self.measure) {
             None => None,
             Some(m) if MEASURES.contains(&m.as_str()) => Some(m),
-            Some(m) => return Err(bad("measure", format!("`{m}` is not accepted; accepted: {}", MEASURES.join(", ")))),
+            Some(m) => {
+                return Err(bad(
+                    "measure",
+                    format!("`{m}` is not accepted; accepted: {}", MEASURES.join(", ")),
+                ))
+            }
         };
-        Ok(LeadtimeQuery { granularity: t.granularity, gemeente: t.gemeente, domein: t.domein, by_team: t.by_team, from: t.from, to: t.to, measure })
+        Ok(LeadtimeQuery {
+            granularity: t.granularity,
+            gemeente: t.gemeente,
+            domein: t.domein,
+            by_team: t.by_team,
+            from: t.from,
+            to: t.to,
+            measure,
+        })
     }
 
     /// Workload: `from`/`to` name weeks (`2020-W01`) or dates within them.
@@ -141,7 +193,17 @@ impl FilterParams {
         match non_empty(&self.status) {
             None => Ok(None),
             Some(s) => PoStatus::parse(&s).map(Some).ok_or_else(|| {
-                bad("status", format!("`{s}` is not accepted; accepted: {}", PoStatus::ALL.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")))
+                bad(
+                    "status",
+                    format!(
+                        "`{s}` is not accepted; accepted: {}",
+                        PoStatus::ALL
+                            .iter()
+                            .map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
             }),
         }
     }
@@ -152,7 +214,10 @@ impl FilterParams {
             None | Some("open") => Ok(Some("open".into())),
             Some("resolved") => Ok(Some("resolved".into())),
             Some("all") => Ok(None),
-            Some(s) => Err(bad("status", format!("`{s}` is not accepted; accepted: open, resolved, all"))),
+            Some(s) => Err(bad(
+                "status",
+                format!("`{s}` is not accepted; accepted: open, resolved, all"),
+            )),
         }
     }
 
@@ -187,38 +252,132 @@ mod tests {
 
     #[test]
     fn accepted_and_rejected() {
-        let p = FilterParams { period: Some("month".into()), from: Some("2020-W13".into()), to: Some("2020-Q2".into()), ..Default::default() };
+        let p = FilterParams {
+            period: Some("month".into()),
+            from: Some("2020-W13".into()),
+            to: Some("2020-Q2".into()),
+            ..Default::default()
+        };
         let q = p.throughput().unwrap();
         assert_eq!(q.granularity, Granularity::Month);
         assert_eq!(q.from.unwrap().to_string(), "2020-03-23");
         assert_eq!(q.to.unwrap().to_string(), "2020-06-30");
-        let e = FilterParams { period: Some("fortnight".into()), ..Default::default() }.throughput().unwrap_err();
+        let e = FilterParams {
+            period: Some("fortnight".into()),
+            ..Default::default()
+        }
+        .throughput()
+        .unwrap_err();
         assert_eq!(e.to_string(), "parameter `period`: `fortnight` is not accepted; accepted: day, week, month, quarter, year");
-        let e = FilterParams { gemeente: Some("Maastricht".into()), ..Default::default() }.throughput().unwrap_err();
+        let e = FilterParams {
+            gemeente: Some("Maastricht".into()),
+            ..Default::default()
+        }
+        .throughput()
+        .unwrap_err();
         assert_eq!(e.parameter, "gemeente");
-        let e = FilterParams { from: Some("2020-05-01".into()), to: Some("2020-04-01".into()), ..Default::default() }.throughput().unwrap_err();
+        let e = FilterParams {
+            from: Some("2020-05-01".into()),
+            to: Some("2020-04-01".into()),
+            ..Default::default()
+        }
+        .throughput()
+        .unwrap_err();
         assert_eq!(e.parameter, "to");
-        let e = FilterParams { by_team: Some("ja".into()), ..Default::default() }.throughput().unwrap_err();
+        let e = FilterParams {
+            by_team: Some("ja".into()),
+            ..Default::default()
+        }
+        .throughput()
+        .unwrap_err();
         assert_eq!(e.parameter, "by_team");
-        let e = FilterParams { from: Some("gisteren".into()), ..Default::default() }.throughput().unwrap_err();
+        let e = FilterParams {
+            from: Some("gisteren".into()),
+            ..Default::default()
+        }
+        .throughput()
+        .unwrap_err();
         assert_eq!(e.parameter, "from");
-        let e = FilterParams { measure: Some("wachttijd".into()), ..Default::default() }.leadtime().unwrap_err();
+        let e = FilterParams {
+            measure: Some("wachttijd".into()),
+            ..Default::default()
+        }
+        .leadtime()
+        .unwrap_err();
         assert_eq!(e.parameter, "measure");
-        let w = FilterParams { from: Some("2020-W01".into()), to: Some("2020-W26".into()), ..Default::default() }.workload().unwrap();
-        assert_eq!((w.from.unwrap().to_string(), w.to.unwrap().to_string()), ("2019-12-30".into(), "2020-06-22".into()));
-        assert_eq!(FilterParams { status: Some("closed".into()), ..Default::default() }.alert_status().unwrap_err().parameter, "status");
-        assert_eq!(FilterParams::default().alert_status().unwrap().as_deref(), Some("open"));
-        assert_eq!(FilterParams { status: Some("all".into()), ..Default::default() }.alert_status().unwrap(), None);
-        assert_eq!(FilterParams { kind: Some("ok".into()), ..Default::default() }.alert_kind().unwrap_err().parameter, "kind");
-        assert_eq!(FilterParams { status: Some("verlopen".into()), ..Default::default() }.po_status().unwrap_err().parameter, "status");
+        let w = FilterParams {
+            from: Some("2020-W01".into()),
+            to: Some("2020-W26".into()),
+            ..Default::default()
+        }
+        .workload()
+        .unwrap();
+        assert_eq!(
+            (w.from.unwrap().to_string(), w.to.unwrap().to_string()),
+            ("2019-12-30".into(), "2020-06-22".into())
+        );
+        assert_eq!(
+            FilterParams {
+                status: Some("closed".into()),
+                ..Default::default()
+            }
+            .alert_status()
+            .unwrap_err()
+            .parameter,
+            "status"
+        );
+        assert_eq!(
+            FilterParams::default().alert_status().unwrap().as_deref(),
+            Some("open")
+        );
+        assert_eq!(
+            FilterParams {
+                status: Some("all".into()),
+                ..Default::default()
+            }
+            .alert_status()
+            .unwrap(),
+            None
+        );
+        assert_eq!(
+            FilterParams {
+                kind: Some("ok".into()),
+                ..Default::default()
+            }
+            .alert_kind()
+            .unwrap_err()
+            .parameter,
+            "kind"
+        );
+        assert_eq!(
+            FilterParams {
+                status: Some("verlopen".into()),
+                ..Default::default()
+            }
+            .po_status()
+            .unwrap_err()
+            .parameter,
+            "status"
+        );
     }
 
     #[test]
     fn as_of() {
         let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(parse_as_of(None, now).unwrap(), now);
-        assert_eq!(parse_as_of(Some("2020-06-30"), now).unwrap().to_rfc3339(), "2020-06-30T21:59:59+00:00");
-        assert_eq!(parse_as_of(Some("2020-06-30T12:00:00+02:00"), now).unwrap().to_rfc3339(), "2020-06-30T10:00:00+00:00");
-        assert_eq!(parse_as_of(Some("morgen"), now).unwrap_err().parameter, "as_of");
+        assert_eq!(
+            parse_as_of(Some("2020-06-30"), now).unwrap().to_rfc3339(),
+            "2020-06-30T21:59:59+00:00"
+        );
+        assert_eq!(
+            parse_as_of(Some("2020-06-30T12:00:00+02:00"), now)
+                .unwrap()
+                .to_rfc3339(),
+            "2020-06-30T10:00:00+00:00"
+        );
+        assert_eq!(
+            parse_as_of(Some("morgen"), now).unwrap_err().parameter,
+            "as_of"
+        );
     }
 }

@@ -57,9 +57,13 @@ impl Period {
     pub fn containing(granularity: Granularity, date: NaiveDate) -> Period {
         let start = match granularity {
             Granularity::Day => date,
-            Granularity::Week => date - Duration::days(i64::from(date.weekday().num_days_from_monday())),
+            Granularity::Week => {
+                date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+            }
             Granularity::Month => date.with_day(1).expect("day 1 exists"),
-            Granularity::Quarter => NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1).expect("valid"),
+            Granularity::Quarter => {
+                NaiveDate::from_ymd_opt(date.year(), (date.month0() / 3) * 3 + 1, 1).expect("valid")
+            }
             Granularity::Year => NaiveDate::from_ymd_opt(date.year(), 1, 1).expect("valid"),
         };
         Period { granularity, start }
@@ -84,7 +88,10 @@ impl Period {
 
     /// The next period of the same granularity.
     pub fn next(&self) -> Period {
-        Period { granularity: self.granularity, start: self.end_exclusive() }
+        Period {
+            granularity: self.granularity,
+            start: self.end_exclusive(),
+        }
     }
 
     /// The label users see: `2020-03-29`, `2020-W13`, `2020-03`, `2020-Q1`, `2020`.
@@ -112,25 +119,37 @@ impl Period {
         if let Some((y, w)) = s.split_once("-W") {
             let (y, w) = (y.parse::<i32>().ok()?, w.parse::<u32>().ok()?);
             let d = NaiveDate::from_isoywd_opt(y, w, Weekday::Mon)?;
-            return Some(Period { granularity: Granularity::Week, start: d });
+            return Some(Period {
+                granularity: Granularity::Week,
+                start: d,
+            });
         }
         if let Some((y, q)) = s.split_once("-Q") {
             let (y, q) = (y.parse::<i32>().ok()?, q.parse::<u32>().ok()?);
             if !(1..=4).contains(&q) {
                 return None;
             }
-            return Some(Period { granularity: Granularity::Quarter, start: NaiveDate::from_ymd_opt(y, (q - 1) * 3 + 1, 1)? });
+            return Some(Period {
+                granularity: Granularity::Quarter,
+                start: NaiveDate::from_ymd_opt(y, (q - 1) * 3 + 1, 1)?,
+            });
         }
         if let Some((y, m)) = s.split_once('-') {
             if m.len() == 2 {
                 let d = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
-                return Some(Period { granularity: Granularity::Month, start: d });
+                return Some(Period {
+                    granularity: Granularity::Month,
+                    start: d,
+                });
             }
             return None;
         }
         if s.len() == 4 {
             let d = NaiveDate::from_ymd_opt(s.parse().ok()?, 1, 1)?;
-            return Some(Period { granularity: Granularity::Year, start: d });
+            return Some(Period {
+                granularity: Granularity::Year,
+                start: d,
+            });
         }
         None
     }
@@ -138,7 +157,8 @@ impl Period {
 
 fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
     let total = d.year() * 12 + d.month0() as i32 + months as i32;
-    NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).expect("valid")
+    NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1)
+        .expect("valid")
 }
 
 /// The instant at which an Amsterdam calendar day begins.
@@ -181,35 +201,64 @@ mod tests {
         assert_eq!(at("2020-10-24T22:00:00Z").to_string(), "2020-10-25"); // 00:00 CEST
         assert_eq!(at("2020-10-25T22:59:59Z").to_string(), "2020-10-25"); // 23:59:59 CET
         assert_eq!(at("2020-10-25T23:00:00Z").to_string(), "2020-10-26");
-        assert_eq!(Period::containing(Granularity::Week, at("2020-10-25T22:59:59Z")).label(), "2020-W43");
-        assert_eq!(Period::containing(Granularity::Week, at("2020-10-25T23:00:00Z")).label(), "2020-W44");
+        assert_eq!(
+            Period::containing(Granularity::Week, at("2020-10-25T22:59:59Z")).label(),
+            "2020-W43"
+        );
+        assert_eq!(
+            Period::containing(Granularity::Week, at("2020-10-25T23:00:00Z")).label(),
+            "2020-W44"
+        );
     }
 
     #[test]
     fn quarter_end_late_evening_utc() {
         // 23:30 UTC on 31 March 2020 is 01:30 CEST on 1 April: Q2.
         let d = at("2020-03-31T23:30:00Z");
-        assert_eq!(Period::containing(Granularity::Quarter, d).label(), "2020-Q2");
+        assert_eq!(
+            Period::containing(Granularity::Quarter, d).label(),
+            "2020-Q2"
+        );
         assert_eq!(Period::containing(Granularity::Month, d).label(), "2020-04");
         // 23:30 UTC on 31 December 2020 is 00:30 CET on 1 January 2021.
         let d = at("2020-12-31T23:30:00Z");
         assert_eq!(Period::containing(Granularity::Year, d).label(), "2021");
-        assert_eq!(Period::containing(Granularity::Quarter, d).label(), "2021-Q1");
+        assert_eq!(
+            Period::containing(Granularity::Quarter, d).label(),
+            "2021-Q1"
+        );
         assert_eq!(Period::containing(Granularity::Week, d).label(), "2020-W53");
         // 21:30 UTC on 30 June is 23:30 CEST: still Q2.
-        assert_eq!(Period::containing(Granularity::Quarter, at("2020-06-30T21:30:00Z")).label(), "2020-Q2");
-        assert_eq!(Period::containing(Granularity::Quarter, at("2020-06-30T22:30:00Z")).label(), "2020-Q3");
+        assert_eq!(
+            Period::containing(Granularity::Quarter, at("2020-06-30T21:30:00Z")).label(),
+            "2020-Q2"
+        );
+        assert_eq!(
+            Period::containing(Granularity::Quarter, at("2020-06-30T22:30:00Z")).label(),
+            "2020-Q3"
+        );
     }
 
     #[test]
     fn labels_round_trip() {
-        for l in ["2020-03-29", "2020-W13", "2020-03", "2020-Q1", "2020", "2020-W53", "2021-W01"] {
+        for l in [
+            "2020-03-29",
+            "2020-W13",
+            "2020-03",
+            "2020-Q1",
+            "2020",
+            "2020-W53",
+            "2021-W01",
+        ] {
             assert_eq!(Period::parse_label(l).unwrap().label(), l);
         }
         assert_eq!(Period::parse_label("2020-Q5"), None);
         assert_eq!(Period::parse_label("2020-W54"), None);
         assert_eq!(Period::parse_label("March"), None);
-        assert_eq!(Period::parse_label("2021-W01").unwrap().start.to_string(), "2021-01-04");
+        assert_eq!(
+            Period::parse_label("2021-W01").unwrap().start.to_string(),
+            "2021-01-04"
+        );
     }
 
     #[test]
@@ -219,6 +268,9 @@ mod tests {
         assert_eq!(q.next().label(), "2021-Q1");
         let w = Period::parse_label("2020-W53").unwrap();
         assert_eq!(w.next().label(), "2021-W01");
-        assert_eq!(start_of_local_day(NaiveDate::from_ymd_opt(2020, 3, 29).unwrap()).to_rfc3339(), "2020-03-28T23:00:00+00:00");
+        assert_eq!(
+            start_of_local_day(NaiveDate::from_ymd_opt(2020, 3, 29).unwrap()).to_rfc3339(),
+            "2020-03-28T23:00:00+00:00"
+        );
     }
 }

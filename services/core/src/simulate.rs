@@ -125,14 +125,16 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, TimeZone, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, TimeZone, Weekday,
+};
 use chrono_tz::Europe::Amsterdam;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::event::{
-    is_bsn, AanvraagSoort, AfsluitReden, Besluit, Domein, Dossiertype, Event, EventData, EventType, Kanaal, Leveringsvorm,
-    MeldingUitkomst, PoUitkomst, Verwijzer, ZorgEindeReden,
+    is_bsn, AanvraagSoort, AfsluitReden, Besluit, Domein, Dossiertype, Event, EventData, EventType,
+    Kanaal, Leveringsvorm, MeldingUitkomst, PoUitkomst, Verwijzer, ZorgEindeReden,
 };
 
 // ---------------------------------------------------------------------------
@@ -204,7 +206,14 @@ pub const WHY_BSN: &str = "bsn";
 /// `why` of a valid event whose event_id was already used for different content.
 pub const WHY_CONFLICT: &str = "conflict";
 /// Every `why` a [`SimLine::Bad`] can carry.
-pub const BAD_WHYS: &[&str] = &[WHY_INVALID_JSON, WHY_MISSING_FIELD, WHY_INVALID_VALUE, WHY_UNKNOWN_FIELD, WHY_BSN, WHY_CONFLICT];
+pub const BAD_WHYS: &[&str] = &[
+    WHY_INVALID_JSON,
+    WHY_MISSING_FIELD,
+    WHY_INVALID_VALUE,
+    WHY_UNKNOWN_FIELD,
+    WHY_BSN,
+    WHY_CONFLICT,
+];
 
 /// Convenience for tests: only the valid events (bad lines dropped), duplicates included.
 pub fn events(cfg: SimConfig) -> Vec<Event> {
@@ -247,16 +256,32 @@ const P_LATE_BESCHIKKING: f64 = 0.04;
 const WORKDAYS_PER_WEEK: f64 = 4.85;
 
 const GEMEENTEN: &[&str] = &[
-    "GM0344", "GM0363", "GM0935", "GM0599", "GM0518", "GM0772", "GM0014", "GM0200", "GM0034", "GM0855", "GM0758", "GM0268",
-    "GM0193", "GM0153", "GM0392", "GM0080", "GM0202", "GM0307", "GM0796", "GM0479", "GM0546", "GM0505", "GM0637", "GM0503",
-    "GM0150", "GM0983", "GM0917", "GM0361", "GM0114", "GM0228", "GM0794",
+    "GM0344", "GM0363", "GM0935", "GM0599", "GM0518", "GM0772", "GM0014", "GM0200", "GM0034",
+    "GM0855", "GM0758", "GM0268", "GM0193", "GM0153", "GM0392", "GM0080", "GM0202", "GM0307",
+    "GM0796", "GM0479", "GM0546", "GM0505", "GM0637", "GM0503", "GM0150", "GM0983", "GM0917",
+    "GM0361", "GM0114", "GM0228", "GM0794",
 ];
 const VOLUME_FACTORS: &[f64] = &[1.0, 1.15, 0.85, 1.3, 0.75, 1.1, 0.95, 1.2, 0.8, 1.05];
 const QUALITY_FACTORS: &[f64] = &[1.0, 0.7, 1.4, 0.9, 1.2, 0.6, 1.3, 1.1, 0.8, 1.5];
 
-const WMO_TEAMS: [&str; 7] = ["IGT Noord", "IGT Oost", "IGT Zuid", "IGT West", "IGT Centrum", "IGT Oud-Zuid", "IGT Buitenwijken"];
-const JEUGD_TEAMS: [&str; 7] =
-    ["Jeugd Noord", "Jeugd Oost", "Jeugd Zuid", "Jeugd West", "Jeugd Centrum", "Jeugd Oud-Zuid", "Jeugd Buitenwijken"];
+const WMO_TEAMS: [&str; 7] = [
+    "IGT Noord",
+    "IGT Oost",
+    "IGT Zuid",
+    "IGT West",
+    "IGT Centrum",
+    "IGT Oud-Zuid",
+    "IGT Buitenwijken",
+];
+const JEUGD_TEAMS: [&str; 7] = [
+    "Jeugd Noord",
+    "Jeugd Oost",
+    "Jeugd Zuid",
+    "Jeugd West",
+    "Jeugd Centrum",
+    "Jeugd Oud-Zuid",
+    "Jeugd Buitenwijken",
+];
 const N_TEAMS: i64 = 7;
 const N_WIJKEN: i64 = 10;
 
@@ -271,38 +296,178 @@ struct Voorz {
 }
 
 const WMO_VOORZ: &[Voorz] = &[
-    Voorz { code: "hulp_bij_huishouden", weight: 30.0, p_indefinite: 0.95, duration: (180, 730), aanbieders: &["Thuiszorg Midden", "Huishoudelijke Hulp Totaal", "Zorggroep De Linde"] },
-    Voorz { code: "begeleiding_individueel", weight: 18.0, p_indefinite: 0.75, duration: (180, 730), aanbieders: &["Begeleiding Op Maat", "Welzijn Plus", "Zorggroep De Linde"] },
-    Voorz { code: "begeleiding_groep", weight: 5.0, p_indefinite: 0.8, duration: (180, 730), aanbieders: &["Dagbesteding De Werkplaats", "Welzijn Plus"] },
-    Voorz { code: "dagbesteding", weight: 9.0, p_indefinite: 0.8, duration: (180, 730), aanbieders: &["Dagbesteding De Werkplaats", "Zorgboerderij Het Hof"] },
-    Voorz { code: "vervoersvoorziening", weight: 11.0, p_indefinite: 0.95, duration: (365, 1095), aanbieders: &["Regiotaxi Zuid", "Vervoerscentrale Stad"] },
-    Voorz { code: "rolstoel", weight: 6.0, p_indefinite: 0.9, duration: (365, 1095), aanbieders: &["Hulpmiddelencentrum Zuid", "Revalidatietechniek Midden"] },
-    Voorz { code: "scootmobiel", weight: 5.0, p_indefinite: 0.9, duration: (365, 1095), aanbieders: &["Hulpmiddelencentrum Zuid", "Revalidatietechniek Midden"] },
-    Voorz { code: "woningaanpassing", weight: 6.0, p_indefinite: 0.1, duration: (0, 90), aanbieders: &["Woonaanpassing Service", "Bouwbedrijf Van Dijk"] },
-    Voorz { code: "beschermd_wonen", weight: 2.0, p_indefinite: 0.7, duration: (365, 1095), aanbieders: &["Beschermd Wonen De Brug"] },
-    Voorz { code: "kortdurend_verblijf", weight: 2.0, p_indefinite: 0.0, duration: (30, 365), aanbieders: &["Zorggroep De Linde", "Logeerhuis De Ster"] },
-    Voorz { code: "respijtzorg", weight: 2.0, p_indefinite: 0.6, duration: (90, 365), aanbieders: &["Welzijn Plus", "Logeerhuis De Ster"] },
+    Voorz {
+        code: "hulp_bij_huishouden",
+        weight: 30.0,
+        p_indefinite: 0.95,
+        duration: (180, 730),
+        aanbieders: &[
+            "Thuiszorg Midden",
+            "Huishoudelijke Hulp Totaal",
+            "Zorggroep De Linde",
+        ],
+    },
+    Voorz {
+        code: "begeleiding_individueel",
+        weight: 18.0,
+        p_indefinite: 0.75,
+        duration: (180, 730),
+        aanbieders: &["Begeleiding Op Maat", "Welzijn Plus", "Zorggroep De Linde"],
+    },
+    Voorz {
+        code: "begeleiding_groep",
+        weight: 5.0,
+        p_indefinite: 0.8,
+        duration: (180, 730),
+        aanbieders: &["Dagbesteding De Werkplaats", "Welzijn Plus"],
+    },
+    Voorz {
+        code: "dagbesteding",
+        weight: 9.0,
+        p_indefinite: 0.8,
+        duration: (180, 730),
+        aanbieders: &["Dagbesteding De Werkplaats", "Zorgboerderij Het Hof"],
+    },
+    Voorz {
+        code: "vervoersvoorziening",
+        weight: 11.0,
+        p_indefinite: 0.95,
+        duration: (365, 1095),
+        aanbieders: &["Regiotaxi Zuid", "Vervoerscentrale Stad"],
+    },
+    Voorz {
+        code: "rolstoel",
+        weight: 6.0,
+        p_indefinite: 0.9,
+        duration: (365, 1095),
+        aanbieders: &["Hulpmiddelencentrum Zuid", "Revalidatietechniek Midden"],
+    },
+    Voorz {
+        code: "scootmobiel",
+        weight: 5.0,
+        p_indefinite: 0.9,
+        duration: (365, 1095),
+        aanbieders: &["Hulpmiddelencentrum Zuid", "Revalidatietechniek Midden"],
+    },
+    Voorz {
+        code: "woningaanpassing",
+        weight: 6.0,
+        p_indefinite: 0.1,
+        duration: (0, 90),
+        aanbieders: &["Woonaanpassing Service", "Bouwbedrijf Van Dijk"],
+    },
+    Voorz {
+        code: "beschermd_wonen",
+        weight: 2.0,
+        p_indefinite: 0.7,
+        duration: (365, 1095),
+        aanbieders: &["Beschermd Wonen De Brug"],
+    },
+    Voorz {
+        code: "kortdurend_verblijf",
+        weight: 2.0,
+        p_indefinite: 0.0,
+        duration: (30, 365),
+        aanbieders: &["Zorggroep De Linde", "Logeerhuis De Ster"],
+    },
+    Voorz {
+        code: "respijtzorg",
+        weight: 2.0,
+        p_indefinite: 0.6,
+        duration: (90, 365),
+        aanbieders: &["Welzijn Plus", "Logeerhuis De Ster"],
+    },
 ];
 
 const JEUGD_VOORZ: &[Voorz] = &[
-    Voorz { code: "jeugdhulp_ambulant", weight: 35.0, p_indefinite: 0.1, duration: (90, 365), aanbieders: &["Jeugdhulp Rivierenland", "Kwadraad Jeugd", "Ambulante Jeugdhulp Oost"] },
-    Voorz { code: "jeugd_ggz", weight: 20.0, p_indefinite: 0.05, duration: (90, 365), aanbieders: &["Kinder- en Jeugdpsychiatrie Oost", "GGZ Jeugd Midden"] },
-    Voorz { code: "jeugd_begeleiding", weight: 12.0, p_indefinite: 0.1, duration: (90, 365), aanbieders: &["Jeugdhulp Rivierenland", "Kwadraad Jeugd"] },
-    Voorz { code: "jeugd_dyslexie", weight: 10.0, p_indefinite: 0.0, duration: (180, 365), aanbieders: &["Dyslexiezorg Centrum"] },
-    Voorz { code: "jeugd_dagbehandeling", weight: 8.0, p_indefinite: 0.1, duration: (90, 365), aanbieders: &["Dagbehandeling De Kleine Haven", "GGZ Jeugd Midden"] },
-    Voorz { code: "pleegzorg", weight: 5.0, p_indefinite: 0.3, duration: (180, 730), aanbieders: &["Pleegzorg Samen"] },
-    Voorz { code: "jeugdhulp_verblijf", weight: 5.0, p_indefinite: 0.1, duration: (90, 365), aanbieders: &["Residentiele Jeugdzorg De Hoeve"] },
-    Voorz { code: "jeugd_kortdurend_verblijf", weight: 5.0, p_indefinite: 0.0, duration: (30, 180), aanbieders: &["Logeerhuis De Ster", "Jeugdhulp Rivierenland"] },
+    Voorz {
+        code: "jeugdhulp_ambulant",
+        weight: 35.0,
+        p_indefinite: 0.1,
+        duration: (90, 365),
+        aanbieders: &[
+            "Jeugdhulp Rivierenland",
+            "Kwadraad Jeugd",
+            "Ambulante Jeugdhulp Oost",
+        ],
+    },
+    Voorz {
+        code: "jeugd_ggz",
+        weight: 20.0,
+        p_indefinite: 0.05,
+        duration: (90, 365),
+        aanbieders: &["Kinder- en Jeugdpsychiatrie Oost", "GGZ Jeugd Midden"],
+    },
+    Voorz {
+        code: "jeugd_begeleiding",
+        weight: 12.0,
+        p_indefinite: 0.1,
+        duration: (90, 365),
+        aanbieders: &["Jeugdhulp Rivierenland", "Kwadraad Jeugd"],
+    },
+    Voorz {
+        code: "jeugd_dyslexie",
+        weight: 10.0,
+        p_indefinite: 0.0,
+        duration: (180, 365),
+        aanbieders: &["Dyslexiezorg Centrum"],
+    },
+    Voorz {
+        code: "jeugd_dagbehandeling",
+        weight: 8.0,
+        p_indefinite: 0.1,
+        duration: (90, 365),
+        aanbieders: &["Dagbehandeling De Kleine Haven", "GGZ Jeugd Midden"],
+    },
+    Voorz {
+        code: "pleegzorg",
+        weight: 5.0,
+        p_indefinite: 0.3,
+        duration: (180, 730),
+        aanbieders: &["Pleegzorg Samen"],
+    },
+    Voorz {
+        code: "jeugdhulp_verblijf",
+        weight: 5.0,
+        p_indefinite: 0.1,
+        duration: (90, 365),
+        aanbieders: &["Residentiele Jeugdzorg De Hoeve"],
+    },
+    Voorz {
+        code: "jeugd_kortdurend_verblijf",
+        weight: 5.0,
+        p_indefinite: 0.0,
+        duration: (30, 180),
+        aanbieders: &["Logeerhuis De Ster", "Jeugdhulp Rivierenland"],
+    },
 ];
 
 const PGB_AANBIEDER: &str = "PGB-zorgverlener (SVB)";
 
-const WMO_CIT_KANAAL: &[(Kanaal, f64)] = &[(Kanaal::Telefoon, 0.48), (Kanaal::Email, 0.16), (Kanaal::Digitaal, 0.24), (Kanaal::Balie, 0.12)];
-const WMO_DIRECT_KANAAL: &[(Kanaal, f64)] =
-    &[(Kanaal::ConsulentDirect, 0.35), (Kanaal::SociaalTeam, 0.35), (Kanaal::Knooppunt, 0.05), (Kanaal::Derden, 0.25)];
-const JEUGD_CIT_KANAAL: &[(Kanaal, f64)] = &[(Kanaal::Telefoon, 0.45), (Kanaal::Email, 0.2), (Kanaal::Digitaal, 0.25), (Kanaal::Balie, 0.1)];
-const JEUGD_DIRECT_KANAAL: &[(Kanaal, f64)] =
-    &[(Kanaal::Knooppunt, 0.35), (Kanaal::SociaalTeam, 0.3), (Kanaal::Derden, 0.2), (Kanaal::ConsulentDirect, 0.15)];
+const WMO_CIT_KANAAL: &[(Kanaal, f64)] = &[
+    (Kanaal::Telefoon, 0.48),
+    (Kanaal::Email, 0.16),
+    (Kanaal::Digitaal, 0.24),
+    (Kanaal::Balie, 0.12),
+];
+const WMO_DIRECT_KANAAL: &[(Kanaal, f64)] = &[
+    (Kanaal::ConsulentDirect, 0.35),
+    (Kanaal::SociaalTeam, 0.35),
+    (Kanaal::Knooppunt, 0.05),
+    (Kanaal::Derden, 0.25),
+];
+const JEUGD_CIT_KANAAL: &[(Kanaal, f64)] = &[
+    (Kanaal::Telefoon, 0.45),
+    (Kanaal::Email, 0.2),
+    (Kanaal::Digitaal, 0.25),
+    (Kanaal::Balie, 0.1),
+];
+const JEUGD_DIRECT_KANAAL: &[(Kanaal, f64)] = &[
+    (Kanaal::Knooppunt, 0.35),
+    (Kanaal::SociaalTeam, 0.3),
+    (Kanaal::Derden, 0.2),
+    (Kanaal::ConsulentDirect, 0.15),
+];
 const OFF_HOURS_KANAAL: &[(Kanaal, f64)] = &[(Kanaal::Digitaal, 0.6), (Kanaal::Email, 0.4)];
 
 const WMO_VERWIJZER: &[(Verwijzer, f64)] = &[
@@ -332,8 +497,11 @@ const AFGEVANGEN_REDEN: &[(&str, f64)] = &[
     ("verwezen naar welzijnsorganisatie", 0.12),
     ("geen ondersteuningsvraag", 0.08),
 ];
-const DOORGEZET_REDEN: &[(&str, f64)] =
-    &[("onderzoek maatwerkvoorziening nodig", 0.7), ("complexe situatie", 0.2), ("herbeoordeling bestaande voorziening", 0.1)];
+const DOORGEZET_REDEN: &[(&str, f64)] = &[
+    ("onderzoek maatwerkvoorziening nodig", 0.7),
+    ("complexe situatie", 0.2),
+    ("herbeoordeling bestaande voorziening", 0.1),
+];
 
 const ATTRITION_REDEN: &[(ZorgEindeReden, f64)] = &[
     (ZorgEindeReden::Overleden, 0.40),
@@ -546,7 +714,11 @@ fn is_holiday(d: NaiveDate) -> bool {
     }
     if m == 4 && (day == 26 || day == 27) {
         let kings = NaiveDate::from_ymd_opt(d.year(), 4, 27).expect("valid date");
-        let kings = if kings.weekday() == Weekday::Sun { kings - Duration::days(1) } else { kings };
+        let kings = if kings.weekday() == Weekday::Sun {
+            kings - Duration::days(1)
+        } else {
+            kings
+        };
         if d == kings {
             return true;
         }
@@ -593,11 +765,19 @@ fn local_ts(date: NaiveDate, secs_of_day: i64) -> i64 {
 }
 
 fn to_dt(ts: i64) -> DateTime<FixedOffset> {
-    Amsterdam.timestamp_opt(ts, 0).single().expect("instant in range").fixed_offset()
+    Amsterdam
+        .timestamp_opt(ts, 0)
+        .single()
+        .expect("instant in range")
+        .fixed_offset()
 }
 
 fn local_date(ts: i64) -> NaiveDate {
-    Amsterdam.timestamp_opt(ts, 0).single().expect("instant in range").date_naive()
+    Amsterdam
+        .timestamp_opt(ts, 0)
+        .single()
+        .expect("instant in range")
+        .date_naive()
 }
 
 fn days(n: i64) -> Duration {
@@ -612,7 +792,11 @@ fn at_office(rng: &mut Rng, date: NaiveDate) -> i64 {
 
 /// Any time of day, mostly waking hours.
 fn at_any_time(rng: &mut Rng, date: NaiveDate) -> i64 {
-    let secs = if rng.chance(0.9) { rng.range(7 * 3600, 24 * 3600 - 1) } else { rng.range(0, 7 * 3600 - 1) };
+    let secs = if rng.chance(0.9) {
+        rng.range(7 * 3600, 24 * 3600 - 1)
+    } else {
+        rng.range(0, 7 * 3600 - 1)
+    };
     local_ts(date, secs)
 }
 
@@ -637,7 +821,11 @@ fn after_days(rng: &mut Rng, t: i64, n: i64) -> i64 {
 }
 
 fn first_of_next_month(d: NaiveDate) -> NaiveDate {
-    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
     NaiveDate::from_ymd_opt(y, m, 1).expect("valid date")
 }
 
@@ -724,7 +912,10 @@ struct Slab<T> {
 
 impl<T> Slab<T> {
     fn new() -> Self {
-        Slab { items: Vec::new(), free: Vec::new() }
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
     }
     fn insert(&mut self, v: T) -> u32 {
         if let Some(i) = self.free.pop() {
@@ -798,22 +989,48 @@ struct NewBesch {
 
 #[derive(Debug, Clone)]
 enum CaseStep {
-    Melding { kanaal: Kanaal, verwijzer: Verwijzer, wijk: Option<u8> },
-    Beoordeeld { uitkomst: MeldingUitkomst, reden: Option<&'static str> },
-    Toegewezen { how: Assign, dossiertype: Dossiertype },
-    Aanvraag { id: Uuid, voorz: u8, soort: AanvraagSoort },
+    Melding {
+        kanaal: Kanaal,
+        verwijzer: Verwijzer,
+        wijk: Option<u8>,
+    },
+    Beoordeeld {
+        uitkomst: MeldingUitkomst,
+        reden: Option<&'static str>,
+    },
+    Toegewezen {
+        how: Assign,
+        dossiertype: Dossiertype,
+    },
+    Aanvraag {
+        id: Uuid,
+        voorz: u8,
+        soort: AanvraagSoort,
+    },
     Beschikking(Box<NewBesch>),
-    PoUitgevoerd { b: u32, uitkomst: PoUitkomst },
-    Afgesloten { reden: AfsluitReden },
+    PoUitgevoerd {
+        b: u32,
+        uitkomst: PoUitkomst,
+    },
+    Afgesloten {
+        reden: AfsluitReden,
+    },
 }
 
 #[derive(Debug, Clone)]
 enum BeschStep {
     /// The historical beschikking.afgegeven of a stock beschikking.
     Afgegeven,
-    PoGepland { gepland_op: NaiveDate },
-    ZorgGestart { startdatum: NaiveDate },
-    ZorgBeeindigd { einddatum: NaiveDate, reden: ZorgEindeReden },
+    PoGepland {
+        gepland_op: NaiveDate,
+    },
+    ZorgGestart {
+        startdatum: NaiveDate,
+    },
+    ZorgBeeindigd {
+        einddatum: NaiveDate,
+        reden: ZorgEindeReden,
+    },
     /// The PO is taken up: a PO case starts.
     Pickup,
 }
@@ -911,8 +1128,16 @@ pub struct Simulator {
 impl Simulator {
     pub fn new(cfg: SimConfig) -> Self {
         let mut rng = Rng::new(cfg.seed);
-        let scale = if cfg.scale.is_finite() && cfg.scale > 0.0 { cfg.scale } else { 0.0 };
-        let bad = if cfg.bad_fraction.is_finite() { cfg.bad_fraction.clamp(0.0, 0.5) } else { 0.0 };
+        let scale = if cfg.scale.is_finite() && cfg.scale > 0.0 {
+            cfg.scale
+        } else {
+            0.0
+        };
+        let bad = if cfg.bad_fraction.is_finite() {
+            cfg.bad_fraction.clamp(0.0, 0.5)
+        } else {
+            0.0
+        };
         let p_bad = bad / (1.0 - bad);
         let hist_start = cfg.from - days(HISTORY_DAYS);
         let warm_start = cfg.from - days(WARMUP_DAYS);
@@ -962,7 +1187,11 @@ impl Simulator {
         let staff_day = monday_of(warm_start);
         for g in 0..sim.gem.len() {
             for dom in [Domein::Wmo, Domein::Jeugd] {
-                let base = if dom == Domein::Wmo { WMO_FTE } else { JEUGD_FTE };
+                let base = if dom == Domein::Wmo {
+                    WMO_FTE
+                } else {
+                    JEUGD_FTE
+                };
                 let target = (base * sim.gem[g].vol * scale * 100.0).round() / 100.0;
                 let roster = build_roster(&mut rng, &mut sim.gem[g], g as u16, dom, target);
                 let r = sim.rosters.len() as u32;
@@ -1014,7 +1243,11 @@ impl Simulator {
             return false;
         }
         self.seq += 1;
-        self.heap.push(Scheduled { ts, seq: self.seq, action });
+        self.heap.push(Scheduled {
+            ts,
+            seq: self.seq,
+            action,
+        });
         true
     }
 
@@ -1047,7 +1280,12 @@ impl Simulator {
     /// Registers a case and schedules its steps (those before the end).
     fn schedule_case_plan(&mut self, ctx: Ctx, mut plan: Vec<(i64, CaseStep)>) {
         plan.sort_by_key(|p| p.0);
-        let case = self.cases.insert(CaseState { ctx, team: None, consultant: None, refs: 0 });
+        let case = self.cases.insert(CaseState {
+            ctx,
+            team: None,
+            consultant: None,
+            refs: 0,
+        });
         let mut refs = 0;
         for (ts, step) in plan {
             let po_b = match &step {
@@ -1090,7 +1328,11 @@ impl Simulator {
         }
         loop {
             let next_action = self.heap.peek().map(|s| s.ts).filter(|&t| t < day_end);
-            let next_delayed = self.delayed.peek().map(|d| d.release).filter(|&t| t < day_end);
+            let next_delayed = self
+                .delayed
+                .peek()
+                .map(|d| d.release)
+                .filter(|&t| t < day_end);
             match (next_action, next_delayed) {
                 (None, None) => break,
                 (Some(a), Some(d)) if d <= a => self.release_delayed(),
@@ -1146,15 +1388,33 @@ impl Simulator {
             Some(c) => c,
             None => self.new_client(),
         };
-        Ctx { g, dom, case_id, client }
+        Ctx {
+            g,
+            dom,
+            case_id,
+            client,
+        }
     }
 
     fn pick_voorz(&mut self, dom: Domein, indefinite_weighted: bool) -> u8 {
         let table = voorz_table(dom);
-        let total: f64 = table.iter().map(|v| if indefinite_weighted { v.weight * v.p_indefinite } else { v.weight }).sum();
+        let total: f64 = table
+            .iter()
+            .map(|v| {
+                if indefinite_weighted {
+                    v.weight * v.p_indefinite
+                } else {
+                    v.weight
+                }
+            })
+            .sum();
         let mut r = self.rng.f64() * total;
         for (i, v) in table.iter().enumerate() {
-            let w = if indefinite_weighted { v.weight * v.p_indefinite } else { v.weight };
+            let w = if indefinite_weighted {
+                v.weight * v.p_indefinite
+            } else {
+                v.weight
+            };
             if r < w {
                 return i as u8;
             }
@@ -1177,8 +1437,16 @@ impl Simulator {
             return; // reviewed before the stream starts: not in the migrated stock
         }
         let voorz = self.pick_voorz(Domein::Wmo, true);
-        let lv = if self.rng.chance(0.12) { Leveringsvorm::Pgb } else { Leveringsvorm::Zin };
-        let aanbieder = if lv == Leveringsvorm::Zin { Some(self.pick_aanbieder(Domein::Wmo, voorz)) } else { None };
+        let lv = if self.rng.chance(0.12) {
+            Leveringsvorm::Pgb
+        } else {
+            Leveringsvorm::Zin
+        };
+        let aanbieder = if lv == Leveringsvorm::Zin {
+            Some(self.pick_aanbieder(Domein::Wmo, voorz))
+        } else {
+            None
+        };
         let ctx = self.new_ctx(g, Domein::Wmo, None);
         let ingang = day + days(self.rng.range(0, 14));
         let team = self.rng.range(0, N_TEAMS - 1) as u8;
@@ -1216,8 +1484,16 @@ impl Simulator {
             return; // ended before the stream starts
         }
         let c = at_office(&mut self.rng, day);
-        let lv = if self.rng.chance(0.15) { Leveringsvorm::Pgb } else { Leveringsvorm::Zin };
-        let aanbieder = if lv == Leveringsvorm::Zin { Some(self.pick_aanbieder(Domein::Jeugd, voorz)) } else { None };
+        let lv = if self.rng.chance(0.15) {
+            Leveringsvorm::Pgb
+        } else {
+            Leveringsvorm::Zin
+        };
+        let aanbieder = if lv == Leveringsvorm::Zin {
+            Some(self.pick_aanbieder(Domein::Jeugd, voorz))
+        } else {
+            None
+        };
         let ctx = self.new_ctx(g, Domein::Jeugd, None);
         let team = self.rng.range(0, N_TEAMS - 1) as u8;
         let id = self.rng.uuid();
@@ -1279,7 +1555,11 @@ impl Simulator {
                 base - rng.range(1, 45)
             };
             let gepland_op = c_date + days(interval);
-            let delta = if rng.chance(0.28 * q) { rng.range(1, 150) } else { -rng.range(0, 42) };
+            let delta = if rng.chance(0.28 * q) {
+                rng.range(1, 150)
+            } else {
+                -rng.range(0, 42)
+            };
             let pick_date = (gepland_op + days(delta)).max(local_date(plan_ts) + days(1));
             pickup = at_office(rng, next_workday(pick_date));
             plan = Some((plan_ts, gepland_op));
@@ -1337,7 +1617,10 @@ impl Simulator {
                     let sd = local_date(tz);
                     let end = if self.rng.chance(0.12) && e > sd + days(2) {
                         let span = (e - sd).num_days();
-                        Some((sd + days(self.rng.range(1, span - 1)), self.rng.pick(EARLY_END_REDEN)))
+                        Some((
+                            sd + days(self.rng.range(1, span - 1)),
+                            self.rng.pick(EARLY_END_REDEN),
+                        ))
                     } else if self.rng.chance(0.75) {
                         Some((e, self.rng.pick(EINDDATUM_REDEN)))
                     } else {
@@ -1348,7 +1631,14 @@ impl Simulator {
                         let lag = self.rng.range(0, 10);
                         let ts = at_office(&mut self.rng, next_workday(ed + days(lag)));
                         let ts = ts.max(tz + DAY);
-                        self.schedule_besch(b, ts, BeschStep::ZorgBeeindigd { einddatum: ed, reden });
+                        self.schedule_besch(
+                            b,
+                            ts,
+                            BeschStep::ZorgBeeindigd {
+                                einddatum: ed,
+                                reden,
+                            },
+                        );
                     }
                 }
             }
@@ -1359,7 +1649,14 @@ impl Simulator {
                     let ed = local_date(ts) - days(self.rng.range(0, 5));
                     let ed = ed.max(local_date(tz));
                     let reden = self.rng.pick(EARLY_END_REDEN);
-                    self.schedule_besch(b, ts, BeschStep::ZorgBeeindigd { einddatum: ed, reden });
+                    self.schedule_besch(
+                        b,
+                        ts,
+                        BeschStep::ZorgBeeindigd {
+                            einddatum: ed,
+                            reden,
+                        },
+                    );
                 }
             }
         }
@@ -1382,9 +1679,18 @@ impl Simulator {
                 if ts <= e {
                     ts = e + self.rng.range(600, 7200);
                 }
-                let ed = (local_date(ts) - days(self.rng.range(0, 7))).max(ingang).max(start.unwrap_or(ingang));
+                let ed = (local_date(ts) - days(self.rng.range(0, 7)))
+                    .max(ingang)
+                    .max(start.unwrap_or(ingang));
                 let reden = self.rng.pick(ATTRITION_REDEN);
-                self.schedule_besch(b, ts, BeschStep::ZorgBeeindigd { einddatum: ed, reden });
+                self.schedule_besch(
+                    b,
+                    ts,
+                    BeschStep::ZorgBeeindigd {
+                        einddatum: ed,
+                        reden,
+                    },
+                );
             }
             // Without care the grant lapses silently: no PO.
         } else {
@@ -1399,8 +1705,16 @@ impl Simulator {
         for g in 0..self.gem.len() {
             let v = self.gem[g].vol * self.cfg.scale;
             for dom in [Domein::Wmo, Domein::Jeugd] {
-                let weekly = v * if dom == Domein::Wmo { WMO_MELDINGEN_WEEK } else { JEUGD_MELDINGEN_WEEK };
-                let lambda = if workday { weekly * 0.97 / WORKDAYS_PER_WEEK } else { weekly * 0.03 / (7.0 - WORKDAYS_PER_WEEK) };
+                let weekly = v * if dom == Domein::Wmo {
+                    WMO_MELDINGEN_WEEK
+                } else {
+                    JEUGD_MELDINGEN_WEEK
+                };
+                let lambda = if workday {
+                    weekly * 0.97 / WORKDAYS_PER_WEEK
+                } else {
+                    weekly * 0.03 / (7.0 - WORKDAYS_PER_WEEK)
+                };
                 let n = self.rng.poisson(lambda);
                 for _ in 0..n {
                     self.plan_melding_case(g as u16, dom, day, workday);
@@ -1431,28 +1745,72 @@ impl Simulator {
         let wmo = dom == Domein::Wmo;
         let (kanaal, cit) = if !workday {
             (self.rng.pick(OFF_HOURS_KANAAL), true)
-        } else if self.rng.chance(if wmo { WMO_CIT_SHARE } else { JEUGD_CIT_SHARE }) {
-            (self.rng.pick(if wmo { WMO_CIT_KANAAL } else { JEUGD_CIT_KANAAL }), true)
+        } else if self
+            .rng
+            .chance(if wmo { WMO_CIT_SHARE } else { JEUGD_CIT_SHARE })
+        {
+            (
+                self.rng.pick(if wmo {
+                    WMO_CIT_KANAAL
+                } else {
+                    JEUGD_CIT_KANAAL
+                }),
+                true,
+            )
         } else {
-            (self.rng.pick(if wmo { WMO_DIRECT_KANAAL } else { JEUGD_DIRECT_KANAAL }), false)
+            (
+                self.rng.pick(if wmo {
+                    WMO_DIRECT_KANAAL
+                } else {
+                    JEUGD_DIRECT_KANAAL
+                }),
+                false,
+            )
         };
-        let verwijzer = self.rng.pick(if wmo { WMO_VERWIJZER } else { JEUGD_VERWIJZER });
-        let t_m = if matches!(kanaal, Kanaal::Email | Kanaal::Digitaal) && (!workday || self.rng.chance(0.2)) {
+        let verwijzer = self
+            .rng
+            .pick(if wmo { WMO_VERWIJZER } else { JEUGD_VERWIJZER });
+        let t_m = if matches!(kanaal, Kanaal::Email | Kanaal::Digitaal)
+            && (!workday || self.rng.chance(0.2))
+        {
             at_any_time(&mut self.rng, day)
         } else {
             at_office(&mut self.rng, day)
         };
-        let wijk = if self.rng.chance(0.85) { Some(self.rng.range(0, N_WIJKEN - 1) as u8) } else { None };
-        let dossiertype = if wmo {
-            self.rng.pick(&[(Dossiertype::Nieuw, 0.65), (Dossiertype::Bestaand, 0.25), (Dossiertype::Mutatie, 0.10)])
+        let wijk = if self.rng.chance(0.85) {
+            Some(self.rng.range(0, N_WIJKEN - 1) as u8)
         } else {
-            self.rng.pick(&[(Dossiertype::Nieuw, 0.75), (Dossiertype::Bestaand, 0.18), (Dossiertype::Mutatie, 0.07)])
+            None
         };
-        let client = if dossiertype == Dossiertype::Nieuw { None } else { self.existing_client(g, dom) };
+        let dossiertype = if wmo {
+            self.rng.pick(&[
+                (Dossiertype::Nieuw, 0.65),
+                (Dossiertype::Bestaand, 0.25),
+                (Dossiertype::Mutatie, 0.10),
+            ])
+        } else {
+            self.rng.pick(&[
+                (Dossiertype::Nieuw, 0.75),
+                (Dossiertype::Bestaand, 0.18),
+                (Dossiertype::Mutatie, 0.07),
+            ])
+        };
+        let client = if dossiertype == Dossiertype::Nieuw {
+            None
+        } else {
+            self.existing_client(g, dom)
+        };
         let ctx = self.new_ctx(g, dom, client);
 
         let rng = &mut self.rng;
-        let mut plan: Vec<(i64, CaseStep)> = vec![(t_m, CaseStep::Melding { kanaal, verwijzer, wijk })];
+        let mut plan: Vec<(i64, CaseStep)> = vec![(
+            t_m,
+            CaseStep::Melding {
+                kanaal,
+                verwijzer,
+                wijk,
+            },
+        )];
         let afvang_p = match (wmo, cit) {
             (true, true) => WMO_AFVANG_CIT,
             (true, false) => WMO_AFVANG_DIRECT,
@@ -1463,12 +1821,33 @@ impl Simulator {
         let t_b = after_workdays(rng, t_m, k);
         if rng.chance(afvang_p) {
             let reden = Some(rng.pick(AFGEVANGEN_REDEN));
-            plan.push((t_b, CaseStep::Beoordeeld { uitkomst: MeldingUitkomst::Afgevangen, reden }));
+            plan.push((
+                t_b,
+                CaseStep::Beoordeeld {
+                    uitkomst: MeldingUitkomst::Afgevangen,
+                    reden,
+                },
+            ));
             let t_c = t_b + rng.range(60, 3600);
-            plan.push((t_c, CaseStep::Afgesloten { reden: AfsluitReden::Afgevangen }));
+            plan.push((
+                t_c,
+                CaseStep::Afgesloten {
+                    reden: AfsluitReden::Afgevangen,
+                },
+            ));
         } else {
-            let reden = if rng.chance(0.6) { Some(rng.pick(DOORGEZET_REDEN)) } else { None };
-            plan.push((t_b, CaseStep::Beoordeeld { uitkomst: MeldingUitkomst::Doorgezet, reden }));
+            let reden = if rng.chance(0.6) {
+                Some(rng.pick(DOORGEZET_REDEN))
+            } else {
+                None
+            };
+            plan.push((
+                t_b,
+                CaseStep::Beoordeeld {
+                    uitkomst: MeldingUitkomst::Doorgezet,
+                    reden,
+                },
+            ));
             let team = match wijk {
                 Some(w) if rng.chance(0.8) => (i64::from(w) % N_TEAMS) as u8,
                 _ => rng.range(0, N_TEAMS - 1) as u8,
@@ -1476,23 +1855,61 @@ impl Simulator {
             let k = rng.range(1, 5);
             let mut t = after_workdays(rng, t_b, k);
             if !wmo || rng.chance(0.25) {
-                plan.push((t, CaseStep::Toegewezen { how: Assign::Team { team, consultant: false }, dossiertype }));
+                plan.push((
+                    t,
+                    CaseStep::Toegewezen {
+                        how: Assign::Team {
+                            team,
+                            consultant: false,
+                        },
+                        dossiertype,
+                    },
+                ));
                 let k = rng.range(1, if wmo { 6 } else { 10 });
                 t = after_workdays(rng, t, k);
-                plan.push((t, CaseStep::Toegewezen { how: Assign::Consultant, dossiertype }));
+                plan.push((
+                    t,
+                    CaseStep::Toegewezen {
+                        how: Assign::Consultant,
+                        dossiertype,
+                    },
+                ));
             } else {
-                plan.push((t, CaseStep::Toegewezen { how: Assign::Team { team, consultant: true }, dossiertype }));
+                plan.push((
+                    t,
+                    CaseStep::Toegewezen {
+                        how: Assign::Team {
+                            team,
+                            consultant: true,
+                        },
+                        dossiertype,
+                    },
+                ));
             }
             let last_assign = t;
             let n_aanvragen = if wmo {
-                rng.pick(&[(0, 0.04), (1, 0.38 * 0.96), (2, 0.42 * 0.96), (3, 0.20 * 0.96)])
+                rng.pick(&[
+                    (0, 0.04),
+                    (1, 0.38 * 0.96),
+                    (2, 0.42 * 0.96),
+                    (3, 0.20 * 0.96),
+                ])
             } else {
-                rng.pick(&[(0, 0.05), (1, 0.85 * 0.95), (2, 0.12 * 0.95), (3, 0.03 * 0.95)])
+                rng.pick(&[
+                    (0, 0.05),
+                    (1, 0.85 * 0.95),
+                    (2, 0.12 * 0.95),
+                    (3, 0.03 * 0.95),
+                ])
             };
             if n_aanvragen == 0 {
                 let d = rng.range(10, 50);
                 let t_c = after_days(rng, t_m, d).max(after_workdays(rng, last_assign, 1));
-                let reden = if rng.chance(0.6) { AfsluitReden::Ingetrokken } else { AfsluitReden::Overig };
+                let reden = if rng.chance(0.6) {
+                    AfsluitReden::Ingetrokken
+                } else {
+                    AfsluitReden::Overig
+                };
                 plan.push((t_c, CaseStep::Afgesloten { reden }));
             } else {
                 let d = if wmo {
@@ -1513,7 +1930,13 @@ impl Simulator {
                     let th = after_workdays(rng, last_assign, k);
                     if th < ta {
                         let other_team = rng.chance(0.35);
-                        plan.push((th, CaseStep::Toegewezen { how: Assign::Handover { other_team }, dossiertype }));
+                        plan.push((
+                            th,
+                            CaseStep::Toegewezen {
+                                how: Assign::Handover { other_team },
+                                dossiertype,
+                            },
+                        ));
                     }
                 }
                 let mut last = ta;
@@ -1540,7 +1963,14 @@ impl Simulator {
                         _ => AanvraagSoort::Nieuw,
                     };
                     let aanvraag_id = rng.uuid();
-                    plan.push((t_a, CaseStep::Aanvraag { id: aanvraag_id, voorz, soort }));
+                    plan.push((
+                        t_a,
+                        CaseStep::Aanvraag {
+                            id: aanvraag_id,
+                            voorz,
+                            soort,
+                        },
+                    ));
                     let late = rng.chance(if wmo { 0.13 } else { 0.14 } * q);
                     let bd = match (wmo, late) {
                         (true, false) => rng.range(1, 10),
@@ -1549,7 +1979,11 @@ impl Simulator {
                         (false, true) => rng.range(57, 110),
                     };
                     let tb = after_days(rng, t_a, bd);
-                    let besluit = if rng.chance(if wmo { 0.90 } else { 0.93 }) { Besluit::Toegekend } else { Besluit::Afgewezen };
+                    let besluit = if rng.chance(if wmo { 0.90 } else { 0.93 }) {
+                        Besluit::Toegekend
+                    } else {
+                        Besluit::Afgewezen
+                    };
                     let v = &voorz_table(dom)[voorz as usize];
                     let ingang = local_date(tb) + days(rng.range(0, 7));
                     let eind = if besluit == Besluit::Toegekend && !rng.chance(v.p_indefinite) {
@@ -1557,21 +1991,39 @@ impl Simulator {
                     } else {
                         None
                     };
-                    let lv = if rng.chance(if wmo { 0.12 } else { 0.15 }) { Leveringsvorm::Pgb } else { Leveringsvorm::Zin };
+                    let lv = if rng.chance(if wmo { 0.12 } else { 0.15 }) {
+                        Leveringsvorm::Pgb
+                    } else {
+                        Leveringsvorm::Zin
+                    };
                     let aanbieder = if besluit == Besluit::Toegekend && lv == Leveringsvorm::Zin {
                         Some(v.aanbieders[rng.range(0, v.aanbieders.len() as i64 - 1) as usize])
                     } else {
                         None
                     };
                     let id = rng.uuid();
-                    let nb = NewBesch { id, aanvraag_id, voorz, besluit, ingang, eind, lv, aanbieder };
+                    let nb = NewBesch {
+                        id,
+                        aanvraag_id,
+                        voorz,
+                        besluit,
+                        ingang,
+                        eind,
+                        lv,
+                        aanbieder,
+                    };
                     plan.push((tb, CaseStep::Beschikking(Box::new(nb))));
                     last = last.max(tb);
                 }
                 if rng.chance(0.9) {
                     let k = rng.range(0, 5);
                     let t_c = after_workdays(rng, last, k);
-                    plan.push((t_c, CaseStep::Afgesloten { reden: AfsluitReden::Beschikt }));
+                    plan.push((
+                        t_c,
+                        CaseStep::Afgesloten {
+                            reden: AfsluitReden::Beschikt,
+                        },
+                    ));
                 }
             }
         }
@@ -1587,33 +2039,80 @@ impl Simulator {
         if bs.ended {
             return;
         }
-        let (g, client, team0, voorz0, lv0, aanbieder0) = (bs.origin.g, bs.origin.client, bs.team, bs.voorz, bs.lv, bs.aanbieder);
+        let (g, client, team0, voorz0, lv0, aanbieder0) = (
+            bs.origin.g,
+            bs.origin.client,
+            bs.team,
+            bs.voorz,
+            bs.lv,
+            bs.aanbieder,
+        );
         let ctx = self.new_ctx(g, Domein::Wmo, Some(client));
         let rng = &mut self.rng;
-        let team = if rng.chance(0.85) { team0 } else { rng.range(0, N_TEAMS - 1) as u8 };
+        let team = if rng.chance(0.85) {
+            team0
+        } else {
+            rng.range(0, N_TEAMS - 1) as u8
+        };
         let dt = Dossiertype::PeriodiekOnderzoek;
         let mut plan: Vec<(i64, CaseStep)> = Vec::new();
         let team_only = rng.chance(0.15);
-        plan.push((p, CaseStep::Toegewezen { how: Assign::Team { team, consultant: !team_only }, dossiertype: dt }));
+        plan.push((
+            p,
+            CaseStep::Toegewezen {
+                how: Assign::Team {
+                    team,
+                    consultant: !team_only,
+                },
+                dossiertype: dt,
+            },
+        ));
         let mut t = p;
         if team_only {
             let k = rng.range(1, 5);
             t = after_workdays(rng, t, k);
-            plan.push((t, CaseStep::Toegewezen { how: Assign::Consultant, dossiertype: dt }));
+            plan.push((
+                t,
+                CaseStep::Toegewezen {
+                    how: Assign::Consultant,
+                    dossiertype: dt,
+                },
+            ));
         }
-        let uitkomst = rng.pick(&[(PoUitkomst::Ongewijzigd, 0.72), (PoUitkomst::Gewijzigd, 0.18), (PoUitkomst::Beeindigd, 0.10)]);
+        let uitkomst = rng.pick(&[
+            (PoUitkomst::Ongewijzigd, 0.72),
+            (PoUitkomst::Gewijzigd, 0.18),
+            (PoUitkomst::Beeindigd, 0.10),
+        ]);
         let gewijzigd = uitkomst == PoUitkomst::Gewijzigd;
-        let aanvraag = if gewijzigd || rng.chance(0.97) { Some(rng.uuid()) } else { None };
+        let aanvraag = if gewijzigd || rng.chance(0.97) {
+            Some(rng.uuid())
+        } else {
+            None
+        };
         let k = rng.range(3, 20);
         t = after_workdays(rng, t, k);
         if let Some(id) = aanvraag {
-            plan.push((t, CaseStep::Aanvraag { id, voorz: voorz0, soort: AanvraagSoort::PeriodiekOnderzoek }));
+            plan.push((
+                t,
+                CaseStep::Aanvraag {
+                    id,
+                    voorz: voorz0,
+                    soort: AanvraagSoort::PeriodiekOnderzoek,
+                },
+            ));
         }
         if rng.chance(0.04) {
             let k = rng.range(1, 4);
             t = after_workdays(rng, t, k);
             let other_team = rng.chance(0.3);
-            plan.push((t, CaseStep::Toegewezen { how: Assign::Handover { other_team }, dossiertype: dt }));
+            plan.push((
+                t,
+                CaseStep::Toegewezen {
+                    how: Assign::Handover { other_team },
+                    dossiertype: dt,
+                },
+            ));
         }
         let k = rng.range(1, 6);
         t = after_workdays(rng, t, k);
@@ -1621,23 +2120,52 @@ impl Simulator {
         if let (true, Some(aanvraag_id)) = (gewijzigd, aanvraag) {
             let k = rng.range(1, 4);
             t = after_workdays(rng, t, k);
-            let voorz = if rng.chance(0.7) { voorz0 } else { pick_voorz_rng(rng, Domein::Wmo) };
+            let voorz = if rng.chance(0.7) {
+                voorz0
+            } else {
+                pick_voorz_rng(rng, Domein::Wmo)
+            };
             let v = &WMO_VOORZ[voorz as usize];
             let ingang = local_date(t) + days(rng.range(0, 14));
-            let eind = if rng.chance(0.08) { Some(ingang + days(rng.range(v.duration.0, v.duration.1))) } else { None };
-            let lv = if rng.chance(0.85) { lv0 } else if lv0 == Leveringsvorm::Zin { Leveringsvorm::Pgb } else { Leveringsvorm::Zin };
+            let eind = if rng.chance(0.08) {
+                Some(ingang + days(rng.range(v.duration.0, v.duration.1)))
+            } else {
+                None
+            };
+            let lv = if rng.chance(0.85) {
+                lv0
+            } else if lv0 == Leveringsvorm::Zin {
+                Leveringsvorm::Pgb
+            } else {
+                Leveringsvorm::Zin
+            };
             let aanbieder = match lv {
                 Leveringsvorm::Pgb => None,
                 Leveringsvorm::Zin if voorz == voorz0 && aanbieder0.is_some() => aanbieder0,
-                Leveringsvorm::Zin => Some(v.aanbieders[rng.range(0, v.aanbieders.len() as i64 - 1) as usize]),
+                Leveringsvorm::Zin => {
+                    Some(v.aanbieders[rng.range(0, v.aanbieders.len() as i64 - 1) as usize])
+                }
             };
             let id = rng.uuid();
-            let nb = NewBesch { id, aanvraag_id, voorz, besluit: Besluit::Toegekend, ingang, eind, lv, aanbieder };
+            let nb = NewBesch {
+                id,
+                aanvraag_id,
+                voorz,
+                besluit: Besluit::Toegekend,
+                ingang,
+                eind,
+                lv,
+                aanbieder,
+            };
             plan.push((t, CaseStep::Beschikking(Box::new(nb))));
         }
         let k = rng.range(0, 3);
         t = after_workdays(rng, t, k);
-        let reden = if gewijzigd { AfsluitReden::Beschikt } else { AfsluitReden::Overig };
+        let reden = if gewijzigd {
+            AfsluitReden::Beschikt
+        } else {
+            AfsluitReden::Overig
+        };
         plan.push((t, CaseStep::Afgesloten { reden }));
         self.schedule_case_plan(ctx, plan);
     }
@@ -1660,24 +2188,56 @@ impl Simulator {
     }
 
     fn case_step(&mut self, ts: i64, case: u32, step: CaseStep) {
-        let Some(cs) = self.cases.get(case) else { return };
+        let Some(cs) = self.cases.get(case) else {
+            return;
+        };
         let ctx = cs.ctx;
         let r = ctx.g as usize * 2 + dom_index(ctx.dom);
         match step {
-            CaseStep::Melding { kanaal, verwijzer, wijk } => {
-                let wijk = wijk.map(|w| format!("WK{}{:02}", self.gem[ctx.g as usize].digits, w + 1));
-                let src = if matches!(kanaal, Kanaal::Telefoon | Kanaal::Email | Kanaal::Balie | Kanaal::Digitaal) { SRC_CIT } else { SRC_ZAAK };
-                self.emit(ts, ctx.g, ctx.dom, Some(&ctx), EventData::MeldingOntvangen { kanaal, verwijzer, wijk }, src);
+            CaseStep::Melding {
+                kanaal,
+                verwijzer,
+                wijk,
+            } => {
+                let wijk =
+                    wijk.map(|w| format!("WK{}{:02}", self.gem[ctx.g as usize].digits, w + 1));
+                let src = if matches!(
+                    kanaal,
+                    Kanaal::Telefoon | Kanaal::Email | Kanaal::Balie | Kanaal::Digitaal
+                ) {
+                    SRC_CIT
+                } else {
+                    SRC_ZAAK
+                };
+                self.emit(
+                    ts,
+                    ctx.g,
+                    ctx.dom,
+                    Some(&ctx),
+                    EventData::MeldingOntvangen {
+                        kanaal,
+                        verwijzer,
+                        wijk,
+                    },
+                    src,
+                );
             }
             CaseStep::Beoordeeld { uitkomst, reden } => {
-                let data = EventData::MeldingBeoordeeld { uitkomst, reden: reden.map(String::from) };
+                let data = EventData::MeldingBeoordeeld {
+                    uitkomst,
+                    reden: reden.map(String::from),
+                };
                 self.emit(ts, ctx.g, ctx.dom, Some(&ctx), data, SRC_CIT);
             }
             CaseStep::Toegewezen { how, dossiertype } => {
                 let (cur_team, cur_cons) = (cs.team, cs.consultant);
                 let (team, consultant) = match how {
                     Assign::Team { team, consultant } => {
-                        let c = if consultant { self.pick_consultant(r, team, None) } else { None };
+                        let c = if consultant {
+                            self.pick_consultant(r, team, None)
+                        } else {
+                            None
+                        };
                         (team, c)
                     }
                     Assign::Consultant => {
@@ -1689,7 +2249,11 @@ impl Simulator {
                     }
                     Assign::Handover { other_team } => {
                         let cur = cur_team.unwrap_or(0);
-                        let team = if other_team { ((i64::from(cur) + self.rng.range(1, N_TEAMS - 1)) % N_TEAMS) as u8 } else { cur };
+                        let team = if other_team {
+                            ((i64::from(cur) + self.rng.range(1, N_TEAMS - 1)) % N_TEAMS) as u8
+                        } else {
+                            cur
+                        };
                         (team, self.pick_consultant(r, team, cur_cons))
                     }
                 };
@@ -1698,12 +2262,27 @@ impl Simulator {
                     cs.consultant = consultant;
                 }
                 let consulent_ref = consultant.map(|c| self.consultant_ref(r, c));
-                let data = EventData::CaseToegewezen { team: team_name(ctx.dom, team).to_string(), consulent_ref, dossiertype };
+                let data = EventData::CaseToegewezen {
+                    team: team_name(ctx.dom, team).to_string(),
+                    consulent_ref,
+                    dossiertype,
+                };
                 self.emit(ts, ctx.g, ctx.dom, Some(&ctx), data, SRC_PLANNING);
             }
             CaseStep::Aanvraag { id, voorz, soort } => {
                 let voorziening = voorz_table(ctx.dom)[voorz as usize].code.to_string();
-                self.emit(ts, ctx.g, ctx.dom, Some(&ctx), EventData::AanvraagIngediend { aanvraag_id: id, voorziening, soort }, SRC_ZAAK);
+                self.emit(
+                    ts,
+                    ctx.g,
+                    ctx.dom,
+                    Some(&ctx),
+                    EventData::AanvraagIngediend {
+                        aanvraag_id: id,
+                        voorziening,
+                        soort,
+                    },
+                    SRC_ZAAK,
+                );
             }
             CaseStep::Beschikking(nb) => {
                 let team = cs.team;
@@ -1747,7 +2326,10 @@ impl Simulator {
             }
             CaseStep::PoUitgevoerd { b, uitkomst } => {
                 if let Some(bs) = self.besch.get(b) {
-                    let data = EventData::PoUitgevoerd { beschikking_id: bs.id, uitkomst };
+                    let data = EventData::PoUitgevoerd {
+                        beschikking_id: bs.id,
+                        uitkomst,
+                    };
                     let zorg = bs.zorg_planned && !bs.zorg_ended;
                     let (ingang, start) = (bs.ingang, bs.zorg_start);
                     self.emit(ts, ctx.g, ctx.dom, Some(&ctx), data, SRC_ZAAK);
@@ -1773,14 +2355,28 @@ impl Simulator {
                                 let d = self.rng.range(lo, hi);
                                 let t_end = after_days(&mut self.rng, ts, d);
                                 let ed = local_date(t_end).max(ingang).max(start.unwrap_or(ingang));
-                                self.schedule_besch(b, t_end, BeschStep::ZorgBeeindigd { einddatum: ed, reden });
+                                self.schedule_besch(
+                                    b,
+                                    t_end,
+                                    BeschStep::ZorgBeeindigd {
+                                        einddatum: ed,
+                                        reden,
+                                    },
+                                );
                             }
                         }
                     }
                 }
             }
             CaseStep::Afgesloten { reden } => {
-                self.emit(ts, ctx.g, ctx.dom, Some(&ctx), EventData::CaseAfgesloten { reden }, SRC_ZAAK);
+                self.emit(
+                    ts,
+                    ctx.g,
+                    ctx.dom,
+                    Some(&ctx),
+                    EventData::CaseAfgesloten { reden },
+                    SRC_ZAAK,
+                );
             }
         }
     }
@@ -1788,7 +2384,11 @@ impl Simulator {
     fn besch_step(&mut self, ts: i64, b: u32, step: BeschStep) {
         let Some(bs) = self.besch.get(b) else { return };
         let (origin, cur, id) = (bs.origin, bs.cur, bs.id);
-        let zorg_src = if origin.dom == Domein::Wmo { "iwmo" } else { "ijw" };
+        let zorg_src = if origin.dom == Domein::Wmo {
+            "iwmo"
+        } else {
+            "ijw"
+        };
         match step {
             BeschStep::Afgegeven => {
                 let data = EventData::BeschikkingAfgegeven {
@@ -1805,11 +2405,32 @@ impl Simulator {
                 self.emit(ts, origin.g, origin.dom, Some(&origin), data, SRC_ZAAK);
             }
             BeschStep::PoGepland { gepland_op } => {
-                self.emit(ts, cur.g, cur.dom, Some(&cur), EventData::PoGepland { beschikking_id: id, gepland_op }, SRC_ZAAK);
+                self.emit(
+                    ts,
+                    cur.g,
+                    cur.dom,
+                    Some(&cur),
+                    EventData::PoGepland {
+                        beschikking_id: id,
+                        gepland_op,
+                    },
+                    SRC_ZAAK,
+                );
             }
             BeschStep::ZorgGestart { startdatum } => {
                 let aanbieder = bs.aanbieder.unwrap_or(PGB_AANBIEDER).to_string();
-                self.emit(ts, origin.g, origin.dom, Some(&origin), EventData::ZorgGestart { beschikking_id: id, aanbieder, startdatum }, zorg_src);
+                self.emit(
+                    ts,
+                    origin.g,
+                    origin.dom,
+                    Some(&origin),
+                    EventData::ZorgGestart {
+                        beschikking_id: id,
+                        aanbieder,
+                        startdatum,
+                    },
+                    zorg_src,
+                );
             }
             BeschStep::ZorgBeeindigd { einddatum, reden } => {
                 if bs.zorg_ended {
@@ -1819,7 +2440,18 @@ impl Simulator {
                     bs.zorg_ended = true;
                     bs.ended = true;
                 }
-                self.emit(ts, origin.g, origin.dom, Some(&origin), EventData::ZorgBeeindigd { beschikking_id: id, einddatum, reden }, zorg_src);
+                self.emit(
+                    ts,
+                    origin.g,
+                    origin.dom,
+                    Some(&origin),
+                    EventData::ZorgBeeindigd {
+                        beschikking_id: id,
+                        einddatum,
+                        reden,
+                    },
+                    zorg_src,
+                );
             }
             BeschStep::Pickup => self.start_po_case(ts, b),
         }
@@ -1841,7 +2473,10 @@ impl Simulator {
 
     fn consultant_ref(&self, r: usize, idx: u32) -> String {
         let roster = &self.rosters[r];
-        format!("mw-{}-{:03}", self.gem[roster.g as usize].digits, roster.cons[idx as usize].no)
+        format!(
+            "mw-{}-{:03}",
+            self.gem[roster.g as usize].digits, roster.cons[idx as usize].no
+        )
     }
 
     fn formatie(&mut self, ts: i64, r: usize, idx: u32, geldig_vanaf: NaiveDate) {
@@ -1866,11 +2501,27 @@ impl Simulator {
 
     fn staffing_change(&mut self, ts: i64, r: usize) {
         let today = local_date(ts);
-        let geldig = if self.rng.chance(0.6) { first_of_next_month(today) } else { monday_of(today) + days(7 * self.rng.range(1, 3)) };
-        let kind = self.rng.pick(&[(0u8, 0.30), (1, 0.30), (2, 0.25), (3, 0.15)]);
+        let geldig = if self.rng.chance(0.6) {
+            first_of_next_month(today)
+        } else {
+            monday_of(today) + days(7 * self.rng.range(1, 3))
+        };
+        let kind = self
+            .rng
+            .pick(&[(0u8, 0.30), (1, 0.30), (2, 0.25), (3, 0.15)]);
         // Consultants in teams that keep at least one other member.
-        let movable: Vec<u32> = self.rosters[r].members.iter().filter(|m| m.len() >= 2).flatten().copied().collect();
-        let kind = if movable.is_empty() && kind != 1 { 1 } else { kind };
+        let movable: Vec<u32> = self.rosters[r]
+            .members
+            .iter()
+            .filter(|m| m.len() >= 2)
+            .flatten()
+            .copied()
+            .collect();
+        let kind = if movable.is_empty() && kind != 1 {
+            1
+        } else {
+            kind
+        };
         match kind {
             0 | 2 | 3 => {
                 let idx = movable[self.rng.range(0, movable.len() as i64 - 1) as usize];
@@ -1882,7 +2533,8 @@ impl Simulator {
                         roster.members[old_team as usize].retain(|&m| m != idx);
                     }
                     2 => {
-                        let new_team = ((i64::from(old_team) + self.rng.range(1, N_TEAMS - 1)) % N_TEAMS) as u8;
+                        let new_team = ((i64::from(old_team) + self.rng.range(1, N_TEAMS - 1))
+                            % N_TEAMS) as u8;
                         let roster = &mut self.rosters[r];
                         roster.members[old_team as usize].retain(|&m| m != idx);
                         roster.members[new_team as usize].push(idx);
@@ -1891,7 +2543,11 @@ impl Simulator {
                     _ => {
                         let fte = draw_fte(&mut self.rng);
                         let c = &mut self.rosters[r].cons[idx as usize];
-                        c.fte = if (fte - c.fte).abs() < 0.005 { (c.fte - 0.11).max(0.5) } else { fte };
+                        c.fte = if (fte - c.fte).abs() < 0.005 {
+                            (c.fte - 0.11).max(0.5)
+                        } else {
+                            fte
+                        };
                     }
                 }
                 self.formatie(ts, r, idx, geldig);
@@ -1901,8 +2557,14 @@ impl Simulator {
                 let roster = &self.rosters[r];
                 let team = (0..N_TEAMS as usize)
                     .min_by(|&a, &b| {
-                        let fa: f64 = roster.members[a].iter().map(|&i| roster.cons[i as usize].fte).sum();
-                        let fb: f64 = roster.members[b].iter().map(|&i| roster.cons[i as usize].fte).sum();
+                        let fa: f64 = roster.members[a]
+                            .iter()
+                            .map(|&i| roster.cons[i as usize].fte)
+                            .sum();
+                        let fb: f64 = roster.members[b]
+                            .iter()
+                            .map(|&i| roster.cons[i as usize].fte)
+                            .sum();
                         fa.partial_cmp(&fb).unwrap_or(Ordering::Equal)
                     })
                     .unwrap_or(0) as u8;
@@ -1911,7 +2573,12 @@ impl Simulator {
                 let no = self.gem[g].next_consultant;
                 self.gem[g].next_consultant += 1;
                 let roster = &mut self.rosters[r];
-                roster.cons.push(Consultant { no, team, fte, active: true });
+                roster.cons.push(Consultant {
+                    no,
+                    team,
+                    fte,
+                    active: true,
+                });
                 let idx = (roster.cons.len() - 1) as u32;
                 roster.members[team as usize].push(idx);
                 self.formatie(ts, r, idx, geldig);
@@ -1921,14 +2588,26 @@ impl Simulator {
         let next = ts + (self.rng.exp(gap) * DAY as f64) as i64;
         if next < self.end_ts {
             let office = at_office(&mut self.rng, next_workday(local_date(next)));
-            let next = if office > ts { office } else { ts + self.rng.range(300, 3600) };
+            let next = if office > ts {
+                office
+            } else {
+                ts + self.rng.range(300, 3600)
+            };
             self.schedule(next, Action::Staffing { roster: r as u32 });
         }
     }
 
     // -- emission ------------------------------------------------------------
 
-    fn emit(&mut self, ts: i64, g: u16, dom: Domein, ctx: Option<&Ctx>, data: EventData, source: &'static str) {
+    fn emit(
+        &mut self,
+        ts: i64,
+        g: u16,
+        dom: Domein,
+        ctx: Option<&Ctx>,
+        data: EventData,
+        source: &'static str,
+    ) {
         let event = Event {
             event_id: self.rng.uuid(),
             occurred_at: to_dt(ts),
@@ -1936,7 +2615,11 @@ impl Simulator {
             domein: dom,
             case_id: ctx.map(|c| c.case_id),
             client_ref: ctx.map(|c| client_ref(c.client)),
-            source: if self.rng.chance(0.92) { Some(source.to_string()) } else { None },
+            source: if self.rng.chance(0.92) {
+                Some(source.to_string())
+            } else {
+                None
+            },
             data,
         };
         self.dispatch(ts, event);
@@ -1944,7 +2627,11 @@ impl Simulator {
 
     fn push_delayed(&mut self, release: i64, line: SimLine) {
         self.seq += 1;
-        self.delayed.push(Delayed { release, seq: self.seq, line });
+        self.delayed.push(Delayed {
+            release,
+            seq: self.seq,
+            line,
+        });
     }
 
     /// Applies the stream's imperfections to a freshly generated event.
@@ -1952,7 +2639,11 @@ impl Simulator {
         let ty = event.event_type();
         let correctable = matches!(
             ty,
-            EventType::MeldingOntvangen | EventType::CaseToegewezen | EventType::AanvraagIngediend | EventType::PoGepland | EventType::ZorgGestart
+            EventType::MeldingOntvangen
+                | EventType::CaseToegewezen
+                | EventType::AanvraagIngediend
+                | EventType::PoGepland
+                | EventType::ZorgGestart
         );
         if correctable && self.rng.chance(P_CORRECTION) {
             self.correction(ts, &event);
@@ -1961,7 +2652,11 @@ impl Simulator {
             let release = ts + self.rng.range(600, 20 * DAY);
             self.push_delayed(release, SimLine::Event(event.clone()));
         }
-        let late_p = if ty == EventType::BeschikkingAfgegeven { P_LATE_BESCHIKKING } else { P_LATE };
+        let late_p = if ty == EventType::BeschikkingAfgegeven {
+            P_LATE_BESCHIKKING
+        } else {
+            P_LATE
+        };
         if self.rng.chance(late_p) {
             let delay = if ty == EventType::BeschikkingAfgegeven {
                 self.rng.range(3 * DAY, 25 * DAY)
@@ -1979,7 +2674,11 @@ impl Simulator {
     /// A mistaken twin of `event`, later withdrawn by an event.ingetrokken.
     fn correction(&mut self, ts: i64, event: &Event) {
         let twin_ts = ts + self.rng.range(60, 1800);
-        let r_ts = if self.rng.chance(0.7) { twin_ts + self.rng.range(600, 8 * 3600) } else { twin_ts + self.rng.range(DAY, 10 * DAY) };
+        let r_ts = if self.rng.chance(0.7) {
+            twin_ts + self.rng.range(600, 8 * 3600)
+        } else {
+            twin_ts + self.rng.range(DAY, 10 * DAY)
+        };
         if r_ts >= self.end_ts {
             return;
         }
@@ -1992,10 +2691,19 @@ impl Simulator {
                 *aanvraag_id = self.rng.uuid();
                 "aanvraag dubbel ingevoerd"
             }
-            EventData::CaseToegewezen { team, consulent_ref, .. } => {
-                let names = if event.domein == Domein::Wmo { WMO_TEAMS } else { JEUGD_TEAMS };
+            EventData::CaseToegewezen {
+                team,
+                consulent_ref,
+                ..
+            } => {
+                let names = if event.domein == Domein::Wmo {
+                    WMO_TEAMS
+                } else {
+                    JEUGD_TEAMS
+                };
                 let i = names.iter().position(|n| n == team).unwrap_or(0) as i64;
-                *team = names[((i + self.rng.range(1, N_TEAMS - 1)) % N_TEAMS) as usize].to_string();
+                *team =
+                    names[((i + self.rng.range(1, N_TEAMS - 1)) % N_TEAMS) as usize].to_string();
                 *consulent_ref = None;
                 "toegewezen aan verkeerd team"
             }
@@ -2017,7 +2725,10 @@ impl Simulator {
             case_id: event.case_id,
             client_ref: event.client_ref.clone(),
             source: event.source.clone(),
-            data: EventData::EventIngetrokken { ingetrokken_event_id: twin.event_id, reden: reden.to_string() },
+            data: EventData::EventIngetrokken {
+                ingetrokken_event_id: twin.event_id,
+                reden: reden.to_string(),
+            },
         };
         if self.rng.chance(0.2) {
             // The twin arrives only after the retraction that withdraws it.
@@ -2031,7 +2742,9 @@ impl Simulator {
 
     fn output(&mut self, line: SimLine) {
         let bad = match &line {
-            SimLine::Event(e) if self.p_bad > 0.0 && self.rng.chance(self.p_bad) => Some(self.make_bad(e)),
+            SimLine::Event(e) if self.p_bad > 0.0 && self.rng.chance(self.p_bad) => {
+                Some(self.make_bad(e))
+            }
             _ => None,
         };
         self.out.push_back(line);
@@ -2054,9 +2767,16 @@ impl Simulator {
             let mut c = e.clone();
             let shift = self.rng.range(60, 7200);
             let ts = e.occurred_at.timestamp();
-            let ts = if ts + shift < self.end_ts { ts + shift } else { ts - shift };
+            let ts = if ts + shift < self.end_ts {
+                ts + shift
+            } else {
+                ts - shift
+            };
             c.occurred_at = to_dt(ts);
-            return SimLine::Bad { line: SimLine::Event(c).to_ndjson(), why };
+            return SimLine::Bad {
+                line: SimLine::Event(c).to_ndjson(),
+                why,
+            };
         }
         let text = SimLine::Event(e.clone()).to_ndjson();
         let mut v: Value = serde_json::to_value(e).expect("an Event always serializes");
@@ -2080,7 +2800,15 @@ impl Simulator {
                 }
             }
             WHY_MISSING_FIELD => {
-                let mut keys = vec!["event_id", "event_type", "schema_version", "occurred_at", "gemeente", "domein", "data"];
+                let mut keys = vec![
+                    "event_id",
+                    "event_type",
+                    "schema_version",
+                    "occurred_at",
+                    "gemeente",
+                    "domein",
+                    "data",
+                ];
                 if obj.contains_key("case_id") {
                     keys.push("case_id");
                     keys.push("client_ref");
@@ -2099,32 +2827,48 @@ impl Simulator {
                         obj.insert("gemeente".into(), Value::from(e.gemeente[2..].to_string()));
                     }
                     2 => {
-                        obj.insert("occurred_at".into(), Value::from(e.occurred_at.format("%Y-%m-%dT%H:%M:%S").to_string()));
+                        obj.insert(
+                            "occurred_at".into(),
+                            Value::from(e.occurred_at.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                        );
                     }
                     3 => {
                         obj.insert("schema_version".into(), Value::from(2));
                     }
                     4 => {
-                        obj.insert("event_id".into(), Value::from(e.event_id.simple().to_string()));
+                        obj.insert(
+                            "event_id".into(),
+                            Value::from(e.event_id.simple().to_string()),
+                        );
                     }
                     5 => {
-                        obj.insert("event_type".into(), Value::from(e.event_type().as_str().replace('.', "_")));
+                        obj.insert(
+                            "event_type".into(),
+                            Value::from(e.event_type().as_str().replace('.', "_")),
+                        );
                     }
                     _ => {
-                        let data = obj.get_mut("data").and_then(Value::as_object_mut).expect("data is an object");
+                        let data = obj
+                            .get_mut("data")
+                            .and_then(Value::as_object_mut)
+                            .expect("data is an object");
                         let (k, bad): (&str, Value) = match e.event_type() {
                             EventType::MeldingOntvangen => ("kanaal", "fax".into()),
                             EventType::MeldingBeoordeeld => ("uitkomst", "onbekend".into()),
                             EventType::CaseToegewezen => ("dossiertype", "spoed".into()),
                             EventType::AanvraagIngediend => ("soort", "verlenging".into()),
-                            EventType::BeschikkingAfgegeven => ("besluit", "deels_toegekend".into()),
+                            EventType::BeschikkingAfgegeven => {
+                                ("besluit", "deels_toegekend".into())
+                            }
                             EventType::PoGepland => ("gepland_op", "31-12-2021".into()),
                             EventType::PoUitgevoerd => ("uitkomst", "uitgesteld".into()),
                             EventType::ZorgGestart => ("startdatum", "2020-13-01".into()),
                             EventType::ZorgBeeindigd => ("reden", "onbekend".into()),
                             EventType::CaseAfgesloten => ("reden", "vergeten".into()),
                             EventType::FormatieVastgesteld => ("fte", Value::from(1.5)),
-                            EventType::EventIngetrokken => ("ingetrokken_event_id", "n.v.t.".into()),
+                            EventType::EventIngetrokken => {
+                                ("ingetrokken_event_id", "n.v.t.".into())
+                            }
                         };
                         data.insert(k.into(), bad);
                     }
@@ -2162,7 +2906,11 @@ impl Simulator {
             if last == 10 || d[0] == 0 {
                 continue;
             }
-            let s: String = d.iter().chain(std::iter::once(&last)).map(|x| char::from(b'0' + *x as u8)).collect();
+            let s: String = d
+                .iter()
+                .chain(std::iter::once(&last))
+                .map(|x| char::from(b'0' + *x as u8))
+                .collect();
             debug_assert!(is_bsn(&s));
             return s;
         }
@@ -2210,7 +2958,16 @@ fn gemeente_code(i: usize) -> String {
 }
 
 fn draw_fte(rng: &mut Rng) -> f64 {
-    rng.pick(&[(1.0, 0.35), (0.89, 0.20), (0.8, 0.15), (0.78, 0.05), (0.67, 0.10), (0.6, 0.05), (0.56, 0.05), (0.5, 0.05)])
+    rng.pick(&[
+        (1.0, 0.35),
+        (0.89, 0.20),
+        (0.8, 0.15),
+        (0.78, 0.05),
+        (0.67, 0.10),
+        (0.6, 0.05),
+        (0.56, 0.05),
+        (0.5, 0.05),
+    ])
 }
 
 /// Mean days between staffing changes: about 24 a year per 40.91 FTE.
@@ -2220,7 +2977,13 @@ fn staffing_gap_days(target: f64) -> f64 {
 
 /// Consultants for one gemeente and domein, fte summing to `target` exactly (2 decimals).
 fn build_roster(rng: &mut Rng, gem: &mut Gem, g: u16, dom: Domein, target: f64) -> Roster {
-    let mut roster = Roster { g, dom, target_fte: target, cons: Vec::new(), members: Default::default() };
+    let mut roster = Roster {
+        g,
+        dom,
+        target_fte: target,
+        cons: Vec::new(),
+        members: Default::default(),
+    };
     if target <= 0.0 {
         return roster;
     }
@@ -2261,7 +3024,12 @@ fn build_roster(rng: &mut Rng, gem: &mut Gem, g: u16, dom: Domein, target: f64) 
         let team = (k % N_TEAMS as usize) as u8;
         let no = gem.next_consultant;
         gem.next_consultant += 1;
-        roster.cons.push(Consultant { no, team, fte: c as f64 / 100.0, active: true });
+        roster.cons.push(Consultant {
+            no,
+            team,
+            fte: c as f64 / 100.0,
+            active: true,
+        });
         roster.members[team as usize].push(k as u32);
     }
     roster
@@ -2278,7 +3046,14 @@ mod tests {
     }
 
     fn small(seed: u64) -> SimConfig {
-        SimConfig { seed, gemeenten: 2, from: d(2020, 1, 1), to: d(2020, 2, 29), scale: 0.05, ..SimConfig::default() }
+        SimConfig {
+            seed,
+            gemeenten: 2,
+            from: d(2020, 1, 1),
+            to: d(2020, 2, 29),
+            scale: 0.05,
+            ..SimConfig::default()
+        }
     }
 
     fn lines(cfg: SimConfig) -> Vec<SimLine> {
@@ -2308,7 +3083,10 @@ mod tests {
 
     #[test]
     fn every_event_round_trips_and_every_bad_line_is_rejected() {
-        let cfg = SimConfig { bad_fraction: 0.02, ..small(3) };
+        let cfg = SimConfig {
+            bad_fraction: 0.02,
+            ..small(3)
+        };
         let mut seen: HashMap<Uuid, String> = HashMap::new();
         let mut whys: BTreeMap<&str, usize> = BTreeMap::new();
         let mut n_events = 0;
@@ -2317,7 +3095,8 @@ mod tests {
             assert!(!text.contains('\n'));
             match &line {
                 SimLine::Event(e) => {
-                    let parsed = Event::from_json_bytes(text.as_bytes()).unwrap_or_else(|err| panic!("{err}: {text}"));
+                    let parsed = Event::from_json_bytes(text.as_bytes())
+                        .unwrap_or_else(|err| panic!("{err}: {text}"));
                     assert_eq!(&parsed, e);
                     assert_eq!(parsed.canonical_json(), text);
                     if let Some(c) = &e.client_ref {
@@ -2337,7 +3116,9 @@ mod tests {
                     match Event::from_json_bytes(text.as_bytes()) {
                         Ok(e) => {
                             assert_eq!(*why, WHY_CONFLICT, "accepted bad line: {text}");
-                            let prev = seen.get(&e.event_id).expect("a conflict reuses an event_id emitted before");
+                            let prev = seen
+                                .get(&e.event_id)
+                                .expect("a conflict reuses an event_id emitted before");
                             assert_ne!(prev, &e.canonical_json());
                         }
                         Err(err) => assert_eq!(err.kind(), *why, "{err}: {text}"),
@@ -2347,19 +3128,28 @@ mod tests {
         }
         assert!(n_events > 1000);
         for why in BAD_WHYS {
-            assert!(whys.get(why).copied().unwrap_or(0) > 0, "no bad line of kind {why}: {whys:?}");
+            assert!(
+                whys.get(why).copied().unwrap_or(0) > 0,
+                "no bad line of kind {why}: {whys:?}"
+            );
         }
         let bad: usize = whys.values().sum();
         let share = bad as f64 / (bad + n_events) as f64;
         assert!((0.01..0.03).contains(&share), "bad share {share}");
         let dup_share = (n_events - seen.len()) as f64 / seen.len() as f64;
-        assert!((0.005..0.02).contains(&dup_share), "duplicate share {dup_share}");
+        assert!(
+            (0.005..0.02).contains(&dup_share),
+            "duplicate share {dup_share}"
+        );
     }
 
     #[test]
     fn funnel_matches_the_practice_figures() {
         // Spec §1: one mid-sized city, first half of 2020, 26 weeks.
-        let cfg = SimConfig { gemeenten: 1, ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 1,
+            ..SimConfig::default()
+        };
         let (from, to) = (cfg.from, cfg.to);
         let all = events(cfg);
         let mut n: BTreeMap<&str, f64> = BTreeMap::new();
@@ -2370,18 +3160,41 @@ mod tests {
             }
             let key = match (&e.domein, &e.data) {
                 (Domein::Wmo, EventData::MeldingOntvangen { .. }) => "wmo_meldingen",
-                (Domein::Wmo, EventData::MeldingBeoordeeld { uitkomst: MeldingUitkomst::Doorgezet, .. }) => "wmo_doorgezet",
-                (Domein::Wmo, EventData::AanvraagIngediend { soort: AanvraagSoort::PeriodiekOnderzoek, .. }) => {
+                (
+                    Domein::Wmo,
+                    EventData::MeldingBeoordeeld {
+                        uitkomst: MeldingUitkomst::Doorgezet,
+                        ..
+                    },
+                ) => "wmo_doorgezet",
+                (
+                    Domein::Wmo,
+                    EventData::AanvraagIngediend {
+                        soort: AanvraagSoort::PeriodiekOnderzoek,
+                        ..
+                    },
+                ) => {
                     *n.entry("wmo_aanvragen").or_default() += 1.0;
                     "wmo_aanvragen_po"
                 }
                 (Domein::Wmo, EventData::AanvraagIngediend { .. }) => "wmo_aanvragen",
                 (
                     Domein::Jeugd,
-                    EventData::MeldingOntvangen { kanaal: Kanaal::Telefoon | Kanaal::Email | Kanaal::Balie | Kanaal::Digitaal, .. },
+                    EventData::MeldingOntvangen {
+                        kanaal: Kanaal::Telefoon | Kanaal::Email | Kanaal::Balie | Kanaal::Digitaal,
+                        ..
+                    },
                 ) => "jeugd_meldingen_cit",
-                (Domein::Jeugd, EventData::MeldingBeoordeeld { uitkomst: MeldingUitkomst::Doorgezet, .. })
-                | (Domein::Jeugd, EventData::AanvraagIngediend { .. }) => "jeugd_booked_and_aanvragen",
+                (
+                    Domein::Jeugd,
+                    EventData::MeldingBeoordeeld {
+                        uitkomst: MeldingUitkomst::Doorgezet,
+                        ..
+                    },
+                )
+                | (Domein::Jeugd, EventData::AanvraagIngediend { .. }) => {
+                    "jeugd_booked_and_aanvragen"
+                }
                 _ => continue,
             };
             *n.entry(key).or_default() += 1.0;
@@ -2397,18 +3210,34 @@ mod tests {
         for (k, want) in expect {
             let got = n.get(k).copied().unwrap_or(0.0);
             eprintln!("{k}: {got} vs spec {want}");
-            assert!((got - want).abs() <= 0.15 * want, "{k}: {got} vs spec {want} (all: {n:?})");
+            assert!(
+                (got - want).abs() <= 0.15 * want,
+                "{k}: {got} vs spec {want} (all: {n:?})"
+            );
         }
     }
 
     #[test]
     fn the_gaps_the_product_must_find_are_there() {
-        let cfg = SimConfig { gemeenten: 1, scale: 0.3, ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 1,
+            scale: 0.3,
+            ..SimConfig::default()
+        };
         // A PO this long before the end has had time for even a late plan (≤ 70 days).
         let settled = local_ts(cfg.to - days(75), 0);
         let lines = lines(cfg);
-        let all: Vec<(usize, &Event)> =
-            lines.iter().enumerate().filter_map(|(i, l)| if let SimLine::Event(e) = l { Some((i, e)) } else { None }).collect();
+        let all: Vec<(usize, &Event)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                if let SimLine::Event(e) = l {
+                    Some((i, e))
+                } else {
+                    None
+                }
+            })
+            .collect();
         let mut first_pos: HashMap<Uuid, usize> = HashMap::new();
         for (i, e) in &all {
             first_pos.entry(e.event_id).or_insert(*i);
@@ -2425,12 +3254,28 @@ mod tests {
                 EventData::BeschikkingAfgegeven { beschikking_id, .. } => {
                     afgegeven.entry(*beschikking_id).or_insert((*i, ts));
                 }
-                EventData::PoGepland { beschikking_id, gepland_op } => gepland.entry(*beschikking_id).or_default().push((ts, *gepland_op)),
-                EventData::PoUitgevoerd { beschikking_id, uitkomst: PoUitkomst::Ongewijzigd } => ongewijzigd.push((*beschikking_id, ts)),
-                EventData::ZorgGestart { beschikking_id, .. } => zorg_gestart.push((*beschikking_id, *i, ts)),
-                EventData::EventIngetrokken { ingetrokken_event_id, .. } => {
+                EventData::PoGepland {
+                    beschikking_id,
+                    gepland_op,
+                } => gepland
+                    .entry(*beschikking_id)
+                    .or_default()
+                    .push((ts, *gepland_op)),
+                EventData::PoUitgevoerd {
+                    beschikking_id,
+                    uitkomst: PoUitkomst::Ongewijzigd,
+                } => ongewijzigd.push((*beschikking_id, ts)),
+                EventData::ZorgGestart { beschikking_id, .. } => {
+                    zorg_gestart.push((*beschikking_id, *i, ts))
+                }
+                EventData::EventIngetrokken {
+                    ingetrokken_event_id,
+                    ..
+                } => {
                     retractions += 1;
-                    let target = first_pos.get(ingetrokken_event_id).expect("a retraction targets an emitted event");
+                    let target = first_pos
+                        .get(ingetrokken_event_id)
+                        .expect("a retraction targets an emitted event");
                     if target > i {
                         retraction_first += 1;
                     }
@@ -2439,25 +3284,55 @@ mod tests {
             }
         }
         let settled_po: Vec<_> = ongewijzigd.iter().filter(|(_, t)| *t < settled).collect();
-        let forgotten = settled_po.iter().filter(|(b, t)| !gepland.get(b).is_some_and(|v| v.iter().any(|(pt, _)| pt > t))).count();
+        let forgotten = settled_po
+            .iter()
+            .filter(|(b, t)| {
+                !gepland
+                    .get(b)
+                    .is_some_and(|v| v.iter().any(|(pt, _)| pt > t))
+            })
+            .count();
         let late_start = zorg_gestart
             .iter()
-            .filter(|(b, _, t)| afgegeven.get(b).is_some_and(|(_, bt)| (t - bt) as f64 / 86_400.0 > 42.0))
+            .filter(|(b, _, t)| {
+                afgegeven
+                    .get(b)
+                    .is_some_and(|(_, bt)| (t - bt) as f64 / 86_400.0 > 42.0)
+            })
             .count();
-        let start_before_beschikking =
-            zorg_gestart.iter().filter(|(b, i, _)| afgegeven.get(b).is_some_and(|(bi, _)| bi > i)).count();
+        let start_before_beschikking = zorg_gestart
+            .iter()
+            .filter(|(b, i, _)| afgegeven.get(b).is_some_and(|(bi, _)| bi > i))
+            .count();
         let too_far = gepland
             .iter()
             .filter(|(b, v)| {
-                afgegeven.get(b).is_some_and(|(_, bt)| v.iter().any(|(_, op)| (*op - local_date(*bt)).num_days() > 3 * 365 + 1))
+                afgegeven.get(b).is_some_and(|(_, bt)| {
+                    v.iter()
+                        .any(|(_, op)| (*op - local_date(*bt)).num_days() > 3 * 365 + 1)
+                })
             })
             .count();
-        assert!(forgotten >= 5, "forgotten PO follow-ups: {forgotten} of {}", settled_po.len());
-        assert!(forgotten * 4 < settled_po.len(), "most PO ongewijzigd get a new plan: {forgotten} of {}", settled_po.len());
+        assert!(
+            forgotten >= 5,
+            "forgotten PO follow-ups: {forgotten} of {}",
+            settled_po.len()
+        );
+        assert!(
+            forgotten * 4 < settled_po.len(),
+            "most PO ongewijzigd get a new plan: {forgotten} of {}",
+            settled_po.len()
+        );
         assert!(late_start >= 5, "late zorg.gestart: {late_start}");
         assert!(retractions >= 5, "retractions: {retractions}");
-        assert!(retraction_first >= 1, "retractions before their target: {retraction_first}");
-        assert!(start_before_beschikking >= 1, "zorg.gestart before its beschikking in the stream");
+        assert!(
+            retraction_first >= 1,
+            "retractions before their target: {retraction_first}"
+        );
+        assert!(
+            start_before_beschikking >= 1,
+            "zorg.gestart before its beschikking in the stream"
+        );
         assert!(too_far >= 1, "po.gepland more than 3 years ahead");
     }
 
@@ -2465,21 +3340,46 @@ mod tests {
     fn estimate_is_within_a_factor_one_and_a_half() {
         let configs = [
             small(1),
-            SimConfig { gemeenten: 1, scale: 0.1, ..SimConfig::default() },
-            SimConfig { gemeenten: 4, scale: 0.02, from: d(2021, 3, 1), to: d(2022, 2, 28), ..SimConfig::default() },
-            SimConfig { gemeenten: 1, scale: 0.2, from: d(2020, 6, 1), to: d(2020, 6, 14), ..SimConfig::default() },
+            SimConfig {
+                gemeenten: 1,
+                scale: 0.1,
+                ..SimConfig::default()
+            },
+            SimConfig {
+                gemeenten: 4,
+                scale: 0.02,
+                from: d(2021, 3, 1),
+                to: d(2022, 2, 28),
+                ..SimConfig::default()
+            },
+            SimConfig {
+                gemeenten: 1,
+                scale: 0.2,
+                from: d(2020, 6, 1),
+                to: d(2020, 6, 14),
+                ..SimConfig::default()
+            },
         ];
         for cfg in configs {
             let sim = Simulator::new(cfg.clone());
             let est = sim.estimated_events() as f64;
             let actual = sim.count() as f64;
-            assert!(est <= actual * 1.5 && actual <= est * 1.5, "{cfg:?}: estimated {est}, actual {actual}");
+            assert!(
+                est <= actual * 1.5 && actual <= est * 1.5,
+                "{cfg:?}: estimated {est}, actual {actual}"
+            );
         }
     }
 
     #[test]
     fn timestamps_use_amsterdam_offsets_and_stay_within_the_run() {
-        let cfg = SimConfig { gemeenten: 1, scale: 0.05, from: d(2020, 3, 1), to: d(2020, 4, 30), ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 1,
+            scale: 0.05,
+            from: d(2020, 3, 1),
+            to: d(2020, 4, 30),
+            ..SimConfig::default()
+        };
         let end = local_ts(cfg.to + days(1), 0);
         let mut winter = 0;
         let mut summer = 0;
@@ -2488,7 +3388,12 @@ mod tests {
         for e in events(cfg) {
             let ts = e.occurred_at.timestamp();
             assert!(ts < end, "event after `to`: {}", e.occurred_at);
-            let expected = Amsterdam.timestamp_opt(ts, 0).unwrap().fixed_offset().offset().local_minus_utc();
+            let expected = Amsterdam
+                .timestamp_opt(ts, 0)
+                .unwrap()
+                .fixed_offset()
+                .offset()
+                .local_minus_utc();
             assert_eq!(e.occurred_at.offset().local_minus_utc(), expected);
             match expected {
                 3600 => winter += 1,
@@ -2497,17 +3402,31 @@ mod tests {
             }
             let t = e.occurred_at.time();
             total += 1;
-            if (chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap()..chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap()).contains(&t) {
+            if (chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap()
+                ..chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap())
+                .contains(&t)
+            {
                 office += 1;
             }
         }
         assert!(winter > 100 && summer > 100);
-        assert!(office as f64 > 0.8 * total as f64, "{office} of {total} in office hours");
+        assert!(
+            office as f64 > 0.8 * total as f64,
+            "{office} of {total} in office hours"
+        );
     }
 
     #[test]
     fn staffing_is_set_at_the_start_and_changes_later() {
-        let cfg = SimConfig { gemeenten: 2, scale: 1.0, from: d(2020, 1, 1), to: d(2020, 12, 31), bad_fraction: 0.0, duplicate_fraction: 0.0, ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 2,
+            scale: 1.0,
+            from: d(2020, 1, 1),
+            to: d(2020, 12, 31),
+            bad_fraction: 0.0,
+            duplicate_fraction: 0.0,
+            ..SimConfig::default()
+        };
         let from = cfg.from;
         let mut first: BTreeMap<(String, Domein), f64> = BTreeMap::new();
         let mut changes = 0;
@@ -2515,10 +3434,19 @@ mod tests {
         let mut refs = HashSet::new();
         for line in Simulator::new(cfg) {
             let SimLine::Event(e) = line else { continue };
-            if let EventData::FormatieVastgesteld { fte, geldig_vanaf, consulent_ref, team } = &e.data {
+            if let EventData::FormatieVastgesteld {
+                fte,
+                geldig_vanaf,
+                consulent_ref,
+                team,
+            } = &e.data
+            {
                 assert!(e.case_id.is_none() && e.client_ref.is_none());
                 assert!(team.starts_with("IGT ") || team.starts_with("Jeugd "));
-                assert!(consulent_ref.starts_with(&format!("mw-{}-", &e.gemeente[2..])), "{consulent_ref}");
+                assert!(
+                    consulent_ref.starts_with(&format!("mw-{}-", &e.gemeente[2..])),
+                    "{consulent_ref}"
+                );
                 if *geldig_vanaf < from {
                     if refs.insert(consulent_ref.clone()) {
                         *first.entry((e.gemeente.clone(), e.domein)).or_default() += fte;
@@ -2541,7 +3469,12 @@ mod tests {
     #[test]
     fn streams_lazily() {
         // Ten years for 200 gemeenten: only the first day's lines are produced.
-        let cfg = SimConfig { gemeenten: 200, from: d(2020, 1, 1), to: d(2029, 12, 31), ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 200,
+            from: d(2020, 1, 1),
+            to: d(2029, 12, 31),
+            ..SimConfig::default()
+        };
         let sim = Simulator::new(cfg);
         assert!(sim.estimated_events() > 50_000_000);
         let first: Vec<SimLine> = sim.take(100).collect();
@@ -2550,22 +3483,49 @@ mod tests {
 
     #[test]
     fn degenerate_configs_give_empty_streams() {
-        assert_eq!(Simulator::new(SimConfig { gemeenten: 0, ..small(1) }).count(), 0);
-        assert_eq!(Simulator::new(SimConfig { scale: 0.0, ..small(1) }).count(), 0);
-        let reversed = SimConfig { from: d(2020, 2, 1), to: d(2020, 1, 1), ..small(1) };
+        assert_eq!(
+            Simulator::new(SimConfig {
+                gemeenten: 0,
+                ..small(1)
+            })
+            .count(),
+            0
+        );
+        assert_eq!(
+            Simulator::new(SimConfig {
+                scale: 0.0,
+                ..small(1)
+            })
+            .count(),
+            0
+        );
+        let reversed = SimConfig {
+            from: d(2020, 2, 1),
+            to: d(2020, 1, 1),
+            ..small(1)
+        };
         assert_eq!(Simulator::new(reversed.clone()).estimated_events(), 0);
         assert_eq!(Simulator::new(reversed).count(), 0);
         // A single day still carries the history and the staffing.
-        let one_day = SimConfig { from: d(2020, 1, 6), to: d(2020, 1, 6), ..small(1) };
+        let one_day = SimConfig {
+            from: d(2020, 1, 6),
+            to: d(2020, 1, 6),
+            ..small(1)
+        };
         let n = Simulator::new(one_day).count();
         assert!(n > 500, "{n}");
     }
 
     #[test]
     fn deterministic_math_matches_std() {
-        for &x in &[1e-16, 1e-9, 0.001, 0.3, 0.5, 0.70710678, 0.9999999, 1.0, 1.5, 2.0, 1234.5] {
+        for &x in &[
+            1e-16, 1e-9, 0.001, 0.3, 0.5, 0.70710678, 0.9999999, 1.0, 1.5, 2.0, 1234.5,
+        ] {
             let (a, b) = (det_ln(x), x.ln());
-            assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "ln {x}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-14 * b.abs().max(1.0),
+                "ln {x}: {a} vs {b}"
+            );
         }
         for &x in &[-30.0, -12.3, -1.0, -1e-9, 0.0, 0.5, 3.0, 40.0] {
             let (a, b) = (det_exp(x), x.exp());
@@ -2579,60 +3539,99 @@ mod tests {
         assert_eq!(codes[0], "GM0344");
         assert_eq!(codes[GEMEENTEN.len()], "GM9001");
         assert_eq!(codes.iter().collect::<HashSet<_>>().len(), codes.len());
-        assert!(codes.iter().all(|c| c.len() == 6 && c[2..].bytes().all(|b| b.is_ascii_digit())));
+        assert!(codes
+            .iter()
+            .all(|c| c.len() == 6 && c[2..].bytes().all(|b| b.is_ascii_digit())));
     }
 
     #[test]
     fn calendar_helpers() {
         assert_eq!(easter(2020), d(2020, 4, 12));
         assert_eq!(easter(2024), d(2024, 3, 31));
-        assert!(is_holiday(d(2020, 4, 13)) && is_holiday(d(2020, 5, 21)) && is_holiday(d(2020, 6, 1)));
-        assert!(is_holiday(d(2020, 4, 27)) && is_holiday(d(2025, 4, 26)) && !is_holiday(d(2025, 4, 27)));
+        assert!(
+            is_holiday(d(2020, 4, 13)) && is_holiday(d(2020, 5, 21)) && is_holiday(d(2020, 6, 1))
+        );
+        assert!(
+            is_holiday(d(2020, 4, 27)) && is_holiday(d(2025, 4, 26)) && !is_holiday(d(2025, 4, 27))
+        );
         assert!(!is_workday(d(2020, 1, 4)) && is_workday(d(2020, 1, 2)));
         assert_eq!(add_workdays(d(2020, 4, 9), 1), d(2020, 4, 10));
         assert_eq!(add_workdays(d(2020, 4, 10), 1), d(2020, 4, 14));
         // 02:30 on the spring-forward day does not exist: resolved forward.
         let ts = local_ts(d(2020, 3, 29), 2 * 3600 + 1800);
         assert_eq!(to_dt(ts).to_rfc3339(), "2020-03-29T03:30:00+02:00");
-        assert_eq!(to_dt(local_ts(d(2020, 1, 2), 9 * 3600)).to_rfc3339(), "2020-01-02T09:00:00+01:00");
+        assert_eq!(
+            to_dt(local_ts(d(2020, 1, 2), 9 * 3600)).to_rfc3339(),
+            "2020-01-02T09:00:00+01:00"
+        );
     }
 
     #[test]
     #[ignore = "diagnostics: cargo test -p caseflow-core --lib simulate::tests::diagnostics -- --ignored --nocapture"]
     fn diagnostics() {
         let t = std::time::Instant::now();
-        let cfg = SimConfig { gemeenten: 1, ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 1,
+            ..SimConfig::default()
+        };
         let sim = Simulator::new(cfg.clone());
         let est = sim.estimated_events();
         let lines: Vec<SimLine> = sim.collect();
-        println!("lines {} (estimate {est}) in {:?}", lines.len(), t.elapsed());
+        println!(
+            "lines {} (estimate {est}) in {:?}",
+            lines.len(),
+            t.elapsed()
+        );
         let mut by: BTreeMap<(String, &str, bool), usize> = BTreeMap::new();
         for l in &lines {
             if let SimLine::Event(e) = l {
                 let inside = local_date(e.occurred_at.timestamp()) >= cfg.from;
-                *by.entry((e.domein.to_string(), e.event_type().as_str(), inside)).or_default() += 1;
+                *by.entry((e.domein.to_string(), e.event_type().as_str(), inside))
+                    .or_default() += 1;
             }
         }
         for (k, v) in by {
             println!("{k:?}: {v}");
         }
-        let cfg = SimConfig { gemeenten: 1, scale: 0.25, from: d(2020, 1, 1), to: d(2025, 12, 31), ..SimConfig::default() };
+        let cfg = SimConfig {
+            gemeenten: 1,
+            scale: 0.25,
+            from: d(2020, 1, 1),
+            to: d(2025, 12, 31),
+            ..SimConfig::default()
+        };
         let mut by: BTreeMap<(i32, &str, &str), usize> = BTreeMap::new();
         for l in Simulator::new(cfg) {
             if let SimLine::Event(e) = l {
                 let y = local_date(e.occurred_at.timestamp()).year();
                 let sub = match &e.data {
-                    EventData::AanvraagIngediend { soort: AanvraagSoort::PeriodiekOnderzoek, .. } => "po",
+                    EventData::AanvraagIngediend {
+                        soort: AanvraagSoort::PeriodiekOnderzoek,
+                        ..
+                    } => "po",
                     EventData::PoUitgevoerd { uitkomst, .. } => uitkomst.as_str(),
                     _ => "",
                 };
-                *by.entry((y.max(2019), e.event_type().as_str(), sub)).or_default() += 1;
+                *by.entry((y.max(2019), e.event_type().as_str(), sub))
+                    .or_default() += 1;
                 *by.entry((y.max(2019), "TOTAL", "")).or_default() += 1;
             }
         }
-        realism_report(&events(SimConfig { gemeenten: 1, ..SimConfig::default() }), d(2020, 6, 30));
+        realism_report(
+            &events(SimConfig {
+                gemeenten: 1,
+                ..SimConfig::default()
+            }),
+            d(2020, 6, 30),
+        );
         for (k, v) in by {
-            if k.1 == "TOTAL" || k.1.starts_with("po.") || k.2 == "po" || k.1 == "melding.ontvangen" || k.1 == "zorg.beeindigd" || k.1 == "beschikking.afgegeven" {
+            if k.1 == "TOTAL"
+                || k.1.starts_with("po.")
+                || k.2 == "po"
+                || k.1 == "melding.ontvangen"
+                || k.1 == "zorg.beeindigd"
+                || k.1 == "beschikking.afgegeven"
+            {
                 println!("{k:?}: {v}");
             }
         }
@@ -2659,19 +3658,31 @@ mod tests {
                 EventData::MeldingOntvangen { .. } => {
                     melding.insert(e.case_id.unwrap(), ts);
                 }
-                EventData::MeldingBeoordeeld { uitkomst, .. } if wmo => bump("wmo afgevangen", *uitkomst == MeldingUitkomst::Afgevangen),
-                EventData::CaseToegewezen { .. } => *cases_assign.entry(e.case_id.unwrap()).or_default() += 1,
+                EventData::MeldingBeoordeeld { uitkomst, .. } if wmo => {
+                    bump("wmo afgevangen", *uitkomst == MeldingUitkomst::Afgevangen)
+                }
+                EventData::CaseToegewezen { .. } => {
+                    *cases_assign.entry(e.case_id.unwrap()).or_default() += 1
+                }
                 EventData::AanvraagIngediend { aanvraag_id, .. } => {
                     aanvraag.insert(*aanvraag_id, ts);
                     let case = e.case_id.unwrap();
-                    if let std::collections::hash_map::Entry::Vacant(v) = first_aanvraag.entry(case) {
+                    if let std::collections::hash_map::Entry::Vacant(v) = first_aanvraag.entry(case)
+                    {
                         v.insert(ts);
                         if let (true, Some(m)) = (wmo, melding.get(&case)) {
                             bump("wmo onderzoek > 42 d", (ts - m) as f64 / 86400.0 > 42.0);
                         }
                     }
                 }
-                EventData::BeschikkingAfgegeven { beschikking_id, aanvraag_id, besluit, einddatum, leveringsvorm, .. } => {
+                EventData::BeschikkingAfgegeven {
+                    beschikking_id,
+                    aanvraag_id,
+                    besluit,
+                    einddatum,
+                    leveringsvorm,
+                    ..
+                } => {
                     besch.insert(*beschikking_id, (e, ts));
                     if let Some(a) = aanvraag.get(aanvraag_id) {
                         let days = (ts - a) as f64 / 86400.0;
@@ -2692,15 +3703,27 @@ mod tests {
                 }
                 EventData::ZorgGestart { beschikking_id, .. } => {
                     if let Some((_, bt)) = besch.get(beschikking_id) {
-                        bump(if wmo { "wmo wachttijd > 42 d" } else { "jeugd wachttijd > 42 d" }, (ts - bt) as f64 / 86400.0 > 42.0);
+                        bump(
+                            if wmo {
+                                "wmo wachttijd > 42 d"
+                            } else {
+                                "jeugd wachttijd > 42 d"
+                            },
+                            (ts - bt) as f64 / 86400.0 > 42.0,
+                        );
                     }
                 }
-                EventData::PoUitgevoerd { uitkomst, .. } => bump("po ongewijzigd", *uitkomst == PoUitkomst::Ongewijzigd),
+                EventData::PoUitgevoerd { uitkomst, .. } => {
+                    bump("po ongewijzigd", *uitkomst == PoUitkomst::Ongewijzigd)
+                }
                 _ => {}
             }
         }
         let multi = cases_assign.values().filter(|&&n| n > 1).count();
-        println!("cases with more than one case.toegewezen: {multi} of {}", cases_assign.len());
+        println!(
+            "cases with more than one case.toegewezen: {multi} of {}",
+            cases_assign.len()
+        );
         for (k, (hit, n)) in c {
             println!("{k}: {hit}/{n} = {:.1} %", 100.0 * hit as f64 / n as f64);
         }
@@ -2716,8 +3739,17 @@ mod tests {
         }
         let mut status: BTreeMap<&str, usize> = BTreeMap::new();
         for (b, mut list) in per_b {
-            let Some((be, bts)) = besch.get(&b) else { continue };
-            let EventData::BeschikkingAfgegeven { besluit: Besluit::Toegekend, einddatum: None, .. } = &be.data else { continue };
+            let Some((be, bts)) = besch.get(&b) else {
+                continue;
+            };
+            let EventData::BeschikkingAfgegeven {
+                besluit: Besluit::Toegekend,
+                einddatum: None,
+                ..
+            } = &be.data
+            else {
+                continue;
+            };
             if be.domein != Domein::Wmo || *bts >= t {
                 continue;
             }
@@ -2730,14 +3762,19 @@ mod tests {
             for e in list {
                 match &e.data {
                     EventData::ZorgBeeindigd { .. } => stopped = true,
-                    EventData::PoUitgevoerd { uitkomst: PoUitkomst::Ongewijzigd, .. } => {
+                    EventData::PoUitgevoerd {
+                        uitkomst: PoUitkomst::Ongewijzigd,
+                        ..
+                    } => {
                         start = e.occurred_at.timestamp();
                         by_po = true;
                         plan = None;
                         done_after_plan = false;
                     }
                     EventData::PoUitgevoerd { .. } => stopped = true,
-                    EventData::PoGepland { gepland_op, .. } if e.occurred_at.timestamp() >= start => {
+                    EventData::PoGepland { gepland_op, .. }
+                        if e.occurred_at.timestamp() >= start =>
+                    {
                         plan = Some(*gepland_op);
                         done_after_plan = false;
                     }
@@ -2748,7 +3785,13 @@ mod tests {
                 continue;
             }
             let s = match plan {
-                None if (t - start) as f64 / 86400.0 > 14.0 => if by_po { "po_zonder_vervolg" } else { "geen_po_gepland" },
+                None if (t - start) as f64 / 86400.0 > 14.0 => {
+                    if by_po {
+                        "po_zonder_vervolg"
+                    } else {
+                        "geen_po_gepland"
+                    }
+                }
                 None => "in_behandeling",
                 Some(p) if p < t_end && !done_after_plan => "po_verlopen",
                 Some(p) if (p - local_date(start)).num_days() > 1095 => "po_te_ver_gepland",

@@ -29,8 +29,17 @@ pub const ZORG_GESTART: &str = "zorg_gestart";
 pub const ZORG_BEEINDIGD: &str = "zorg_beeindigd";
 
 /// All metric names this model stores.
-pub const METRICS: &[&str] =
-    &[MELDINGEN, DOORGEZET, AFGEVANGEN, TOEGEWEZEN, AANVRAGEN, BESCHIKKINGEN, PO_UITGEVOERD, ZORG_GESTART, ZORG_BEEINDIGD];
+pub const METRICS: &[&str] = &[
+    MELDINGEN,
+    DOORGEZET,
+    AFGEVANGEN,
+    TOEGEWEZEN,
+    AANVRAGEN,
+    BESCHIKKINGEN,
+    PO_UITGEVOERD,
+    ZORG_GESTART,
+    ZORG_BEEINDIGD,
+];
 
 /// Throughput facts of one case. `events` sorted, retractions already applied.
 pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
@@ -47,7 +56,9 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
                 count(TOEGEWEZEN, "");
             }
             EventData::AanvraagIngediend { soort, .. } => count(AANVRAGEN, soort.as_str()),
-            EventData::BeschikkingAfgegeven { besluit, .. } => count(BESCHIKKINGEN, besluit.as_str()),
+            EventData::BeschikkingAfgegeven { besluit, .. } => {
+                count(BESCHIKKINGEN, besluit.as_str())
+            }
             EventData::PoUitgevoerd { uitkomst, .. } => count(PO_UITGEVOERD, uitkomst.as_str()),
             EventData::ZorgGestart { .. } => count(ZORG_GESTART, ""),
             EventData::ZorgBeeindigd { reden, .. } => count(ZORG_BEEINDIGD, reden.as_str()),
@@ -66,7 +77,10 @@ pub struct Breakdown {
 
 impl Breakdown {
     fn with_categories(categories: &[&str]) -> Self {
-        Breakdown { total: 0, by: categories.iter().map(|c| (c.to_string(), 0)).collect() }
+        Breakdown {
+            total: 0,
+            by: categories.iter().map(|c| (c.to_string(), 0)).collect(),
+        }
     }
 
     fn add(&mut self, category: &str, n: u64) {
@@ -114,7 +128,10 @@ impl ThroughputRow {
             beschikkingen: Breakdown::with_categories(&cats(Besluit::ALL, Besluit::as_str)),
             po_uitgevoerd: Breakdown::with_categories(&cats(PoUitkomst::ALL, PoUitkomst::as_str)),
             zorg_gestart: 0,
-            zorg_beeindigd: Breakdown::with_categories(&cats(ZorgEindeReden::ALL, ZorgEindeReden::as_str)),
+            zorg_beeindigd: Breakdown::with_categories(&cats(
+                ZorgEindeReden::ALL,
+                ZorgEindeReden::as_str,
+            )),
         }
     }
 
@@ -149,7 +166,10 @@ pub struct ThroughputQuery {
 impl ThroughputQuery {
     pub fn matches(&self, k: &CountKey) -> bool {
         self.gemeente.as_ref().is_none_or(|g| *g == k.dims.gemeente)
-            && self.domein.as_ref().is_none_or(|d| d == k.dims.domein.as_str())
+            && self
+                .domein
+                .as_ref()
+                .is_none_or(|d| d == k.dims.domein.as_str())
             && self.from.is_none_or(|f| k.day >= f)
             && self.to.is_none_or(|t| k.day <= t)
     }
@@ -157,18 +177,32 @@ impl ThroughputQuery {
 
 /// Group daily counts into the rows of a query, sorted by gemeente, domein,
 /// period, team. Counts outside the query's filter are skipped.
-pub fn rows<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, q: &ThroughputQuery) -> Vec<ThroughputRow> {
-    let mut rows: BTreeMap<(String, String, Period, Option<String>), ThroughputRow> = BTreeMap::new();
+pub fn rows<'a>(
+    counts: impl IntoIterator<Item = (&'a CountKey, f64)>,
+    q: &ThroughputQuery,
+) -> Vec<ThroughputRow> {
+    let mut rows: BTreeMap<(String, String, Period, Option<String>), ThroughputRow> =
+        BTreeMap::new();
     for (k, v) in counts {
         if v == 0.0 || !q.matches(k) || !METRICS.contains(&k.metric.as_str()) {
             continue;
         }
         let period = Period::containing(q.granularity, k.day);
         let team = if q.by_team { k.dims.team.clone() } else { None };
-        let key = (k.dims.gemeente.clone(), k.dims.domein.as_str().to_string(), period, team.clone());
-        let row = rows
-            .entry(key)
-            .or_insert_with(|| ThroughputRow::empty(k.dims.gemeente.clone(), k.dims.domein.as_str().to_string(), team, period.label()));
+        let key = (
+            k.dims.gemeente.clone(),
+            k.dims.domein.as_str().to_string(),
+            period,
+            team.clone(),
+        );
+        let row = rows.entry(key).or_insert_with(|| {
+            ThroughputRow::empty(
+                k.dims.gemeente.clone(),
+                k.dims.domein.as_str().to_string(),
+                team,
+                period.label(),
+            )
+        });
         row.add(&k.metric, &k.category, v.round() as u64);
     }
     rows.into_values()

@@ -64,7 +64,11 @@ pub fn monday(d: NaiveDate) -> NaiveDate {
 pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
     let Some(first) = events.first() else { return };
     let Some(case) = first.case_id else { return };
-    let base = |team: &str| Dims { gemeente: first.gemeente.clone(), domein: first.domein, team: Some(team.to_string()) };
+    let base = |team: &str| Dims {
+        gemeente: first.gemeente.clone(),
+        domein: first.domein,
+        team: Some(team.to_string()),
+    };
 
     let list = assignments.of_case(case);
     let mut seen_teams: BTreeSet<&str> = BTreeSet::new();
@@ -80,7 +84,10 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
     }
 
     // Open at the end of each week in which something happened.
-    let mut weeks: Vec<NaiveDate> = events.iter().map(|e| monday(local_date(&e.occurred_at))).collect();
+    let mut weeks: Vec<NaiveDate> = events
+        .iter()
+        .map(|e| monday(local_date(&e.occurred_at)))
+        .collect();
     weeks.dedup();
     let mut closure = Closure::default();
     let mut idx = 0;
@@ -92,7 +99,9 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
             idx += 1;
         }
         let latest = list.iter().rev().find(|a| a.at < end);
-        let now = latest.filter(|_| !closure.closed()).map(|a| (a.team.clone(), a.dossiertype));
+        let now = latest
+            .filter(|_| !closure.closed())
+            .map(|a| (a.team.clone(), a.dossiertype));
         if now != prev {
             if let Some((team, d)) = &prev {
                 facts.add(&base(team), w, WL_OPEN, d.as_str(), -1.0);
@@ -121,7 +130,12 @@ pub struct Formatie {
 impl Formatie {
     pub fn from_event(e: &Event) -> Option<Formatie> {
         match &e.data {
-            EventData::FormatieVastgesteld { team, consulent_ref, fte, geldig_vanaf } => Some(Formatie {
+            EventData::FormatieVastgesteld {
+                team,
+                consulent_ref,
+                fte,
+                geldig_vanaf,
+            } => Some(Formatie {
                 event_id: e.event_id,
                 occurred_at: e.occurred_at.with_timezone(&Utc),
                 gemeente: e.gemeente.clone(),
@@ -144,14 +158,18 @@ pub fn fte_on(staffing: &[Formatie], day: NaiveDate) -> BTreeMap<TeamKey, f64> {
     let mut latest: HashMap<(&str, &str), &Formatie> = HashMap::new();
     for f in staffing.iter().filter(|f| f.geldig_vanaf <= day) {
         let k = (f.gemeente.as_str(), f.consulent_ref.as_str());
-        let newer = |old: &Formatie| (f.geldig_vanaf, f.occurred_at, f.event_id) > (old.geldig_vanaf, old.occurred_at, old.event_id);
+        let newer = |old: &Formatie| {
+            (f.geldig_vanaf, f.occurred_at, f.event_id)
+                > (old.geldig_vanaf, old.occurred_at, old.event_id)
+        };
         if latest.get(&k).is_none_or(|old| newer(old)) {
             latest.insert(k, f);
         }
     }
     let mut out: BTreeMap<TeamKey, f64> = BTreeMap::new();
     for f in latest.values() {
-        *out.entry((f.gemeente.clone(), f.domein, f.team.clone())).or_insert(0.0) += f.fte;
+        *out.entry((f.gemeente.clone(), f.domein, f.team.clone()))
+            .or_insert(0.0) += f.fte;
     }
     out
 }
@@ -235,21 +253,47 @@ pub fn benodigde_fte(intake_per_week: f64, p: &Params) -> f64 {
 
 /// Compute the report from daily counts (window metrics within the window, and
 /// `wl_open` deltas from the beginning up to the window's end) and staffing.
-pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffing: &[Formatie], q: &WorkloadQuery, config: &Config) -> WorkloadReport {
+pub fn report<'a>(
+    counts: impl IntoIterator<Item = (&'a CountKey, f64)>,
+    staffing: &[Formatie],
+    q: &WorkloadQuery,
+    config: &Config,
+) -> WorkloadReport {
     let counts: Vec<(&CountKey, f64)> = counts
         .into_iter()
-        .filter(|(k, v)| *v != 0.0 && k.dims.team.as_ref().is_some_and(|t| q.selects(&k.dims.gemeente, k.dims.domein, t)))
+        .filter(|(k, v)| {
+            *v != 0.0
+                && k.dims
+                    .team
+                    .as_ref()
+                    .is_some_and(|t| q.selects(&k.dims.gemeente, k.dims.domein, t))
+        })
         .collect();
-    let staffing: Vec<Formatie> = staffing.iter().filter(|f| q.selects(&f.gemeente, f.domein, &f.team)).cloned().collect();
+    let staffing: Vec<Formatie> = staffing
+        .iter()
+        .filter(|f| q.selects(&f.gemeente, f.domein, &f.team))
+        .cloned()
+        .collect();
 
     // The window: as asked, else the weeks that have data.
-    let data_weeks = || counts.iter().filter(|(k, _)| k.metric != WL_OPEN).map(|(k, _)| monday(k.day));
+    let data_weeks = || {
+        counts
+            .iter()
+            .filter(|(k, _)| k.metric != WL_OPEN)
+            .map(|(k, _)| monday(k.day))
+    };
     let from = q.from.map(monday).or_else(|| data_weeks().min());
     let to = q.to.map(monday).or_else(|| data_weeks().max());
     let (Some(from), Some(to)) = (from, to) else {
-        return WorkloadReport { weeks: vec![], summary: empty_summary(config, q) };
+        return WorkloadReport {
+            weeks: vec![],
+            summary: empty_summary(config, q),
+        };
     };
-    let mondays: Vec<NaiveDate> = std::iter::successors(Some(from), |d| Some(*d + Duration::days(7))).take_while(|d| *d <= to).collect();
+    let mondays: Vec<NaiveDate> =
+        std::iter::successors(Some(from), |d| Some(*d + Duration::days(7)))
+            .take_while(|d| *d <= to)
+            .collect();
 
     // Per team-week sums.
     #[derive(Default, Clone)]
@@ -262,14 +306,25 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
         beschikkingen: f64,
     }
     let mut acc: BTreeMap<(TeamKey, NaiveDate), Acc> = BTreeMap::new();
-    let mut open_delta: BTreeMap<TeamKey, BTreeMap<NaiveDate, BTreeMap<String, f64>>> = BTreeMap::new();
+    let mut open_delta: BTreeMap<TeamKey, BTreeMap<NaiveDate, BTreeMap<String, f64>>> =
+        BTreeMap::new();
     let mut teams: BTreeSet<TeamKey> = BTreeSet::new();
     for (k, v) in &counts {
-        let team = (k.dims.gemeente.clone(), k.dims.domein, k.dims.team.clone().expect("filtered"));
+        let team = (
+            k.dims.gemeente.clone(),
+            k.dims.domein,
+            k.dims.team.clone().expect("filtered"),
+        );
         let w = monday(k.day);
         if k.metric == WL_OPEN {
             if w <= to {
-                *open_delta.entry(team.clone()).or_default().entry(w).or_default().entry(k.category.clone()).or_insert(0.0) += v;
+                *open_delta
+                    .entry(team.clone())
+                    .or_default()
+                    .entry(w)
+                    .or_default()
+                    .entry(k.category.clone())
+                    .or_insert(0.0) += v;
                 teams.insert(team);
             }
             continue;
@@ -289,7 +344,8 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
             _ => {}
         }
     }
-    let fte_weeks: Vec<BTreeMap<TeamKey, f64>> = mondays.iter().map(|m| fte_on(&staffing, *m)).collect();
+    let fte_weeks: Vec<BTreeMap<TeamKey, f64>> =
+        mondays.iter().map(|m| fte_on(&staffing, *m)).collect();
     for f in &fte_weeks {
         teams.extend(f.keys().cloned());
     }
@@ -310,7 +366,10 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
                 }
             }
             let open: f64 = open_by_type.values().sum();
-            let hours: f64 = open_by_type.iter().map(|(c, n)| Dossiertype::parse(c).map(|d| p.normuren(d)).unwrap_or(0.0) * n).sum();
+            let hours: f64 = open_by_type
+                .iter()
+                .map(|(c, n)| Dossiertype::parse(c).map(|d| p.normuren(d)).unwrap_or(0.0) * n)
+                .sum();
             total_fte[i] += fte;
             totals.nieuw += a.nieuw;
             totals.po += a.po;
@@ -326,7 +385,11 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
                 gemeente: team.0.clone(),
                 domein: team.1.as_str().to_string(),
                 team: team.2.clone(),
-                week: Period { granularity: Granularity::Week, start: *m }.label(),
+                week: Period {
+                    granularity: Granularity::Week,
+                    start: *m,
+                }
+                .label(),
                 fte: round6(fte),
                 opgepakt_nieuw: a.nieuw as u64,
                 opgepakt_po: a.po as u64,
@@ -346,14 +409,26 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
     }
 
     // A case counts once for all teams together: across teams, use the very first assignment.
-    let (nieuw, po) = if q.team.is_some() { (totals.nieuw, totals.po) } else { (totals.eerste_nieuw, totals.eerste_po) };
+    let (nieuw, po) = if q.team.is_some() {
+        (totals.nieuw, totals.po)
+    } else {
+        (totals.eerste_nieuw, totals.eerste_po)
+    };
     let weeks = mondays.len() as f64;
     let fte_mean = total_fte.iter().sum::<f64>() / weeks;
     let p = summary_params(config, q);
     let rate = |x: f64| per(x / weeks, fte_mean);
     let summary = Summary {
-        from: Period { granularity: Granularity::Week, start: from }.label(),
-        to: Period { granularity: Granularity::Week, start: to }.label(),
+        from: Period {
+            granularity: Granularity::Week,
+            start: from,
+        }
+        .label(),
+        to: Period {
+            granularity: Granularity::Week,
+            start: to,
+        }
+        .label(),
         weeks: mondays.len() as u64,
         fte_mean: round6(fte_mean),
         opgepakt_nieuw: nieuw as u64,
@@ -369,7 +444,10 @@ pub fn report<'a>(counts: impl IntoIterator<Item = (&'a CountKey, f64)>, staffin
         capaciteit: p.capaciteit(),
         benodigde_fte: benodigde_fte((nieuw + po) / weeks, p),
     };
-    WorkloadReport { weeks: rows, summary }
+    WorkloadReport {
+        weeks: rows,
+        summary,
+    }
 }
 
 fn round6(x: f64) -> f64 {

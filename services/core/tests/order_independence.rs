@@ -5,13 +5,13 @@ use caseflow_core::config::Config;
 use caseflow_core::leadtime::{self, LeadtimeQuery};
 use caseflow_core::model::MemoryLog;
 use caseflow_core::overdue_po;
-use caseflow_core::workload::{self, WorkloadQuery};
-use chrono::{DateTime, Utc};
 use caseflow_core::period::Granularity;
 use caseflow_core::simulate::{events, shuffle, SimConfig};
 use caseflow_core::throughput::{rows, ThroughputQuery};
+use caseflow_core::workload::{self, WorkloadQuery};
 use caseflow_core::Event;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 
 fn small_stream(seed: u64) -> Vec<Event> {
@@ -27,7 +27,14 @@ fn small_stream(seed: u64) -> Vec<Event> {
 }
 
 fn query(g: Granularity, by_team: bool) -> ThroughputQuery {
-    ThroughputQuery { granularity: g, gemeente: None, domein: None, by_team, from: None, to: None }
+    ThroughputQuery {
+        granularity: g,
+        gemeente: None,
+        domein: None,
+        by_team,
+        from: None,
+        to: None,
+    }
 }
 
 /// Shuffle with a seeded Fisher–Yates, and repeat some events.
@@ -90,22 +97,45 @@ fn the_property_is_not_vacuous() {
     // Dropping one event must change the model: the comparison above can fail.
     let stream = small_stream(7);
     let full = MemoryLog::from_events(stream.clone());
-    for t in ["melding.ontvangen", "aanvraag.ingediend", "zorg.gestart", "case.toegewezen"] {
-        let idx = stream.iter().position(|e| e.event_type().as_str() == t).unwrap();
+    for t in [
+        "melding.ontvangen",
+        "aanvraag.ingediend",
+        "zorg.gestart",
+        "case.toegewezen",
+    ] {
+        let idx = stream
+            .iter()
+            .position(|e| e.event_type().as_str() == t)
+            .unwrap();
         let mut fewer = stream.clone();
         fewer.remove(idx);
-        assert_ne!(full.facts_by_key(), MemoryLog::from_events(fewer).facts_by_key(), "dropping a {t} changed nothing");
+        assert_ne!(
+            full.facts_by_key(),
+            MemoryLog::from_events(fewer).facts_by_key(),
+            "dropping a {t} changed nothing"
+        );
     }
 }
 
 #[test]
 fn a_retraction_restates_the_model_in_any_order() {
     let stream = small_stream(11);
-    let target = stream.iter().find(|e| e.event_type().as_str() == "aanvraag.ingediend").unwrap().clone();
-    let without: Vec<Event> = stream.iter().filter(|e| e.event_id != target.event_id).cloned().collect();
+    let target = stream
+        .iter()
+        .find(|e| e.event_type().as_str() == "aanvraag.ingediend")
+        .unwrap()
+        .clone();
+    let without: Vec<Event> = stream
+        .iter()
+        .filter(|e| e.event_id != target.event_id)
+        .cloned()
+        .collect();
     let mut retraction = stream.iter().find(|e| e.case_id.is_some()).unwrap().clone();
     retraction.event_id = uuid::Uuid::from_u128(0xfeed);
-    retraction.data = caseflow_core::EventData::EventIngetrokken { ingetrokken_event_id: target.event_id, reden: "dubbel".into() };
+    retraction.data = caseflow_core::EventData::EventIngetrokken {
+        ingetrokken_event_id: target.event_id,
+        reden: "dubbel".into(),
+    };
     let expected = MemoryLog::from_events(without).facts();
     // Retraction after the event, and before it.
     let mut after = stream.clone();

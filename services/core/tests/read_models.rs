@@ -35,16 +35,31 @@ fn ev(id: u128, at: &str, case: u128, data: EventData) -> Event {
 }
 
 fn melding() -> EventData {
-    EventData::MeldingOntvangen { kanaal: Kanaal::Telefoon, verwijzer: Verwijzer::Huisarts, wijk: None }
+    EventData::MeldingOntvangen {
+        kanaal: Kanaal::Telefoon,
+        verwijzer: Verwijzer::Huisarts,
+        wijk: None,
+    }
 }
 fn doorgezet() -> EventData {
-    EventData::MeldingBeoordeeld { uitkomst: MeldingUitkomst::Doorgezet, reden: None }
+    EventData::MeldingBeoordeeld {
+        uitkomst: MeldingUitkomst::Doorgezet,
+        reden: None,
+    }
 }
 fn toegewezen(team: &str, d: Dossiertype) -> EventData {
-    EventData::CaseToegewezen { team: team.into(), consulent_ref: Some("mw-1".into()), dossiertype: d }
+    EventData::CaseToegewezen {
+        team: team.into(),
+        consulent_ref: Some("mw-1".into()),
+        dossiertype: d,
+    }
 }
 fn aanvraag(a: u128) -> EventData {
-    EventData::AanvraagIngediend { aanvraag_id: uuid(a), voorziening: "hulp_bij_huishouden".into(), soort: AanvraagSoort::Nieuw }
+    EventData::AanvraagIngediend {
+        aanvraag_id: uuid(a),
+        voorziening: "hulp_bij_huishouden".into(),
+        soort: AanvraagSoort::Nieuw,
+    }
 }
 fn beschikking(b: u128, a: u128) -> EventData {
     EventData::BeschikkingAfgegeven {
@@ -59,7 +74,10 @@ fn beschikking(b: u128, a: u128) -> EventData {
     }
 }
 fn retract(target: u128) -> EventData {
-    EventData::EventIngetrokken { ingetrokken_event_id: uuid(target), reden: "onjuist geregistreerd".into() }
+    EventData::EventIngetrokken {
+        ingetrokken_event_id: uuid(target),
+        reden: "onjuist geregistreerd".into(),
+    }
 }
 fn formatie(id: u128, team: &str, who: &str, fte: f64, from: &str) -> Event {
     Event {
@@ -70,7 +88,12 @@ fn formatie(id: u128, team: &str, who: &str, fte: f64, from: &str) -> Event {
         case_id: None,
         client_ref: None,
         source: None,
-        data: EventData::FormatieVastgesteld { team: team.into(), consulent_ref: who.into(), fte, geldig_vanaf: date(from) },
+        data: EventData::FormatieVastgesteld {
+            team: team.into(),
+            consulent_ref: who.into(),
+            fte,
+            geldig_vanaf: date(from),
+        },
     }
 }
 
@@ -81,23 +104,51 @@ fn case_one() -> Vec<Event> {
     vec![
         ev(1, "2020-03-02T09:00:00+01:00", 100, melding()),
         ev(2, "2020-03-02T11:00:00+01:00", 100, doorgezet()),
-        ev(3, "2020-03-04T10:00:00+01:00", 100, toegewezen("IGT Noord", Dossiertype::Nieuw)),
+        ev(
+            3,
+            "2020-03-04T10:00:00+01:00",
+            100,
+            toegewezen("IGT Noord", Dossiertype::Nieuw),
+        ),
         ev(4, "2020-03-10T10:00:00+01:00", 100, aanvraag(200)),
         ev(5, "2020-03-27T10:00:00+01:00", 100, beschikking(300, 200)),
-        ev(6, "2020-04-03T10:00:00+02:00", 100, EventData::ZorgGestart { beschikking_id: uuid(300), aanbieder: "Zorg BV".into(), startdatum: date("2020-04-06") }),
+        ev(
+            6,
+            "2020-04-03T10:00:00+02:00",
+            100,
+            EventData::ZorgGestart {
+                beschikking_id: uuid(300),
+                aanbieder: "Zorg BV".into(),
+                startdatum: date("2020-04-06"),
+            },
+        ),
     ]
 }
 
 fn lq(g: Granularity, by_team: bool) -> LeadtimeQuery {
-    LeadtimeQuery { granularity: g, gemeente: None, domein: None, by_team, from: None, to: None, measure: None }
+    LeadtimeQuery {
+        granularity: g,
+        gemeente: None,
+        domein: None,
+        by_team,
+        from: None,
+        to: None,
+        measure: None,
+    }
 }
 
 fn leadtime_rows(events: Vec<Event>) -> Vec<LeadtimeRow> {
-    leadtime::rows(&MemoryLog::from_events(events).facts().samples, &lq(Granularity::Month, false), &Config::default())
+    leadtime::rows(
+        &MemoryLog::from_events(events).facts().samples,
+        &lq(Granularity::Month, false),
+        &Config::default(),
+    )
 }
 
 fn measure<'a>(rows: &'a [LeadtimeRow], m: &str) -> &'a LeadtimeRow {
-    rows.iter().find(|r| r.measure == m).unwrap_or_else(|| panic!("no {m} in {rows:?}"))
+    rows.iter()
+        .find(|r| r.measure == m)
+        .unwrap_or_else(|| panic!("no {m} in {rows:?}"))
 }
 
 #[test]
@@ -105,7 +156,10 @@ fn lead_time_measures_of_one_case() {
     let rows = leadtime_rows(case_one());
     let toewijzing = measure(&rows, "toewijzing");
     assert_eq!((toewijzing.n, toewijzing.period.as_str()), (1, "2020-03"));
-    assert!((toewijzing.mean - (47.0 / 24.0)).abs() < 1e-9, "{toewijzing:?}"); // 2 days − 1 hour
+    assert!(
+        (toewijzing.mean - (47.0 / 24.0)).abs() < 1e-9,
+        "{toewijzing:?}"
+    ); // 2 days − 1 hour
     assert_eq!(toewijzing.norm, None);
     assert_eq!(toewijzing.over_norm, None);
     let onderzoek = measure(&rows, "onderzoek");
@@ -127,7 +181,12 @@ fn lead_time_percentiles_are_nearest_rank_and_norm_is_strict() {
     let mut events = Vec::new();
     for i in 0..10u128 {
         let case = 1000 + i;
-        events.push(ev(10 * i + 1, "2020-03-01T09:00:00+01:00", case, aanvraag(5000 + i)));
+        events.push(ev(
+            10 * i + 1,
+            "2020-03-01T09:00:00+01:00",
+            case,
+            aanvraag(5000 + i),
+        ));
         let end = format!("2020-03-{:02}T09:00:00+01:00", 11 + i);
         events.push(ev(10 * i + 2, &end, case, beschikking(6000 + i, 5000 + i)));
     }
@@ -150,13 +209,25 @@ fn jeugd_besluit_norm_is_56_days() {
     let rows = leadtime_rows(events);
     assert_eq!(measure(&rows, "besluit").norm, Some(56.0));
     assert_eq!(measure(&rows, "besluit").over_norm, Some(0));
-    assert!(rows.iter().find(|r| r.measure == "onderzoek").unwrap().norm.is_none());
+    assert!(rows
+        .iter()
+        .find(|r| r.measure == "onderzoek")
+        .unwrap()
+        .norm
+        .is_none());
 }
 
 #[test]
 fn lead_time_counts_for_the_team_at_the_end_event() {
-    let rows = leadtime::rows(&MemoryLog::from_events(case_one()).facts().samples, &lq(Granularity::Month, true), &Config::default());
-    assert!(rows.iter().filter(|r| r.measure == "besluit").all(|r| r.team.as_deref() == Some("IGT Noord")));
+    let rows = leadtime::rows(
+        &MemoryLog::from_events(case_one()).facts().samples,
+        &lq(Granularity::Month, true),
+        &Config::default(),
+    );
+    assert!(rows
+        .iter()
+        .filter(|r| r.measure == "besluit")
+        .all(|r| r.team.as_deref() == Some("IGT Noord")));
 }
 
 #[test]
@@ -187,22 +258,48 @@ fn open_case_list_and_deadlines() {
 fn workload(events: Vec<Event>, from: &str, to: &str) -> WorkloadReport {
     let log = MemoryLog::from_events(events);
     let week = |l: &str| caseflow_core::period::Period::parse_label(l).unwrap().start;
-    let q = WorkloadQuery { gemeente: None, domein: None, team: None, from: Some(week(from)), to: Some(week(to)) };
-    workload::report(log.facts().counts.iter().map(|(k, v)| (k, *v)), &log.formatie(), &q, &Config::default())
+    let q = WorkloadQuery {
+        gemeente: None,
+        domein: None,
+        team: None,
+        from: Some(week(from)),
+        to: Some(week(to)),
+    };
+    workload::report(
+        log.facts().counts.iter().map(|(k, v)| (k, *v)),
+        &log.formatie(),
+        &q,
+        &Config::default(),
+    )
 }
 
 #[test]
 fn workload_open_handover_and_fte() {
     let mut events = case_one();
     // Handover to IGT Zuid in week 11, and a PO case first assigned to IGT Zuid in week 11.
-    events.push(ev(7, "2020-03-12T10:00:00+01:00", 100, toegewezen("IGT Zuid", Dossiertype::Nieuw)));
-    events.push(ev(8, "2020-03-11T10:00:00+01:00", 101, toegewezen("IGT Zuid", Dossiertype::PeriodiekOnderzoek)));
+    events.push(ev(
+        7,
+        "2020-03-12T10:00:00+01:00",
+        100,
+        toegewezen("IGT Zuid", Dossiertype::Nieuw),
+    ));
+    events.push(ev(
+        8,
+        "2020-03-11T10:00:00+01:00",
+        101,
+        toegewezen("IGT Zuid", Dossiertype::PeriodiekOnderzoek),
+    ));
     events.push(formatie(50, "IGT Noord", "mw-1", 0.8, "2020-01-01"));
     events.push(formatie(51, "IGT Noord", "mw-2", 1.0, "2020-01-01"));
     // mw-2 moves to IGT Zuid from Monday 9 March (week 11).
     events.push(formatie(52, "IGT Zuid", "mw-2", 0.9, "2020-03-09"));
     let r = workload(events, "2020-W10", "2020-W14");
-    let row = |team: &str, week: &str| r.weeks.iter().find(|w| w.team == team && w.week == week).unwrap_or_else(|| panic!("{team} {week}"));
+    let row = |team: &str, week: &str| {
+        r.weeks
+            .iter()
+            .find(|w| w.team == team && w.week == week)
+            .unwrap_or_else(|| panic!("{team} {week}"))
+    };
     assert_eq!(row("IGT Noord", "2020-W10").fte, 1.8);
     assert_eq!(row("IGT Noord", "2020-W11").fte, 0.8);
     assert_eq!(row("IGT Zuid", "2020-W11").fte, 0.9);
@@ -233,10 +330,24 @@ fn workload_open_handover_and_fte() {
 fn practice_figures_first_half_of_2020() {
     let mut events = Vec::new();
     // 51 consultants: 50 × 0.8 + 1 × 0.91 = 40.91 FTE, spread over 7 teams.
-    let teams = ["IGT Noord", "IGT Oost", "IGT Zuid", "IGT West", "IGT Centrum", "IGT Oud-Zuid", "IGT Buitenwijken"];
+    let teams = [
+        "IGT Noord",
+        "IGT Oost",
+        "IGT Zuid",
+        "IGT West",
+        "IGT Centrum",
+        "IGT Oud-Zuid",
+        "IGT Buitenwijken",
+    ];
     for i in 0..51u128 {
         let fte = if i == 50 { 0.91 } else { 0.8 };
-        events.push(formatie(900_000 + i, teams[i as usize % 7], &format!("mw-{i:03}"), fte, "2019-12-30"));
+        events.push(formatie(
+            900_000 + i,
+            teams[i as usize % 7],
+            &format!("mw-{i:03}"),
+            fte,
+            "2019-12-30",
+        ));
     }
     // Week 1 of 2020 starts Monday 30 December 2019; spread cases over the 26 weeks.
     let start = date("2019-12-30");
@@ -244,14 +355,27 @@ fn practice_figures_first_half_of_2020() {
     let mut case = 1_000_000u128;
     let mut aanvragen = 0;
     // 5,263 aanvragen: one per case, and a second one in 1,194 of the 4,069 cases.
-    for (n, dossiertype) in [(1572u32, Dossiertype::Nieuw), (2497, Dossiertype::PeriodiekOnderzoek)] {
+    for (n, dossiertype) in [
+        (1572u32, Dossiertype::Nieuw),
+        (2497, Dossiertype::PeriodiekOnderzoek),
+    ] {
         for i in 0..n {
             let day = start + chrono::Duration::days(i64::from(i % 182));
-            events.push(ev(id, &format!("{day}T10:00:00+01:00"), case, toegewezen(teams[(i % 7) as usize], dossiertype)));
+            events.push(ev(
+                id,
+                &format!("{day}T10:00:00+01:00"),
+                case,
+                toegewezen(teams[(i % 7) as usize], dossiertype),
+            ));
             id += 1;
             let per_case = if case - 1_000_000 < 1194 { 2 } else { 1 };
             for k in 0..per_case {
-                events.push(ev(id, &format!("{day}T1{}:00:00+01:00", 1 + k), case, aanvraag(id)));
+                events.push(ev(
+                    id,
+                    &format!("{day}T1{}:00:00+01:00", 1 + k),
+                    case,
+                    aanvraag(id),
+                ));
                 id += 1;
                 aanvragen += 1;
             }
@@ -263,7 +387,10 @@ fn practice_figures_first_half_of_2020() {
     let s = &r.summary;
     assert_eq!(s.weeks, 26);
     assert!((s.fte_mean - 40.91).abs() < 1e-9, "{}", s.fte_mean);
-    assert_eq!((s.opgepakt_nieuw, s.opgepakt_po, s.aanvragen), (1572, 2497, 5263));
+    assert_eq!(
+        (s.opgepakt_nieuw, s.opgepakt_po, s.aanvragen),
+        (1572, 2497, 5263)
+    );
     let one = |x: Option<f64>| format!("{:.1}", x.unwrap());
     assert_eq!(one(s.opgepakt_nieuw_per_fte_week), "1.5");
     assert_eq!(one(s.opgepakt_po_per_fte_week), "2.3");
@@ -277,33 +404,58 @@ fn practice_figures_first_half_of_2020() {
 /// The stream with event `target` withdrawn, with the retraction after it and
 /// before it; both must equal the stream without the event.
 fn corrected(events: &[Event], target: u128) -> [MemoryLog; 3] {
-    let without: Vec<Event> = events.iter().filter(|e| e.event_id != uuid(target)).cloned().collect();
+    let without: Vec<Event> = events
+        .iter()
+        .filter(|e| e.event_id != uuid(target))
+        .cloned()
+        .collect();
     let r = ev(999_999, "2020-05-01T10:00:00+02:00", 100, retract(target));
     let mut after = events.to_vec();
     after.push(r.clone());
     let mut before = vec![r];
     before.extend(events.iter().cloned());
-    [MemoryLog::from_events(without), MemoryLog::from_events(after), MemoryLog::from_events(before)]
+    [
+        MemoryLog::from_events(without),
+        MemoryLog::from_events(after),
+        MemoryLog::from_events(before),
+    ]
 }
 
 #[test]
 fn correction_restates_throughput() {
-    let q = ThroughputQuery { granularity: Granularity::Month, gemeente: None, domein: None, by_team: true, from: None, to: None };
+    let q = ThroughputQuery {
+        granularity: Granularity::Month,
+        gemeente: None,
+        domein: None,
+        by_team: true,
+        from: None,
+        to: None,
+    };
     let [want, after, before] = corrected(&case_one(), 3); // the assignment
     let rows = |l: &MemoryLog| throughput::rows(l.facts().counts.iter().map(|(k, v)| (k, *v)), &q);
     assert_eq!(rows(&after), rows(&want));
     assert_eq!(rows(&before), rows(&want));
-    assert!(rows(&want).iter().all(|r| r.team.is_none() && r.toegewezen == 0));
+    assert!(rows(&want)
+        .iter()
+        .all(|r| r.team.is_none() && r.toegewezen == 0));
     assert_ne!(rows(&want), rows(&MemoryLog::from_events(case_one())));
 }
 
 #[test]
 fn correction_restates_lead_time() {
     let [want, after, before] = corrected(&case_one(), 4); // the aanvraag
-    let rows = |l: &MemoryLog| leadtime::rows(&l.facts().samples, &lq(Granularity::Month, true), &Config::default());
+    let rows = |l: &MemoryLog| {
+        leadtime::rows(
+            &l.facts().samples,
+            &lq(Granularity::Month, true),
+            &Config::default(),
+        )
+    };
     assert_eq!(rows(&after), rows(&want));
     assert_eq!(rows(&before), rows(&want));
-    assert!(rows(&want).iter().all(|r| r.measure != "besluit" && r.measure != "onderzoek"));
+    assert!(rows(&want)
+        .iter()
+        .all(|r| r.measure != "besluit" && r.measure != "onderzoek"));
     // The open-case list too: without the aanvraag, the beschikking closes nothing.
     assert_eq!(after.open_cases(), want.open_cases());
     assert_eq!(want.open_cases().len(), 1);
@@ -315,13 +467,29 @@ fn correction_restates_workload() {
     events.push(formatie(50, "IGT Noord", "mw-1", 0.8, "2020-01-01"));
     let [want, after, before] = corrected(&events, 3);
     let report = |l: &MemoryLog| {
-        let q = WorkloadQuery { gemeente: None, domein: None, team: None, from: Some(date("2020-03-02")), to: Some(date("2020-03-30")) };
-        workload::report(l.facts().counts.iter().map(|(k, v)| (k, *v)), &l.formatie(), &q, &Config::default())
+        let q = WorkloadQuery {
+            gemeente: None,
+            domein: None,
+            team: None,
+            from: Some(date("2020-03-02")),
+            to: Some(date("2020-03-30")),
+        };
+        workload::report(
+            l.facts().counts.iter().map(|(k, v)| (k, *v)),
+            &l.formatie(),
+            &q,
+            &Config::default(),
+        )
     };
     assert_eq!(report(&after), report(&want));
     assert_eq!(report(&before), report(&want));
     assert_eq!(report(&want).summary.opgepakt_nieuw, 0);
-    assert_eq!(report(&MemoryLog::from_events(events.clone())).summary.opgepakt_nieuw, 1);
+    assert_eq!(
+        report(&MemoryLog::from_events(events.clone()))
+            .summary
+            .opgepakt_nieuw,
+        1
+    );
     // Withdrawing a staffing event restates the FTE.
     let [want, after, _] = corrected(&events, 50);
     assert_eq!(report(&after), report(&want));
@@ -331,24 +499,51 @@ fn correction_restates_workload() {
 #[test]
 fn correction_restates_overdue_po() {
     let mut events = case_one();
-    events.push(ev(10, "2020-03-30T10:00:00+02:00", 100, EventData::PoGepland { beschikking_id: uuid(300), gepland_op: date("2022-03-01") }));
+    events.push(ev(
+        10,
+        "2020-03-30T10:00:00+02:00",
+        100,
+        EventData::PoGepland {
+            beschikking_id: uuid(300),
+            gepland_op: date("2022-03-01"),
+        },
+    ));
     let t: DateTime<Utc> = "2020-06-01T00:00:00Z".parse().unwrap();
     let report = |l: &MemoryLog| overdue_po::report(&l.po_timelines(), t, &Config::default(), None);
-    assert_eq!(report(&MemoryLog::from_events(events.clone())).beschikkingen[0].status, PoStatus::Ok);
+    assert_eq!(
+        report(&MemoryLog::from_events(events.clone())).beschikkingen[0].status,
+        PoStatus::Ok
+    );
     let [want, after, before] = corrected(&events, 10);
     assert_eq!(report(&after), report(&want));
     assert_eq!(report(&before), report(&want));
-    assert_eq!(report(&want).beschikkingen[0].status, PoStatus::GeenPoGepland);
+    assert_eq!(
+        report(&want).beschikkingen[0].status,
+        PoStatus::GeenPoGepland
+    );
     assert_eq!(report(&want).counts["geen_po_gepland"], 1);
 }
 
 #[test]
 fn po_events_before_their_beschikking_and_in_another_case() {
     // The PO was planned in a separate PO case, and arrived before the beschikking.
-    let mut events = vec![ev(10, "2020-03-30T10:00:00+02:00", 777, EventData::PoGepland { beschikking_id: uuid(300), gepland_op: date("2021-03-01") })];
+    let mut events = vec![ev(
+        10,
+        "2020-03-30T10:00:00+02:00",
+        777,
+        EventData::PoGepland {
+            beschikking_id: uuid(300),
+            gepland_op: date("2021-03-01"),
+        },
+    )];
     events.extend(case_one());
     let t: DateTime<Utc> = "2020-06-01T00:00:00Z".parse().unwrap();
-    let r = overdue_po::report(&MemoryLog::from_events(events).po_timelines(), t, &Config::default(), None);
+    let r = overdue_po::report(
+        &MemoryLog::from_events(events).po_timelines(),
+        t,
+        &Config::default(),
+        None,
+    );
     assert_eq!(r.beschikkingen.len(), 1);
     assert_eq!(r.beschikkingen[0].status, PoStatus::Ok);
     assert_eq!(r.beschikkingen[0].gepland_op, Some(date("2021-03-01")));
@@ -358,14 +553,37 @@ fn po_events_before_their_beschikking_and_in_another_case() {
 #[test]
 fn the_po_team_is_the_team_that_last_took_the_beschikking_or_its_po_up() {
     let mut events = case_one();
-    events.push(ev(20, "2020-04-20T10:00:00+02:00", 777, toegewezen("IGT Zuid", Dossiertype::PeriodiekOnderzoek)));
-    events.push(ev(21, "2020-04-27T10:00:00+02:00", 777, EventData::PoUitgevoerd { beschikking_id: uuid(300), uitkomst: PoUitkomst::Ongewijzigd }));
+    events.push(ev(
+        20,
+        "2020-04-20T10:00:00+02:00",
+        777,
+        toegewezen("IGT Zuid", Dossiertype::PeriodiekOnderzoek),
+    ));
+    events.push(ev(
+        21,
+        "2020-04-27T10:00:00+02:00",
+        777,
+        EventData::PoUitgevoerd {
+            beschikking_id: uuid(300),
+            uitkomst: PoUitkomst::Ongewijzigd,
+        },
+    ));
     let t: DateTime<Utc> = "2020-06-01T00:00:00Z".parse().unwrap();
-    let r = overdue_po::report(&MemoryLog::from_events(events.clone()).po_timelines(), t, &Config::default(), None);
+    let r = overdue_po::report(
+        &MemoryLog::from_events(events.clone()).po_timelines(),
+        t,
+        &Config::default(),
+        None,
+    );
     assert_eq!(r.beschikkingen[0].status, PoStatus::PoZonderVervolg);
     assert_eq!(r.beschikkingen[0].team.as_deref(), Some("IGT Zuid"));
     // Before the PO case was assigned, the beschikking's own team.
     let early: DateTime<Utc> = "2020-04-15T00:00:00Z".parse().unwrap();
-    let r = overdue_po::report(&MemoryLog::from_events(events).po_timelines(), early, &Config::default(), None);
+    let r = overdue_po::report(
+        &MemoryLog::from_events(events).po_timelines(),
+        early,
+        &Config::default(),
+        None,
+    );
     assert_eq!(r.beschikkingen[0].team.as_deref(), Some("IGT Noord"));
 }

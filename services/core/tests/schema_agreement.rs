@@ -79,7 +79,19 @@ const SPEC: [TypeSpec; 12] = [
         required_nullable: &[],
         optional: &["wijk"],
         enums: &[
-            ("kanaal", &["telefoon", "email", "balie", "digitaal", "consulent_direct", "sociaal_team", "knooppunt", "derden"]),
+            (
+                "kanaal",
+                &[
+                    "telefoon",
+                    "email",
+                    "balie",
+                    "digitaal",
+                    "consulent_direct",
+                    "sociaal_team",
+                    "knooppunt",
+                    "derden",
+                ],
+            ),
             (
                 "verwijzer",
                 &[
@@ -115,7 +127,10 @@ const SPEC: [TypeSpec; 12] = [
         required: &["team", "dossiertype"],
         required_nullable: &[],
         optional: &["consulent_ref"],
-        enums: &[("dossiertype", &["nieuw", "bestaand", "mutatie", "periodiek_onderzoek"])],
+        enums: &[(
+            "dossiertype",
+            &["nieuw", "bestaand", "mutatie", "periodiek_onderzoek"],
+        )],
         strings: &[("team", 1, 64), ("consulent_ref", 1, 64)],
         uuids: &[],
         dates: &[],
@@ -125,17 +140,30 @@ const SPEC: [TypeSpec; 12] = [
         required: &["aanvraag_id", "voorziening", "soort"],
         required_nullable: &[],
         optional: &[],
-        enums: &[("soort", &["nieuw", "herindicatie", "periodiek_onderzoek", "mutatie"])],
+        enums: &[(
+            "soort",
+            &["nieuw", "herindicatie", "periodiek_onderzoek", "mutatie"],
+        )],
         strings: &[("voorziening", 1, 64)],
         uuids: &["aanvraag_id"],
         dates: &[],
     },
     TypeSpec {
         name: "beschikking.afgegeven",
-        required: &["beschikking_id", "aanvraag_id", "voorziening", "besluit", "ingangsdatum", "leveringsvorm"],
+        required: &[
+            "beschikking_id",
+            "aanvraag_id",
+            "voorziening",
+            "besluit",
+            "ingangsdatum",
+            "leveringsvorm",
+        ],
         required_nullable: &["einddatum"],
         optional: &["aanbieder"],
-        enums: &[("besluit", &["toegekend", "afgewezen"]), ("leveringsvorm", &["zin", "pgb"])],
+        enums: &[
+            ("besluit", &["toegekend", "afgewezen"]),
+            ("leveringsvorm", &["zin", "pgb"]),
+        ],
         strings: &[("voorziening", 1, 64), ("aanbieder", 1, 128)],
         uuids: &["beschikking_id", "aanvraag_id"],
         dates: &["ingangsdatum", "einddatum"],
@@ -175,7 +203,18 @@ const SPEC: [TypeSpec; 12] = [
         required: &["beschikking_id", "einddatum", "reden"],
         required_nullable: &[],
         optional: &[],
-        enums: &[("reden", &["doelen_bereikt", "verhuisd", "overleden", "andere_voorziening", "wlz", "op_verzoek_client", "overig"])],
+        enums: &[(
+            "reden",
+            &[
+                "doelen_bereikt",
+                "verhuisd",
+                "overleden",
+                "andere_voorziening",
+                "wlz",
+                "op_verzoek_client",
+                "overig",
+            ],
+        )],
         strings: &[],
         uuids: &["beschikking_id"],
         dates: &["einddatum"],
@@ -185,7 +224,10 @@ const SPEC: [TypeSpec; 12] = [
         required: &["reden"],
         required_nullable: &[],
         optional: &[],
-        enums: &[("reden", &["beschikt", "ingetrokken", "afgevangen", "overig"])],
+        enums: &[(
+            "reden",
+            &["beschikt", "ingetrokken", "afgevangen", "overig"],
+        )],
         strings: &[],
         uuids: &[],
         dates: &[],
@@ -213,7 +255,9 @@ const SPEC: [TypeSpec; 12] = [
 ];
 
 fn spec(t: &str) -> &'static TypeSpec {
-    SPEC.iter().find(|s| s.name == t).unwrap_or_else(|| panic!("no spec entry for {t}"))
+    SPEC.iter()
+        .find(|s| s.name == t)
+        .unwrap_or_else(|| panic!("no spec entry for {t}"))
 }
 
 fn is_case_event(t: &str) -> bool {
@@ -222,7 +266,15 @@ fn is_case_event(t: &str) -> bool {
 
 /// Envelope fields required for this type (spec §2 plus the case/staffing rule).
 fn envelope_required(t: &str) -> Vec<&'static str> {
-    let mut r = vec!["event_id", "event_type", "schema_version", "occurred_at", "gemeente", "domein", "data"];
+    let mut r = vec![
+        "event_id",
+        "event_type",
+        "schema_version",
+        "occurred_at",
+        "gemeente",
+        "domein",
+        "data",
+    ];
     if is_case_event(t) {
         r.extend(["case_id", "client_ref"]);
     }
@@ -236,7 +288,8 @@ fn schema_dir() -> PathBuf {
 }
 
 fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -251,12 +304,16 @@ struct Contract {
 }
 
 fn build(schema: &Value, formats: bool, resources: &[(String, Value)]) -> Validator {
-    let mut opts = jsonschema::options().with_draft(Draft::Draft202012).should_validate_formats(formats);
+    let mut opts = jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(formats);
     for (id, doc) in resources {
-        let resource = Resource::from_contents(doc.clone()).unwrap_or_else(|e| panic!("resource {id}: {e}"));
+        let resource =
+            Resource::from_contents(doc.clone()).unwrap_or_else(|e| panic!("resource {id}: {e}"));
         opts = opts.with_resource(id.clone(), resource);
     }
-    opts.build(schema).unwrap_or_else(|e| panic!("schema {} does not compile: {e}", schema["$id"]))
+    opts.build(schema)
+        .unwrap_or_else(|e| panic!("schema {} does not compile: {e}", schema["$id"]))
 }
 
 fn load() -> Contract {
@@ -270,37 +327,80 @@ fn load() -> Contract {
     entries.sort();
     for path in entries {
         let file = path.file_name().unwrap().to_str().unwrap().to_string();
-        let t = file.strip_suffix(".schema.json").unwrap_or_else(|| panic!("unexpected file events/{file}"));
+        let t = file
+            .strip_suffix(".schema.json")
+            .unwrap_or_else(|| panic!("unexpected file events/{file}"));
         let doc = read_json(&path);
-        assert_eq!(doc["$id"], json!(format!("{BASE_ID}events/{file}")), "$id of events/{file}");
+        assert_eq!(
+            doc["$id"],
+            json!(format!("{BASE_ID}events/{file}")),
+            "$id of events/{file}"
+        );
         types.insert(t.to_string(), doc);
     }
     let names: BTreeSet<&str> = types.keys().map(String::as_str).collect();
-    assert_eq!(names, TYPES.iter().copied().collect::<BTreeSet<_>>(), "one schema file per event type of spec §2.1");
-    assert_eq!(envelope["$id"], json!(format!("{BASE_ID}envelope.schema.json")));
+    assert_eq!(
+        names,
+        TYPES.iter().copied().collect::<BTreeSet<_>>(),
+        "one schema file per event type of spec §2.1"
+    );
+    assert_eq!(
+        envelope["$id"],
+        json!(format!("{BASE_ID}envelope.schema.json"))
+    );
 
     // The envelope refers to the per-type schemas by $id; register them so that
     // nothing is fetched. The per-type schemas are self-contained.
-    let resources: Vec<(String, Value)> = types.values().map(|d| (d["$id"].as_str().unwrap().to_string(), d.clone())).collect();
+    let resources: Vec<(String, Value)> = types
+        .values()
+        .map(|d| (d["$id"].as_str().unwrap().to_string(), d.clone()))
+        .collect();
     let env_plain = build(&envelope, false, &resources);
     let env_formats = build(&envelope, true, &resources);
-    let type_plain = types.iter().map(|(t, d)| (t.clone(), build(d, false, &[]))).collect();
-    let type_formats = types.iter().map(|(t, d)| (t.clone(), build(d, true, &[]))).collect();
-    Contract { envelope, types, env_plain, env_formats, type_plain, type_formats }
+    let type_plain = types
+        .iter()
+        .map(|(t, d)| (t.clone(), build(d, false, &[])))
+        .collect();
+    let type_formats = types
+        .iter()
+        .map(|(t, d)| (t.clone(), build(d, true, &[])))
+        .collect();
+    Contract {
+        envelope,
+        types,
+        env_plain,
+        env_formats,
+        type_plain,
+        type_formats,
+    }
 }
 
 impl Contract {
     fn examples(&self) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         for (t, doc) in &self.types {
-            let ex = doc["examples"].as_array().unwrap_or_else(|| panic!("{t}: no `examples` array"));
-            assert!(ex.len() >= MIN_EXAMPLES_PER_TYPE, "{t}: {} examples, want at least {MIN_EXAMPLES_PER_TYPE}", ex.len());
+            let ex = doc["examples"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{t}: no `examples` array"));
+            assert!(
+                ex.len() >= MIN_EXAMPLES_PER_TYPE,
+                "{t}: {} examples, want at least {MIN_EXAMPLES_PER_TYPE}",
+                ex.len()
+            );
             for e in ex {
-                assert_eq!(e["event_type"], json!(t), "an example in events/{t}.schema.json has another event_type");
+                assert_eq!(
+                    e["event_type"],
+                    json!(t),
+                    "an example in events/{t}.schema.json has another event_type"
+                );
                 out.push((t.clone(), e.clone()));
             }
         }
-        assert_eq!(out.len(), EXPECTED_EXAMPLES, "number of examples over all schemas");
+        assert_eq!(
+            out.len(),
+            EXPECTED_EXAMPLES,
+            "number of examples over all schemas"
+        );
         out
     }
 
@@ -316,7 +416,11 @@ impl Contract {
     }
 
     fn errors(&self, ev: &Value) -> String {
-        let mut msgs: Vec<String> = self.env_formats.iter_errors(ev).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        let mut msgs: Vec<String> = self
+            .env_formats
+            .iter_errors(ev)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
         msgs.truncate(3);
         msgs.join("; ")
     }
@@ -332,19 +436,29 @@ struct SchemaVerdict {
 
 impl SchemaVerdict {
     fn accepts(&self) -> bool {
-        self.env_plain && self.env_formats && self.type_plain != Some(false) && self.type_formats != Some(false)
+        self.env_plain
+            && self.env_formats
+            && self.type_plain != Some(false)
+            && self.type_formats != Some(false)
     }
     /// Rejected even with `format` as annotation only, by envelope and own schema.
     fn rejects_plain(&self) -> bool {
-        !self.env_plain && !self.env_formats && self.type_plain != Some(true) && self.type_formats != Some(true)
+        !self.env_plain
+            && !self.env_formats
+            && self.type_plain != Some(true)
+            && self.type_formats != Some(true)
     }
     /// Accepted by the patterns, rejected once `format` is asserted.
     fn rejects_formats_only(&self) -> bool {
-        self.env_plain && !self.env_formats && self.type_plain != Some(false) && self.type_formats != Some(true)
+        self.env_plain
+            && !self.env_formats
+            && self.type_plain != Some(false)
+            && self.type_formats != Some(true)
     }
     /// The envelope dispatches to the per-type schema, so both must agree.
     fn consistent(&self) -> bool {
-        self.type_plain.is_none_or(|p| p == self.env_plain) && self.type_formats.is_none_or(|f| f == self.env_formats)
+        self.type_plain.is_none_or(|p| p == self.env_plain)
+            && self.type_formats.is_none_or(|f| f == self.env_formats)
     }
 }
 
@@ -378,8 +492,20 @@ struct Case {
     field: Option<String>,
 }
 
-fn case(category: &'static str, label: impl Into<String>, event: Value, expect: Expect, field: Option<&str>) -> Case {
-    Case { category, label: label.into(), event, expect, field: field.map(str::to_string) }
+fn case(
+    category: &'static str,
+    label: impl Into<String>,
+    event: Value,
+    expect: Expect,
+    field: Option<&str>,
+) -> Case {
+    Case {
+        category,
+        label: label.into(),
+        event,
+        expect,
+        field: field.map(str::to_string),
+    }
 }
 
 /// Runs every case through both sides; returns the count per category and a
@@ -398,7 +524,10 @@ fn run(contract: &Contract, cases: &[Case]) -> (BTreeMap<&'static str, usize>, V
         match c.expect {
             Expect::Accept | Expect::RustOnly => {
                 if !s.accepts() {
-                    problems.push(format!("schema rejects ({s:?}): {}", contract.errors(&c.event)));
+                    problems.push(format!(
+                        "schema rejects ({s:?}): {}",
+                        contract.errors(&c.event)
+                    ));
                 }
             }
             Expect::Reject => {
@@ -408,17 +537,23 @@ fn run(contract: &Contract, cases: &[Case]) -> (BTreeMap<&'static str, usize>, V
             }
             Expect::RejectFormatOnly => {
                 if !s.rejects_formats_only() {
-                    problems.push(format!("schema verdict is not 'rejected by format only' ({s:?})"));
+                    problems.push(format!(
+                        "schema verdict is not 'rejected by format only' ({s:?})"
+                    ));
                 }
             }
         }
         match (c.expect, &r) {
             (Expect::Accept, Err(e)) => problems.push(format!("Rust rejects: {e}")),
-            (Expect::Reject | Expect::RejectFormatOnly | Expect::RustOnly, Ok(_)) => problems.push("Rust accepts".to_string()),
+            (Expect::Reject | Expect::RejectFormatOnly | Expect::RustOnly, Ok(_)) => {
+                problems.push("Rust accepts".to_string())
+            }
             (Expect::Reject | Expect::RejectFormatOnly | Expect::RustOnly, Err(e)) => {
                 if let Some(f) = &c.field {
                     if !e.contains(f.as_str()) {
-                        problems.push(format!("Rust rejects, but its error does not name `{f}`: {e}"));
+                        problems.push(format!(
+                            "Rust rejects, but its error does not name `{f}`: {e}"
+                        ));
                     }
                 }
             }
@@ -444,8 +579,16 @@ fn assert_no_failures(failures: &[String], total: usize) {
         panic!(
             "{} of {total} cases disagree with the expectation:\n{}{}",
             failures.len(),
-            shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
-            if failures.len() > shown.len() { format!("\n... and {} more", failures.len() - shown.len()) } else { String::new() }
+            shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            if failures.len() > shown.len() {
+                format!("\n... and {} more", failures.len() - shown.len())
+            } else {
+                String::new()
+            }
         );
     }
 }
@@ -469,7 +612,11 @@ fn with(ev: &Value, path: &str, value: Option<Value>) -> Value {
 }
 
 fn short(ev: &Value) -> String {
-    format!("{} {}", ev["event_type"].as_str().unwrap_or("?"), ev["event_id"].as_str().unwrap_or("?"))
+    format!(
+        "{} {}",
+        ev["event_type"].as_str().unwrap_or("?"),
+        ev["event_id"].as_str().unwrap_or("?")
+    )
 }
 
 // ------------------------------------------------------------------ tests
@@ -479,28 +626,89 @@ fn short(ev: &Value) -> String {
 fn schemas_match_the_spec_table() {
     let c = load();
     let env = &c.envelope;
-    assert_eq!(env["$schema"], json!("https://json-schema.org/draft/2020-12/schema"));
-    assert_eq!(env["additionalProperties"], json!(false), "envelope rejects unknown fields");
-    let env_types: BTreeSet<&str> =
-        env["properties"]["event_type"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(env_types, TYPES.iter().copied().collect(), "envelope event_type enum");
-    assert_eq!(env["allOf"].as_array().map(Vec::len), Some(TYPES.len()), "one dispatch branch per type");
+    assert_eq!(
+        env["$schema"],
+        json!("https://json-schema.org/draft/2020-12/schema")
+    );
+    assert_eq!(
+        env["additionalProperties"],
+        json!(false),
+        "envelope rejects unknown fields"
+    );
+    let env_types: BTreeSet<&str> = env["properties"]["event_type"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        env_types,
+        TYPES.iter().copied().collect(),
+        "envelope event_type enum"
+    );
+    assert_eq!(
+        env["allOf"].as_array().map(Vec::len),
+        Some(TYPES.len()),
+        "one dispatch branch per type"
+    );
     let mut checked = 0;
     for t in TYPES {
         let s = spec(t);
         let doc = &c.types[t];
-        assert_eq!(doc["$schema"], json!("https://json-schema.org/draft/2020-12/schema"), "{t}");
-        assert_eq!(doc["additionalProperties"], json!(false), "{t}: envelope rejects unknown fields");
+        assert_eq!(
+            doc["$schema"],
+            json!("https://json-schema.org/draft/2020-12/schema"),
+            "{t}"
+        );
+        assert_eq!(
+            doc["additionalProperties"],
+            json!(false),
+            "{t}: envelope rejects unknown fields"
+        );
         assert_eq!(doc["properties"]["event_type"]["const"], json!(t), "{t}");
-        let req: BTreeSet<&str> = doc["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert_eq!(req, envelope_required(t).into_iter().collect(), "{t}: required envelope fields");
+        let req: BTreeSet<&str> = doc["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            req,
+            envelope_required(t).into_iter().collect(),
+            "{t}: required envelope fields"
+        );
         let data = &doc["properties"]["data"];
-        assert_eq!(data["additionalProperties"], json!(false), "{t}: data rejects unknown fields");
-        let props: BTreeSet<&str> = data["properties"].as_object().unwrap().keys().map(String::as_str).collect();
-        let want: BTreeSet<&str> = s.required.iter().chain(s.required_nullable).chain(s.optional).copied().collect();
+        assert_eq!(
+            data["additionalProperties"],
+            json!(false),
+            "{t}: data rejects unknown fields"
+        );
+        let props: BTreeSet<&str> = data["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let want: BTreeSet<&str> = s
+            .required
+            .iter()
+            .chain(s.required_nullable)
+            .chain(s.optional)
+            .copied()
+            .collect();
         assert_eq!(props, want, "{t}: data fields");
-        let dreq: BTreeSet<&str> = data["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        let want_req: BTreeSet<&str> = s.required.iter().chain(s.required_nullable).copied().collect();
+        let dreq: BTreeSet<&str> = data["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let want_req: BTreeSet<&str> = s
+            .required
+            .iter()
+            .chain(s.required_nullable)
+            .copied()
+            .collect();
         assert_eq!(dreq, want_req, "{t}: required data fields");
         for (f, values) in s.enums {
             let got: Vec<&str> = data["properties"][f]["enum"]
@@ -512,8 +720,16 @@ fn schemas_match_the_spec_table() {
             assert_eq!(got, values.to_vec(), "{t}: data.{f} enum");
         }
         for (f, lo, hi) in s.strings {
-            assert_eq!(data["properties"][f]["minLength"], json!(lo), "{t}: data.{f} minLength");
-            assert_eq!(data["properties"][f]["maxLength"], json!(hi), "{t}: data.{f} maxLength");
+            assert_eq!(
+                data["properties"][f]["minLength"],
+                json!(lo),
+                "{t}: data.{f} minLength"
+            );
+            assert_eq!(
+                data["properties"][f]["maxLength"],
+                json!(hi),
+                "{t}: data.{f} maxLength"
+            );
         }
         checked += 1;
     }
@@ -567,8 +783,14 @@ fn strip_null_optionals(ev: &Value) -> Value {
 fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -603,15 +825,31 @@ fn examples_round_trip() {
         }
         let (want, got) = (strip_null_optionals(ex), strip_null_optionals(&back));
         if !json_eq(&want, &got) {
-            failures.push(format!("{}: round trip differs\n    original:      {}\n    re-serialized: {}", short(ex), want, got));
+            failures.push(format!(
+                "{}: round trip differs\n    original:      {}\n    re-serialized: {}",
+                short(ex),
+                want,
+                got
+            ));
         }
         match rust(&back) {
             Ok(again) if again == event => {}
-            Ok(again) => failures.push(format!("{}: parse(serialize(e)) != e: {again:?} vs {event:?}", short(ex))),
-            Err(e) => failures.push(format!("{}: re-serialized event does not parse: {e}\n    {back}", short(ex))),
+            Ok(again) => failures.push(format!(
+                "{}: parse(serialize(e)) != e: {again:?} vs {event:?}",
+                short(ex)
+            )),
+            Err(e) => failures.push(format!(
+                "{}: re-serialized event does not parse: {e}\n    {back}",
+                short(ex)
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} round-trip problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} round-trip problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(n, EXPECTED_EXAMPLES);
 }
 
@@ -622,7 +860,13 @@ fn unknown_fields_are_rejected_by_both() {
     let examples = c.examples();
     let mut cases = Vec::new();
     for (_, ex) in &examples {
-        cases.push(case("unknown_top", short(ex), with(ex, "bsn_vrij_veld", Some(json!("x"))), Expect::Reject, Some("bsn_vrij_veld")));
+        cases.push(case(
+            "unknown_top",
+            short(ex),
+            with(ex, "bsn_vrij_veld", Some(json!("x"))),
+            Expect::Reject,
+            Some("bsn_vrij_veld"),
+        ));
         cases.push(case(
             "unknown_data",
             short(ex),
@@ -631,7 +875,11 @@ fn unknown_fields_are_rejected_by_both() {
             Some("bsn_vrij_veld"),
         ));
         // a field that exists on other types but not on this one
-        let foreign = if ex["event_type"] == "zorg.gestart" { "uitkomst" } else { "startdatum" };
+        let foreign = if ex["event_type"] == "zorg.gestart" {
+            "uitkomst"
+        } else {
+            "startdatum"
+        };
         cases.push(case(
             "foreign_data_field",
             format!("{} + data.{foreign}", short(ex)),
@@ -660,9 +908,14 @@ fn mutations_are_rejected_by_both() {
         let s = spec(t);
         let l = short(ex);
         // wrong enum values (also wrong case)
-        let enums = std::iter::once(("domein".to_string(), DOMEIN)).chain(s.enums.iter().map(|(f, v)| (format!("data.{f}"), *v)));
+        let enums = std::iter::once(("domein".to_string(), DOMEIN))
+            .chain(s.enums.iter().map(|(f, v)| (format!("data.{f}"), *v)));
         for (path, _) in enums {
-            let cur = if path == "domein" { ex["domein"].clone() } else { ex["data"][&path[5..]].clone() };
+            let cur = if path == "domein" {
+                ex["domein"].clone()
+            } else {
+                ex["data"][&path[5..]].clone()
+            };
             let leaf = path.trim_start_matches("data.").to_string();
             cases.push(case(
                 "enum",
@@ -672,15 +925,39 @@ fn mutations_are_rejected_by_both() {
                 Some(&leaf),
             ));
             let upper = cur.as_str().unwrap().to_uppercase();
-            cases.push(case("enum", format!("{l}: {path}={upper}"), with(ex, &path, Some(json!(upper))), Expect::Reject, Some(&leaf)));
+            cases.push(case(
+                "enum",
+                format!("{l}: {path}={upper}"),
+                with(ex, &path, Some(json!(upper))),
+                Expect::Reject,
+                Some(&leaf),
+            ));
         }
         // missing required fields, and null where null is not allowed
         for f in envelope_required(t) {
-            cases.push(case("missing_required", format!("{l}: -{f}"), with(ex, f, None), Expect::Reject, Some(f)));
-            cases.push(case("null_required", format!("{l}: {f}=null"), with(ex, f, Some(Value::Null)), Expect::Reject, Some(f)));
+            cases.push(case(
+                "missing_required",
+                format!("{l}: -{f}"),
+                with(ex, f, None),
+                Expect::Reject,
+                Some(f),
+            ));
+            cases.push(case(
+                "null_required",
+                format!("{l}: {f}=null"),
+                with(ex, f, Some(Value::Null)),
+                Expect::Reject,
+                Some(f),
+            ));
         }
         for f in s.required.iter().chain(s.required_nullable) {
-            cases.push(case("missing_required", format!("{l}: -data.{f}"), with(ex, &format!("data.{f}"), None), Expect::Reject, Some(f)));
+            cases.push(case(
+                "missing_required",
+                format!("{l}: -data.{f}"),
+                with(ex, &format!("data.{f}"), None),
+                Expect::Reject,
+                Some(f),
+            ));
         }
         for f in s.required {
             cases.push(case(
@@ -723,10 +1000,24 @@ fn mutations_are_rejected_by_both() {
             ));
         }
         // malformed UUIDs and dates
-        for f in ["event_id"].iter().map(|f| f.to_string()).chain(s.uuids.iter().map(|f| format!("data.{f}"))) {
+        for f in ["event_id"]
+            .iter()
+            .map(|f| f.to_string())
+            .chain(s.uuids.iter().map(|f| format!("data.{f}")))
+        {
             let leaf = f.trim_start_matches("data.").to_string();
-            for v in ["not-a-uuid", "0b6e8a2c5f1d4c3e9a7b2d4f6e8a0c1e", "{0b6e8a2c-5f1d-4c3e-9a7b-2d4f6e8a0c1e}"] {
-                cases.push(case("uuid", format!("{l}: {f}={v}"), with(ex, &f, Some(json!(v))), Expect::Reject, Some(&leaf)));
+            for v in [
+                "not-a-uuid",
+                "0b6e8a2c5f1d4c3e9a7b2d4f6e8a0c1e",
+                "{0b6e8a2c-5f1d-4c3e-9a7b-2d4f6e8a0c1e}",
+            ] {
+                cases.push(case(
+                    "uuid",
+                    format!("{l}: {f}={v}"),
+                    with(ex, &f, Some(json!(v))),
+                    Expect::Reject,
+                    Some(&leaf),
+                ));
             }
         }
         for f in s.dates {
@@ -742,7 +1033,13 @@ fn mutations_are_rejected_by_both() {
         }
         // the wrong data for the type: relabel as every other type
         for other in TYPES.iter().filter(|o| **o != t) {
-            cases.push(case("relabeled", format!("{l} as {other}"), with(ex, "event_type", Some(json!(other))), Expect::Reject, None));
+            cases.push(case(
+                "relabeled",
+                format!("{l} as {other}"),
+                with(ex, "event_type", Some(json!(other))),
+                Expect::Reject,
+                None,
+            ));
         }
         cases.push(case(
             "event_type",
@@ -753,16 +1050,32 @@ fn mutations_are_rejected_by_both() {
         ));
         if is_case_event(t) {
             case_examples += 1;
-            cases.push(case("case_id_missing", format!("{l}: -case_id"), with(ex, "case_id", None), Expect::Reject, Some("case_id")));
+            cases.push(case(
+                "case_id_missing",
+                format!("{l}: -case_id"),
+                with(ex, "case_id", None),
+                Expect::Reject,
+                Some("case_id"),
+            ));
         } else {
             formatie_examples += 1;
             for v in [json!(1.5), json!(-0.1), json!("0.8"), json!(1.2000001)] {
-                cases.push(case("fte", format!("{l}: fte={v}"), with(ex, "data.fte", Some(v)), Expect::Reject, Some("fte")));
+                cases.push(case(
+                    "fte",
+                    format!("{l}: fte={v}"),
+                    with(ex, "data.fte", Some(v)),
+                    Expect::Reject,
+                    Some("fte"),
+                ));
             }
             cases.push(case(
                 "staffing_with_case",
                 format!("{l}: +case_id"),
-                with(ex, "case_id", Some(json!("0b6e8a2c-5f1d-4c3e-9a7b-2d4f6e8a0c1e"))),
+                with(
+                    ex,
+                    "case_id",
+                    Some(json!("0b6e8a2c-5f1d-4c3e-9a7b-2d4f6e8a0c1e")),
+                ),
                 Expect::Reject,
                 Some("case_id"),
             ));
@@ -789,7 +1102,11 @@ fn mutations_are_rejected_by_both() {
     assert_eq!(counts["fte"], 4 * formatie_examples);
     assert_eq!(counts["staffing_with_case"], 2 * formatie_examples);
     for cat in ["enum", "missing_required", "null_required", "uuid", "date"] {
-        assert!(counts.get(cat).copied().unwrap_or(0) >= n, "category {cat} ran {:?} cases", counts.get(cat));
+        assert!(
+            counts.get(cat).copied().unwrap_or(0) >= n,
+            "category {cat} ran {:?} cases",
+            counts.get(cat)
+        );
     }
 }
 
@@ -805,7 +1122,13 @@ fn allowed_variants_are_accepted_by_both() {
         let s = spec(t);
         let l = short(ex);
         for d in DOMEIN {
-            cases.push(case("enum_value", format!("{l}: domein={d}"), with(ex, "domein", Some(json!(d))), Expect::Accept, None));
+            cases.push(case(
+                "enum_value",
+                format!("{l}: domein={d}"),
+                with(ex, "domein", Some(json!(d))),
+                Expect::Accept,
+                None,
+            ));
         }
         for (f, values) in s.enums {
             for v in *values {
@@ -820,19 +1143,55 @@ fn allowed_variants_are_accepted_by_both() {
         }
         for f in s.optional {
             let p = format!("data.{f}");
-            cases.push(case("optional", format!("{l}: -{p}"), with(ex, &p, None), Expect::Accept, None));
-            cases.push(case("optional", format!("{l}: {p}=null"), with(ex, &p, Some(Value::Null)), Expect::Accept, None));
+            cases.push(case(
+                "optional",
+                format!("{l}: -{p}"),
+                with(ex, &p, None),
+                Expect::Accept,
+                None,
+            ));
+            cases.push(case(
+                "optional",
+                format!("{l}: {p}=null"),
+                with(ex, &p, Some(Value::Null)),
+                Expect::Accept,
+                None,
+            ));
         }
         for (p, v) in [("source", None), ("source", Some(Value::Null))] {
-            cases.push(case("optional", format!("{l}: source={v:?}"), with(ex, p, v), Expect::Accept, None));
+            cases.push(case(
+                "optional",
+                format!("{l}: source={v:?}"),
+                with(ex, p, v),
+                Expect::Accept,
+                None,
+            ));
         }
         if !is_case_event(t) {
             for f in ["case_id", "client_ref"] {
-                cases.push(case("optional", format!("{l}: {f}=null"), with(ex, f, Some(Value::Null)), Expect::Accept, None));
-                cases.push(case("optional", format!("{l}: -{f}"), with(ex, f, None), Expect::Accept, None));
+                cases.push(case(
+                    "optional",
+                    format!("{l}: {f}=null"),
+                    with(ex, f, Some(Value::Null)),
+                    Expect::Accept,
+                    None,
+                ));
+                cases.push(case(
+                    "optional",
+                    format!("{l}: -{f}"),
+                    with(ex, f, None),
+                    Expect::Accept,
+                    None,
+                ));
             }
             for v in [json!(0), json!(0.0), json!(1), json!(1.2), json!(0.5)] {
-                cases.push(case("fte_bounds", format!("{l}: fte={v}"), with(ex, "data.fte", Some(v)), Expect::Accept, None));
+                cases.push(case(
+                    "fte_bounds",
+                    format!("{l}: fte={v}"),
+                    with(ex, "data.fte", Some(v)),
+                    Expect::Accept,
+                    None,
+                ));
             }
         }
         for f in s.required_nullable {
@@ -845,7 +1204,11 @@ fn allowed_variants_are_accepted_by_both() {
             ));
         }
         // length boundaries, in characters (é is 2 bytes in UTF-8, 1 code point)
-        let mut bounded: Vec<(String, usize, usize)> = s.strings.iter().map(|(f, lo, hi)| (format!("data.{f}"), *lo, *hi)).collect();
+        let mut bounded: Vec<(String, usize, usize)> = s
+            .strings
+            .iter()
+            .map(|(f, lo, hi)| (format!("data.{f}"), *lo, *hi))
+            .collect();
         bounded.push(("source".into(), 1, 128));
         if is_case_event(t) {
             bounded.push(("client_ref".into(), 1, 64));
@@ -869,13 +1232,22 @@ fn allowed_variants_are_accepted_by_both() {
                 ));
             }
             assert_eq!(lo, 1);
-            cases.push(case("length_under", format!("{l}: {p}=\"\""), with(ex, &p, Some(json!(""))), Expect::Reject, Some(&leaf)));
+            cases.push(case(
+                "length_under",
+                format!("{l}: {p}=\"\""),
+                with(ex, &p, Some(json!(""))),
+                Expect::Reject,
+                Some(&leaf),
+            ));
         }
     }
     let (counts, failures) = run(&c, &cases);
     assert_no_failures(&failures, cases.len());
     // every enum value of spec §2.1 is tried on every example of its type, domein on all
-    let enum_values: usize = examples.iter().map(|(t, _)| DOMEIN.len() + spec(t).enums.iter().map(|(_, v)| v.len()).sum::<usize>()).sum();
+    let enum_values: usize = examples
+        .iter()
+        .map(|(t, _)| DOMEIN.len() + spec(t).enums.iter().map(|(_, v)| v.len()).sum::<usize>())
+        .sum();
     assert_eq!(counts["enum_value"], enum_values);
     assert!(counts["optional"] >= 2 * EXPECTED_EXAMPLES);
     assert!(counts["fte_bounds"] >= 5 * MIN_EXAMPLES_PER_TYPE);
@@ -884,7 +1256,11 @@ fn allowed_variants_are_accepted_by_both() {
 }
 
 fn example_of<'a>(examples: &'a [(String, Value)], t: &str) -> &'a Value {
-    &examples.iter().find(|(u, _)| u == t).unwrap_or_else(|| panic!("no example of {t}")).1
+    &examples
+        .iter()
+        .find(|(u, _)| u == t)
+        .unwrap_or_else(|| panic!("no example of {t}"))
+        .1
 }
 
 /// Edge cases of the string formats: where the pattern decides, where only
@@ -920,7 +1296,13 @@ fn format_edge_cases_agree() {
         ("2024-02-30T09:00:00+01:00", RejectFormatOnly),
         ("2024-13-01T09:00:00+01:00", RejectFormatOnly),
     ] {
-        cases.push(case("occurred_at", format!("occurred_at={v:?}"), with(m, "occurred_at", Some(json!(v))), e, Some("occurred_at")));
+        cases.push(case(
+            "occurred_at",
+            format!("occurred_at={v:?}"),
+            with(m, "occurred_at", Some(json!(v))),
+            e,
+            Some("occurred_at"),
+        ));
     }
     // dates: YYYY-MM-DD
     for (v, e) in [
@@ -935,7 +1317,13 @@ fn format_edge_cases_agree() {
         ("2027-13-01", RejectFormatOnly),
         ("2027-00-10", RejectFormatOnly),
     ] {
-        cases.push(case("date", format!("gepland_op={v:?}"), with(p, "data.gepland_op", Some(json!(v))), e, Some("gepland_op")));
+        cases.push(case(
+            "date",
+            format!("gepland_op={v:?}"),
+            with(p, "data.gepland_op", Some(json!(v))),
+            e,
+            Some("gepland_op"),
+        ));
     }
     // UUIDs: the hyphenated 8-4-4-4-12 form; hex digits in either case
     for (v, e) in [
@@ -945,15 +1333,44 @@ fn format_edge_cases_agree() {
         ("0b6e8a2c-5f1d-4c3e-9a7b2d4f6e8a0c1e-", Reject),
         ("0b6e8a2c-5f1d-4c3e-9a7b-2d4f6e8a0c1e\n", Reject),
     ] {
-        cases.push(case("uuid", format!("event_id={v:?}"), with(m, "event_id", Some(json!(v))), e, Some("event_id")));
-        cases.push(case("uuid", format!("case_id={v:?}"), with(m, "case_id", Some(json!(v))), e, Some("case_id")));
+        cases.push(case(
+            "uuid",
+            format!("event_id={v:?}"),
+            with(m, "event_id", Some(json!(v))),
+            e,
+            Some("event_id"),
+        ));
+        cases.push(case(
+            "uuid",
+            format!("case_id={v:?}"),
+            with(m, "case_id", Some(json!(v))),
+            e,
+            Some("case_id"),
+        ));
     }
     // gemeente
-    for (v, e) in [("GM0344", Accept), ("GM0935\n", Reject), ("GM０９３５", Reject), ("GM-935", Reject)] {
-        cases.push(case("gemeente", format!("gemeente={v:?}"), with(m, "gemeente", Some(json!(v))), e, Some("gemeente")));
+    for (v, e) in [
+        ("GM0344", Accept),
+        ("GM0935\n", Reject),
+        ("GM０９３５", Reject),
+        ("GM-935", Reject),
+    ] {
+        cases.push(case(
+            "gemeente",
+            format!("gemeente={v:?}"),
+            with(m, "gemeente", Some(json!(v))),
+            e,
+            Some("gemeente"),
+        ));
     }
     // a 9-digit client_ref that fails the 11-test is not a BSN: allowed by the contract
-    cases.push(case("client_ref", "client_ref=123456789 (not a BSN)", with(m, "client_ref", Some(json!("123456789"))), Accept, None));
+    cases.push(case(
+        "client_ref",
+        "client_ref=123456789 (not a BSN)",
+        with(m, "client_ref", Some(json!("123456789"))),
+        Accept,
+        None,
+    ));
     let (counts, failures) = run(&c, &cases);
     assert_no_failures(&failures, cases.len());
     assert_eq!(counts["occurred_at"], 20);
@@ -975,13 +1392,35 @@ fn rules_json_schema_cannot_express_are_enforced_by_rust() {
     // 111222333 passes the 11-test: 9+8+7+12+10+8+9+6-3 = 66 = 6 × 11
     let bsn = "111222333";
     let cases = vec![
-        case("bsn", "client_ref is a BSN", with(m, "client_ref", Some(json!(bsn))), Expect::RustOnly, Some("client_ref")),
-        case("bsn", "wijk is a BSN", with(m, "data.wijk", Some(json!(bsn))), Expect::RustOnly, Some("wijk")),
-        case("bsn", "consulent_ref is a BSN", with(z, "data.consulent_ref", Some(json!(bsn))), Expect::RustOnly, Some("consulent_ref")),
+        case(
+            "bsn",
+            "client_ref is a BSN",
+            with(m, "client_ref", Some(json!(bsn))),
+            Expect::RustOnly,
+            Some("client_ref"),
+        ),
+        case(
+            "bsn",
+            "wijk is a BSN",
+            with(m, "data.wijk", Some(json!(bsn))),
+            Expect::RustOnly,
+            Some("wijk"),
+        ),
+        case(
+            "bsn",
+            "consulent_ref is a BSN",
+            with(z, "data.consulent_ref", Some(json!(bsn))),
+            Expect::RustOnly,
+            Some("consulent_ref"),
+        ),
         case(
             "bsn",
             "free-text reden contains a BSN",
-            with(i, "data.reden", Some(json!(format!("Verkeerde client (BSN {bsn}) gekoppeld")))),
+            with(
+                i,
+                "data.reden",
+                Some(json!(format!("Verkeerde client (BSN {bsn}) gekoppeld"))),
+            ),
             Expect::RustOnly,
             Some("reden"),
         ),
@@ -993,9 +1432,19 @@ fn rules_json_schema_cannot_express_are_enforced_by_rust() {
             Some("einddatum"),
         ),
         // JSON Schema treats 1.0 as the integer 1; ingest requires the JSON integer 1.
-        case("schema_version", "schema_version=1.0", with(m, "schema_version", Some(json!(1.0))), Expect::RustOnly, Some("schema_version")),
+        case(
+            "schema_version",
+            "schema_version=1.0",
+            with(m, "schema_version", Some(json!(1.0))),
+            Expect::RustOnly,
+            Some("schema_version"),
+        ),
     ];
-    assert_eq!(b["data"]["ingangsdatum"], json!("2024-04-15"), "the einddatum case assumes this example");
+    assert_eq!(
+        b["data"]["ingangsdatum"],
+        json!("2024-04-15"),
+        "the einddatum case assumes this example"
+    );
     let (counts, failures) = run(&c, &cases);
     assert_no_failures(&failures, cases.len());
     assert_eq!(counts["bsn"], 4);

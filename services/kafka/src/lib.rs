@@ -42,6 +42,10 @@ pub const DEFAULT_TOPIC: &str = "caseflow.events.v1";
 pub const DEFAULT_DLQ_TOPIC: &str = "caseflow.dlq.v1";
 pub const DEFAULT_GROUP: &str = "caseflow-projector";
 
+pub mod alerts;
+
+pub use alerts::{run_alert_relay, AlertRelay, DEFAULT_ALERTS_TOPIC, OUTBOX_ID_HEADER};
+
 /// Header names on dead-letter topic messages.
 pub mod headers {
     pub const REASON: &str = "caseflow.reason";
@@ -130,7 +134,10 @@ impl Shared {
     fn stored_offsets(&self) -> Option<BTreeMap<i32, i64>> {
         let mut delay = Duration::from_millis(100);
         loop {
-            match self.handle.block_on(self.store.source_offsets(&self.source)) {
+            match self
+                .handle
+                .block_on(self.store.source_offsets(&self.source))
+            {
                 Ok(o) => return Some(o),
                 Err(e) => {
                     if self.stop.load(Ordering::Relaxed) {
@@ -155,7 +162,13 @@ impl Shared {
     }
 
     fn publish_assignment(&self) {
-        let parts: Vec<i32> = self.positions.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        let parts: Vec<i32> = self
+            .positions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect();
         metrics().set_assigned(&self.topic, parts);
     }
 }
@@ -189,12 +202,18 @@ impl QuietLog {
 
     fn log(&self, client: &str, level: RDKafkaLogLevel, fac: &str, msg: &str) {
         match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error
+            | RDKafkaLogLevel::Warning => {
                 if self.due(&format!("{client}:log:{fac}")) {
                     tracing::warn!(client, facility = fac, "librdkafka: {msg}");
                 }
             }
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => tracing::debug!(client, facility = fac, "librdkafka: {msg}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::debug!(client, facility = fac, "librdkafka: {msg}")
+            }
             RDKafkaLogLevel::Debug => tracing::trace!(client, facility = fac, "librdkafka: {msg}"),
         }
     }
@@ -243,9 +262,21 @@ impl ClientContext for Ctx {
 impl ConsumerContext for Ctx {
     /// Position every newly assigned partition at the offset stored in the
     /// database (the beginning when none), instead of Kafka's committed offset.
-    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
-        let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
-        let parts: Vec<(String, i32)> = tpl.elements().iter().map(|e| (e.topic().to_string(), e.partition())).collect();
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let parts: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 let stored = self.0.stored_offsets().unwrap_or_default();
@@ -260,7 +291,11 @@ impl ConsumerContext for Ctx {
                     }
                     at.insert(*p, stored.get(p).copied().unwrap_or(0));
                 }
-                let r = if cooperative { consumer.incremental_assign(tpl) } else { consumer.assign(tpl) };
+                let r = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
                 if let Err(e) = r {
                     tracing::error!(error = %e, "assign failed");
                 }
@@ -275,7 +310,11 @@ impl ConsumerContext for Ctx {
                 tracing::info!(topic = %self.0.topic, partitions = ?at, "partitions assigned; reading from the offsets stored with the read models");
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                let r = if cooperative { consumer.incremental_unassign(tpl) } else { consumer.unassign() };
+                let r = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
                 if let Err(e) = r {
                     tracing::error!(error = %e, "unassign failed");
                 }
@@ -295,7 +334,11 @@ impl ConsumerContext for Ctx {
             other => {
                 tracing::error!(error = ?other, "rebalance error; dropping the assignment");
                 let _ = consumer.unassign();
-                self.0.positions.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                self.0
+                    .positions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
                 self.0.publish_assignment();
             }
         }
@@ -331,7 +374,13 @@ impl Projector {
     /// Create the consumer and subscribe. `handle` runs the store's futures; the
     /// projector itself runs on a plain thread ([`Projector::run`] blocks).
     /// `dead_letters_added` is notified after a batch wrote dead letters.
-    pub fn new(cfg: Config, store: Store, handle: Handle, stop: Arc<AtomicBool>, dead_letters_added: Arc<Notify>) -> anyhow::Result<Projector> {
+    pub fn new(
+        cfg: Config,
+        store: Store,
+        handle: Handle,
+        stop: Arc<AtomicBool>,
+        dead_letters_added: Arc<Notify>,
+    ) -> anyhow::Result<Projector> {
         let shared = Arc::new(Shared {
             store,
             handle,
@@ -342,7 +391,12 @@ impl Projector {
             high: Mutex::new(BTreeMap::new()),
         });
         let consumer = Self::consumer(&cfg, &shared)?;
-        Ok(Projector { cfg, shared, consumer, dead_letters_added })
+        Ok(Projector {
+            cfg,
+            shared,
+            consumer,
+            dead_letters_added,
+        })
     }
 
     fn consumer(cfg: &Config, shared: &Arc<Shared>) -> anyhow::Result<BaseConsumer<Ctx>> {
@@ -352,15 +406,22 @@ impl Projector {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
-            .set("session.timeout.ms", cfg.session_timeout.as_millis().to_string())
-            .set("heartbeat.interval.ms", (cfg.session_timeout.as_millis() / 3).max(100).to_string())
+            .set(
+                "session.timeout.ms",
+                cfg.session_timeout.as_millis().to_string(),
+            )
+            .set(
+                "heartbeat.interval.ms",
+                (cfg.session_timeout.as_millis() / 3).max(100).to_string(),
+            )
             .set("statistics.interval.ms", "5000")
             .set("client.id", "caseflow-projector");
         if let Some(id) = &cfg.instance_id {
             c.set("group.instance.id", id);
         }
         cfg.apply_properties(&mut c);
-        let consumer: BaseConsumer<Ctx> = c.create_with_context(Ctx(shared.clone(), QuietLog::default()))?;
+        let consumer: BaseConsumer<Ctx> =
+            c.create_with_context(Ctx(shared.clone(), QuietLog::default()))?;
         consumer.subscribe(&[&cfg.topic])?;
         Ok(consumer)
     }
@@ -379,7 +440,11 @@ impl Projector {
         let mut gaps = GapCheck::default();
         let mut without_partitions = Instant::now();
         while !s.stop.load(Ordering::Relaxed) {
-            if s.positions.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+            if s.positions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+            {
                 if without_partitions.elapsed() > REJOIN_AFTER {
                     tracing::warn!(seconds = REJOIN_AFTER.as_secs(), "no partitions assigned for a while; rejoining the group with a new consumer");
                     self.consumer = Self::consumer(&self.cfg, &self.shared)?;
@@ -394,7 +459,10 @@ impl Projector {
                 continue;
             }
             let Some(()) = self.apply(&batch) else {
-                tracing::warn!(messages = batch.len(), "stopping with a batch not applied; it is redelivered on restart");
+                tracing::warn!(
+                    messages = batch.len(),
+                    "stopping with a batch not applied; it is redelivered on restart"
+                );
                 break;
             };
         }
@@ -413,7 +481,11 @@ impl Projector {
     /// partition is re-read (with a growing pause) until the messages arrive.
     fn check_contiguous(&self, batch: &mut Vec<SourceMessage>, gaps: &mut GapCheck) {
         let s = &self.shared;
-        let positions = s.positions.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let positions = s
+            .positions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
         let mut cut: BTreeMap<i32, i64> = BTreeMap::new();
         batch.retain(|m| {
@@ -455,7 +527,10 @@ impl Projector {
                 // Do not hammer the broker while it keeps answering with a hole.
                 std::thread::sleep(Duration::from_millis((50 * tries as u64).min(2000)));
             }
-            if let Err(e) = self.consumer.seek(&s.topic, p, Offset::Offset(from), Duration::from_secs(10)) {
+            if let Err(e) =
+                self.consumer
+                    .seek(&s.topic, p, Offset::Offset(from), Duration::from_secs(10))
+            {
                 tracing::warn!(error = %e, partition = p, "seek failed; retrying on the next batch");
             }
             gaps.reread_from.insert(p, (from, tries));
@@ -473,7 +548,11 @@ impl Projector {
             }
             match self.consumer.poll(deadline - now) {
                 None => break,
-                Some(Ok(m)) => batch.push(SourceMessage { partition: m.partition(), offset: m.offset(), payload: m.payload().unwrap_or_default().to_vec() }),
+                Some(Ok(m)) => batch.push(SourceMessage {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    payload: m.payload().unwrap_or_default().to_vec(),
+                }),
                 Some(Err(e)) => {
                     // Broker unreachable, topic missing, …: librdkafka keeps
                     // reconnecting; log at most every 10 s and keep polling.
@@ -497,7 +576,10 @@ impl Projector {
         let mut delay = Duration::from_millis(100);
         let report = loop {
             let attempt = Instant::now();
-            match s.handle.block_on(s.store.apply_source_batch(&s.source, &s.topic, batch)) {
+            match s
+                .handle
+                .block_on(s.store.apply_source_batch(&s.source, &s.topic, batch))
+            {
                 Ok(r) => break (r, attempt.elapsed()),
                 Err(e) => {
                     metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
@@ -513,7 +595,10 @@ impl Projector {
         let (report, took) = report;
 
         // Metrics: valid events per type (new or repeated), batch size and latency.
-        let dead: BTreeSet<(i32, i64)> = report.dead(batch).map(|(m, _, _)| (m.partition, m.offset)).collect();
+        let dead: BTreeSet<(i32, i64)> = report
+            .dead(batch)
+            .map(|(m, _, _)| (m.partition, m.offset))
+            .collect();
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
         let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
         {
@@ -533,7 +618,14 @@ impl Projector {
             metrics().add_applied_type(&t, n);
         }
         let a = &report.append;
-        metrics().batch(batch.len(), took.as_secs_f64(), a.accepted, a.duplicates, report.already_applied, a.rejected);
+        metrics().batch(
+            batch.len(),
+            took.as_secs_f64(),
+            a.accepted,
+            a.duplicates,
+            report.already_applied,
+            a.rejected,
+        );
         tracing::debug!(
             messages = batch.len(),
             accepted = a.accepted,
@@ -572,14 +664,21 @@ impl Projector {
 /// The producer for the dead-letter topic.
 pub fn dlq_producer(cfg: &Config) -> anyhow::Result<DlqProducer> {
     let mut c = cfg.client();
-    c.set("acks", "all").set("message.timeout.ms", "30000").set("client.id", "caseflow-dlq");
+    c.set("acks", "all")
+        .set("message.timeout.ms", "30000")
+        .set("client.id", "caseflow-dlq");
     cfg.apply_properties(&mut c);
     Ok(c.create_with_context(ProducerCtx::default())?)
 }
 
 /// Publish every unpublished dead letter of `source` to `dlq_topic`, marking
 /// each once the broker acknowledged it. Returns how many were published.
-pub async fn publish_dead_letters(store: &Store, producer: &DlqProducer, source: &str, dlq_topic: &str) -> anyhow::Result<u64> {
+pub async fn publish_dead_letters(
+    store: &Store,
+    producer: &DlqProducer,
+    source: &str,
+    dlq_topic: &str,
+) -> anyhow::Result<u64> {
     let mut total = 0u64;
     loop {
         let pending = store.unpublished_dead_letters(source, 500).await?;
@@ -588,7 +687,10 @@ pub async fn publish_dead_letters(store: &Store, producer: &DlqProducer, source:
         }
         let mut deliveries = Vec::with_capacity(pending.len());
         for d in &pending {
-            let record = FutureRecord::to(dlq_topic).key(d.position.as_bytes()).payload(&d.raw).headers(dlq_headers(d));
+            let record = FutureRecord::to(dlq_topic)
+                .key(d.position.as_bytes())
+                .payload(&d.raw)
+                .headers(dlq_headers(d));
             match producer.send_result(record) {
                 Ok(f) => deliveries.push((d.id, f)),
                 Err((e, _)) => {
@@ -608,35 +710,64 @@ pub async fn publish_dead_letters(store: &Store, producer: &DlqProducer, source:
             }
         }
         store.mark_dead_letters_published(&done).await?;
-        metrics().dlq_published.fetch_add(done.len() as u64, Ordering::Relaxed);
+        metrics()
+            .dlq_published
+            .fetch_add(done.len() as u64, Ordering::Relaxed);
         total += done.len() as u64;
         if let Some(e) = failed {
             metrics().dlq_publish_errors.fetch_add(1, Ordering::Relaxed);
             anyhow::bail!("publishing to {dlq_topic}: {e}");
         }
         if done.len() < pending.len() {
-            anyhow::bail!("publishing to {dlq_topic}: the producer queue did not take every dead letter");
+            anyhow::bail!(
+                "publishing to {dlq_topic}: the producer queue did not take every dead letter"
+            );
         }
     }
 }
 
 fn dlq_headers(d: &PendingDeadLetter) -> OwnedHeaders {
     let mut h = OwnedHeaders::new()
-        .insert(Header { key: headers::REASON, value: Some(d.reason.as_str()) })
-        .insert(Header { key: headers::KIND, value: Some(d.kind.as_str()) })
-        .insert(Header { key: headers::POSITION, value: Some(d.position.as_str()) });
+        .insert(Header {
+            key: headers::REASON,
+            value: Some(d.reason.as_str()),
+        })
+        .insert(Header {
+            key: headers::KIND,
+            value: Some(d.kind.as_str()),
+        })
+        .insert(Header {
+            key: headers::POSITION,
+            value: Some(d.position.as_str()),
+        });
     if let Some((t, p, o)) = d.source_position() {
         h = h
-            .insert(Header { key: headers::SOURCE_TOPIC, value: Some(t) })
-            .insert(Header { key: headers::SOURCE_PARTITION, value: Some(p.to_string().as_str()) })
-            .insert(Header { key: headers::SOURCE_OFFSET, value: Some(o.to_string().as_str()) });
+            .insert(Header {
+                key: headers::SOURCE_TOPIC,
+                value: Some(t),
+            })
+            .insert(Header {
+                key: headers::SOURCE_PARTITION,
+                value: Some(p.to_string().as_str()),
+            })
+            .insert(Header {
+                key: headers::SOURCE_OFFSET,
+                value: Some(o.to_string().as_str()),
+            });
     }
     h
 }
 
 /// The relay: publish pending dead letters when woken, and every few seconds
 /// (retrying with backoff after a failure), until `stop`; then once more.
-pub async fn run_dlq_relay(store: Store, producer: DlqProducer, source: String, dlq_topic: String, wake: Arc<Notify>, stop: Arc<Notify>) {
+pub async fn run_dlq_relay(
+    store: Store,
+    producer: DlqProducer,
+    source: String,
+    dlq_topic: String,
+    wake: Arc<Notify>,
+    stop: Arc<Notify>,
+) {
     let mut delay = Duration::from_secs(5);
     loop {
         match publish_dead_letters(&store, &producer, &source, &dlq_topic).await {
@@ -670,13 +801,18 @@ pub fn broker_probe(producer: DlqProducer, topic: String) -> Probe {
     Arc::new(move || {
         let (producer, topic) = (producer.clone(), topic.clone());
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || match producer.client().fetch_metadata(Some(&topic), Duration::from_secs(3)) {
-                Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
-                    Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(()),
-                    Some(t) => Err(format!("topic {topic}: {:?}", t.error())),
-                    None => Err(format!("topic {topic} not found")),
-                },
-                Err(e) => Err(format!("broker: {e}")),
+            tokio::task::spawn_blocking(move || {
+                match producer
+                    .client()
+                    .fetch_metadata(Some(&topic), Duration::from_secs(3))
+                {
+                    Ok(md) => match md.topics().iter().find(|t| t.name() == topic) {
+                        Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(()),
+                        Some(t) => Err(format!("topic {topic}: {:?}", t.error())),
+                        None => Err(format!("topic {topic} not found")),
+                    },
+                    Err(e) => Err(format!("broker: {e}")),
+                }
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()))

@@ -47,7 +47,10 @@ fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> 
 
 /// Produce with the contract's key (partition by key hash), or to an explicit partition.
 fn produce(brokers: &str, lines: &[String], partition: Option<i32>) {
-    let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
     for l in lines {
         let key = message_key(l.as_bytes()).unwrap_or_default();
         let mut r = BaseRecord::to(TOPIC).key(&key).payload(l);
@@ -77,8 +80,13 @@ impl Running {
     fn start(cfg: Config, store: Store) -> Running {
         let stop = Arc::new(AtomicBool::new(false));
         let (s, h) = (stop.clone(), tokio::runtime::Handle::current());
-        let thread = std::thread::spawn(move || Projector::new(cfg, store, h, s, Arc::new(Notify::new()))?.run());
-        Running { stop, thread: Some(thread) }
+        let thread = std::thread::spawn(move || {
+            Projector::new(cfg, store, h, s, Arc::new(Notify::new()))?.run()
+        });
+        Running {
+            stop,
+            thread: Some(thread),
+        }
     }
 
     fn stop(mut self) {
@@ -97,34 +105,62 @@ impl Drop for Running {
 async fn wait_applied(store: &Store, total: i64) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let sum: i64 = store.source_offsets(&source_name(TOPIC)).await.unwrap().values().sum();
+        let sum: i64 = store
+            .source_offsets(&source_name(TOPIC))
+            .await
+            .unwrap()
+            .values()
+            .sum();
         if sum >= total {
             assert_eq!(sum, total, "more offsets applied than produced");
             return;
         }
-        assert!(Instant::now() < deadline, "projector applied {sum} of {total} messages within the deadline");
+        assert!(
+            Instant::now() < deadline,
+            "projector applied {sum} of {total} messages within the deadline"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 fn by_day() -> ThroughputQuery {
-    ThroughputQuery { granularity: Granularity::Day, gemeente: None, domein: None, by_team: true, from: None, to: None }
+    ThroughputQuery {
+        granularity: Granularity::Day,
+        gemeente: None,
+        domein: None,
+        by_team: true,
+        from: None,
+        to: None,
+    }
 }
 
 /// The embedded path's result for the same lines.
 async fn embedded(lines: &[String]) -> (serde_json::Value, i64) {
     let dir = TempDir::new("mock-ref");
     let s = Store::open(&dir.sqlite_url()).await.unwrap();
-    let batch: Vec<Incoming> = lines.iter().enumerate().map(|(i, l)| Incoming { position: format!("line {}", i + 1), raw: l.clone().into_bytes() }).collect();
+    let batch: Vec<Incoming> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Incoming {
+            position: format!("line {}", i + 1),
+            raw: l.clone().into_bytes(),
+        })
+        .collect();
     s.append("file", batch).await.unwrap();
     s.project_pending(5000).await.unwrap();
-    let r = (serde_json::to_value(s.throughput(&by_day()).await.unwrap()).unwrap(), s.dead_letter_count().await.unwrap());
+    let r = (
+        serde_json::to_value(s.throughput(&by_day()).await.unwrap()).unwrap(),
+        s.dead_letter_count().await.unwrap(),
+    );
     s.close().await;
     r
 }
 
 async fn result(s: &Store) -> (serde_json::Value, i64) {
-    (serde_json::to_value(s.throughput(&by_day()).await.unwrap()).unwrap(), s.dead_letter_count().await.unwrap())
+    (
+        serde_json::to_value(s.throughput(&by_day()).await.unwrap()).unwrap(),
+        s.dead_letter_count().await.unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,16 +217,34 @@ async fn poison_in_every_partition_goes_to_the_dlq_topic_with_headers() {
     wait_applied(&store, total).await;
     p.stop();
     let (_, good_dead) = embedded(&good).await;
-    assert_eq!(store.dead_letter_count().await.unwrap(), good_dead + PARTITIONS as i64);
+    assert_eq!(
+        store.dead_letter_count().await.unwrap(),
+        good_dead + PARTITIONS as i64
+    );
 
     // The relay publishes every dead letter once and marks it.
-    let n = caseflow_kafka::publish_dead_letters(&store, &producer, &source_name(TOPIC), DLQ).await.unwrap();
+    let n = caseflow_kafka::publish_dead_letters(&store, &producer, &source_name(TOPIC), DLQ)
+        .await
+        .unwrap();
     assert_eq!(n as i64, good_dead + PARTITIONS as i64);
-    assert!(store.unpublished_dead_letters(&source_name(TOPIC), 10).await.unwrap().is_empty());
-    assert_eq!(caseflow_kafka::publish_dead_letters(&store, &producer, &source_name(TOPIC), DLQ).await.unwrap(), 0);
+    assert!(store
+        .unpublished_dead_letters(&source_name(TOPIC), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        caseflow_kafka::publish_dead_letters(&store, &producer, &source_name(TOPIC), DLQ)
+            .await
+            .unwrap(),
+        0
+    );
 
     // Read the DLQ topic back.
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &brokers).set("group.id", "dlq-reader").create().unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", "dlq-reader")
+        .create()
+        .unwrap();
     let mut tpl = TopicPartitionList::new();
     for p in 0..2 {
         tpl.add_partition_offset(DLQ, p, Offset::Beginning).unwrap();
@@ -202,14 +256,29 @@ async fn poison_in_every_partition_goes_to_the_dlq_topic_with_headers() {
         if let Some(m) = consumer.poll(Duration::from_millis(200)) {
             let m = m.unwrap();
             let h = m.headers().expect("DLQ messages carry headers");
-            let header = |k: &str| h.iter().find(|x| x.key == k).and_then(|x| x.value).map(|v| String::from_utf8_lossy(v).into_owned());
-            got.push((m.payload().unwrap_or_default().to_vec(), header(headers::REASON), header(headers::KIND), header(headers::SOURCE_TOPIC), header(headers::SOURCE_PARTITION), header(headers::SOURCE_OFFSET)));
+            let header = |k: &str| {
+                h.iter()
+                    .find(|x| x.key == k)
+                    .and_then(|x| x.value)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+            };
+            got.push((
+                m.payload().unwrap_or_default().to_vec(),
+                header(headers::REASON),
+                header(headers::KIND),
+                header(headers::SOURCE_TOPIC),
+                header(headers::SOURCE_PARTITION),
+                header(headers::SOURCE_OFFSET),
+            ));
         }
     }
     assert_eq!(got.len() as u64, n);
     for p in 0..PARTITIONS {
         let poison = format!("{{not json in partition {p}");
-        let m = got.iter().find(|g| g.0 == poison.as_bytes()).unwrap_or_else(|| panic!("poison of partition {p} not in the DLQ topic"));
+        let m = got
+            .iter()
+            .find(|g| g.0 == poison.as_bytes())
+            .unwrap_or_else(|| panic!("poison of partition {p} not in the DLQ topic"));
         assert_eq!(m.2.as_deref(), Some("invalid_json"));
         assert!(m.1.as_deref().is_some_and(|r| !r.is_empty()));
         assert_eq!(m.3.as_deref(), Some(TOPIC));

@@ -56,7 +56,7 @@ pub struct AlertQuery {
     pub limit: i64,
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -77,7 +77,12 @@ impl Store {
             "SELECT id, kind, beschikking_id, gemeente, domein, team, cycle_start, gepland_op, raised_at, resolved_at FROM alerts WHERE 1 = 1",
         );
         let mut binds: Vec<String> = Vec::new();
-        for (col, v) in [("gemeente", &q.gemeente), ("domein", &q.domein), ("team", &q.team), ("kind", &q.kind)] {
+        for (col, v) in [
+            ("gemeente", &q.gemeente),
+            ("domein", &q.domein),
+            ("team", &q.team),
+            ("kind", &q.kind),
+        ] {
             if let Some(v) = v {
                 binds.push(v.clone());
                 sql.push_str(&format!(" AND {col} = ${}", binds.len()));
@@ -111,29 +116,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// Outbox messages not yet published: (id, topic, key, payload), oldest first.
-    pub async fn outbox_pending(&self, limit: i64) -> Result<Vec<(i64, String, String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT id, topic, msg_key, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(|r| Ok((r.try_get("id")?, r.try_get("topic")?, r.try_get("msg_key")?, r.try_get("payload")?))).collect()
-    }
-
-    /// Mark outbox messages as published.
-    pub async fn outbox_mark_published(&self, ids: &[i64]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let sql = format!("UPDATE outbox SET published_at = $1 WHERE id IN ({})", list_placeholders(self.dialect, ids.len(), 2));
-        let mut q = sqlx::query(&sql).bind(ts(Utc::now()));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.execute(&self.pool).await?;
-        Ok(())
-    }
 }
 
 /// Bring the alerts of `only` (or of every beschikking) in line with their status at `at`.
@@ -158,7 +140,8 @@ pub(crate) async fn evaluate_in(
     };
     let mut desired: BTreeMap<String, PoState> = BTreeMap::new();
     for (key, body) in timelines {
-        let tl: PoTimeline = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("po_monitor {key}: {e}")))?;
+        let tl: PoTimeline = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("po_monitor {key}: {e}")))?;
         if let Some(s) = tl.state_at(at, config).filter(|s| s.status.is_alert()) {
             desired.insert(s.beschikking_id.to_string(), s);
         }
@@ -182,11 +165,18 @@ pub(crate) async fn evaluate_in(
             }
             rows
         }
-        None => sqlx::query("SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL").fetch_all(&mut **tx).await?,
+        None => {
+            sqlx::query("SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL")
+                .fetch_all(&mut **tx)
+                .await?
+        }
     };
     let mut open: BTreeMap<String, (i64, String)> = BTreeMap::new();
     for r in open_rows {
-        open.insert(r.try_get("beschikking_id")?, (r.try_get("id")?, r.try_get("kind")?));
+        open.insert(
+            r.try_get("beschikking_id")?,
+            (r.try_get("id")?, r.try_get("kind")?),
+        );
     }
 
     let mut report = AlertReport::default();
@@ -199,7 +189,11 @@ pub(crate) async fn evaluate_in(
             continue;
         }
         if let Some((id, kind)) = have {
-            sqlx::query("UPDATE alerts SET resolved_at = $1 WHERE id = $2").bind(&now).bind(*id).execute(&mut **tx).await?;
+            sqlx::query("UPDATE alerts SET resolved_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(*id)
+                .execute(&mut **tx)
+                .await?;
             outbox(tx, &b, json!({"transition": "resolved", "alert_id": id, "kind": kind, "beschikking_id": b, "at": now})).await?;
             report.resolved += 1;
         }
@@ -232,7 +226,11 @@ pub(crate) async fn evaluate_in(
     Ok(report)
 }
 
-async fn outbox(tx: &mut Transaction<'_, Any>, key: &str, payload: serde_json::Value) -> Result<(), StoreError> {
+async fn outbox(
+    tx: &mut Transaction<'_, Any>,
+    key: &str,
+    payload: serde_json::Value,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO outbox (topic, msg_key, payload, created_at) VALUES ($1, $2, $3, $4)")
         .bind(ALERTS_TOPIC)
         .bind(key)

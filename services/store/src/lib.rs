@@ -8,6 +8,7 @@
 mod alerts;
 mod error;
 mod log;
+mod outbox;
 mod project;
 mod query;
 mod source;
@@ -15,13 +16,14 @@ mod sql;
 
 use std::sync::Arc;
 
-use sqlx::any::AnyPoolOptions;
 use caseflow_core::config::Config;
+use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
+pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use error::StoreError;
 pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
-pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
+pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;
 pub use source::{PendingDeadLetter, SourceMessage, SourceReport};
 
@@ -80,7 +82,12 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATOR,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(())), config: Arc::new(Config::default()) })
+        Ok(Store {
+            pool,
+            dialect,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            config: Arc::new(Config::default()),
+        })
     }
 
     /// Use these norms and parameters (the spec's defaults otherwise).
@@ -111,9 +118,16 @@ impl Store {
 fn normalize_url(url: &str) -> Result<(String, Dialect), StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok((url.to_string(), Dialect::Postgres))
-    } else if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    } else if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let sep = if rest.contains('?') { '&' } else { '?' };
-        let url = if rest.contains("mode=") { format!("sqlite://{rest}") } else { format!("sqlite://{rest}{sep}mode=rwc") };
+        let url = if rest.contains("mode=") {
+            format!("sqlite://{rest}")
+        } else {
+            format!("sqlite://{rest}{sep}mode=rwc")
+        };
         Ok((url, Dialect::Sqlite))
     } else if !url.contains("://") {
         Ok((format!("sqlite://{url}?mode=rwc"), Dialect::Sqlite))
@@ -151,12 +165,33 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(normalize_url("caseflow-data/x.db").unwrap(), ("sqlite://caseflow-data/x.db?mode=rwc".into(), Dialect::Sqlite));
-        assert_eq!(normalize_url("sqlite://a.db").unwrap().0, "sqlite://a.db?mode=rwc");
-        assert_eq!(normalize_url("sqlite::memory:").unwrap().0, "sqlite://:memory:?mode=rwc");
-        assert_eq!(normalize_url("postgres://u@h/db").unwrap().1, Dialect::Postgres);
-        assert!(normalize_url("mysql://x").unwrap_err().to_string().contains("use sqlite://PATH"));
+        assert_eq!(
+            normalize_url("caseflow-data/x.db").unwrap(),
+            (
+                "sqlite://caseflow-data/x.db?mode=rwc".into(),
+                Dialect::Sqlite
+            )
+        );
+        assert_eq!(
+            normalize_url("sqlite://a.db").unwrap().0,
+            "sqlite://a.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite::memory:").unwrap().0,
+            "sqlite://:memory:?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("postgres://u@h/db").unwrap().1,
+            Dialect::Postgres
+        );
+        assert!(normalize_url("mysql://x")
+            .unwrap_err()
+            .to_string()
+            .contains("use sqlite://PATH"));
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(sqlite_path("sqlite://caseflow-data/x.db?mode=rwc").as_deref(), Some("caseflow-data/x.db"));
+        assert_eq!(
+            sqlite_path("sqlite://caseflow-data/x.db?mode=rwc").as_deref(),
+            Some("caseflow-data/x.db")
+        );
     }
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use caseflow_core::model::{admit, conflict_reason, Admission};
 use caseflow_core::event::mask_bsn;
+use caseflow_core::model::{admit, conflict_reason, Admission};
 use caseflow_core::Event;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -104,14 +104,20 @@ pub(crate) fn now_text() -> String {
 }
 
 pub(crate) fn utc_text(e: &Event) -> String {
-    e.occurred_at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Micros, true)
+    e.occurred_at
+        .with_timezone(&Utc)
+        .to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl Store {
     /// Validate and append a batch of input lines in one transaction. Valid new
     /// events go to the log, repeats are counted, everything else goes to the
     /// dead-letter store with its reason, bytes and position.
-    pub async fn append(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+    pub async fn append(
+        &self,
+        source: &str,
+        batch: Vec<Incoming>,
+    ) -> Result<AppendReport, StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let report = append_in(&mut tx, source, batch).await?;
@@ -120,7 +126,11 @@ impl Store {
     }
 
     /// Dead letters, oldest first (or newest first).
-    pub async fn dead_letters(&self, limit: i64, newest_first: bool) -> Result<Vec<DeadLetter>, StoreError> {
+    pub async fn dead_letters(
+        &self,
+        limit: i64,
+        newest_first: bool,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
         let order = if newest_first { "DESC" } else { "ASC" };
         let rows = sqlx::query(&format!(
             "SELECT id, received_at, source, position, kind, reason, event_id, raw FROM dead_letters ORDER BY id {order} LIMIT $1"
@@ -147,31 +157,54 @@ impl Store {
 
     /// Number of dead letters.
     pub async fn dead_letter_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM dead_letters").fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM dead_letters")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
     }
 
     /// Number of events in the log.
     pub async fn event_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events").fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
     }
 }
 
-pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+pub(crate) async fn append_in(
+    tx: &mut Transaction<'_, Any>,
+    source: &str,
+    batch: Vec<Incoming>,
+) -> Result<AppendReport, StoreError> {
     let mut report = AppendReport::default();
     let mut dead: Vec<DeadRow> = Vec::new();
     let mut parsed: Vec<(usize, Incoming, Event)> = Vec::with_capacity(batch.len());
     for (index, inc) in batch.into_iter().enumerate() {
         match Event::from_json_bytes(&inc.raw) {
             Ok(e) => parsed.push((index, inc, e)),
-            Err(err) => dead.push(DeadRow { index, position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
+            Err(err) => dead.push(DeadRow {
+                index,
+                position: inc.position,
+                kind: err.kind(),
+                reason: err.to_string(),
+                event_id: None,
+                raw: inc.raw,
+            }),
         }
     }
 
     // What the log already holds for these ids.
-    let ids: Vec<String> = parsed.iter().map(|(_, _, e)| e.event_id.to_string()).collect();
+    let ids: Vec<String> = parsed
+        .iter()
+        .map(|(_, _, e)| e.event_id.to_string())
+        .collect();
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+        let sql = format!(
+            "SELECT event_id, body FROM events WHERE event_id IN ({})",
+            list_placeholders(dialect_of(tx), chunk.len(), 1)
+        );
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(id);
@@ -244,11 +277,25 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         let mut q = sqlx::query(&sql);
         for d in chunk {
             // No BSN may enter caseflow, not even in the dead-letter store.
-            q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(mask_bsn(&d.raw));
+            q = q
+                .bind(&received_at)
+                .bind(source)
+                .bind(&d.position)
+                .bind(d.kind)
+                .bind(&d.reason)
+                .bind(&d.event_id)
+                .bind(mask_bsn(&d.raw));
         }
         q.execute(&mut **tx).await?;
     }
-    report.rejections =
-        dead.into_iter().map(|d| Rejected { index: d.index, position: d.position, kind: d.kind.to_string(), reason: d.reason }).collect();
+    report.rejections = dead
+        .into_iter()
+        .map(|d| Rejected {
+            index: d.index,
+            position: d.position,
+            kind: d.kind.to_string(),
+            reason: d.reason,
+        })
+        .collect();
     Ok(report)
 }

@@ -52,11 +52,13 @@ impl Store {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let from: i64 = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
-        let rows = sqlx::query("SELECT seq, case_id, retracts FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(from)
-            .bind(batch_size as i64)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT seq, case_id, retracts FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(from)
+        .bind(batch_size as i64)
+        .fetch_all(&mut *tx)
+        .await?;
         if rows.is_empty() {
             return Ok(ProjectReport::default());
         }
@@ -76,7 +78,11 @@ impl Store {
         recompute_keys(&mut tx, &keys, &self.config).await?;
         set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
         tx.commit().await?;
-        Ok(ProjectReport { events: rows.len() as u64, keys: n_keys, batches: 1 })
+        Ok(ProjectReport {
+            events: rows.len() as u64,
+            keys: n_keys,
+            batches: 1,
+        })
     }
 
     /// Throw the read models away and recompute them from the log.
@@ -89,10 +95,21 @@ impl Store {
     pub async fn reset_read_models(&self) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        for table in ["key_facts", "agg_daily", "leadtime_samples", "open_cases", "po_monitor"] {
-            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        for table in [
+            "key_facts",
+            "agg_daily",
+            "leadtime_samples",
+            "open_cases",
+            "po_monitor",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query("DELETE FROM checkpoints WHERE name = $1").bind(EMBEDDED).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM checkpoints WHERE name = $1")
+            .bind(EMBEDDED)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -107,7 +124,10 @@ impl Store {
             .map(|r| r.try_get("position"))
             .transpose()?
             .unwrap_or(0);
-        let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events").fetch_one(&mut *conn).await?.try_get("m")?;
+        let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("m")?;
         Ok((at, end.unwrap_or(0)))
     }
 }
@@ -116,17 +136,28 @@ fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("`{s}` in the log is not a UUID")))
 }
 
-pub(crate) async fn checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = $2")
-        .bind(name)
-        .bind(part)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("position"))
-        .transpose()?)
+pub(crate) async fn checkpoint(
+    tx: &mut Transaction<'_, Any>,
+    name: &str,
+    part: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = $2")
+            .bind(name)
+            .bind(part)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get("position"))
+            .transpose()?,
+    )
 }
 
-pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64, position: i64) -> Result<(), StoreError> {
+pub(crate) async fn set_checkpoint(
+    tx: &mut Transaction<'_, Any>,
+    name: &str,
+    part: i64,
+    position: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO checkpoints (name, part, position) VALUES ($1, $2, $3) \
          ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
@@ -142,10 +173,22 @@ pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, pa
 /// Every key whose facts may change because of the touched events: their own
 /// keys, the keys of the events they withdraw (or restore), and the beschikkingen
 /// of touched cases (whose team history may have changed).
-pub(crate) async fn expand_keys(tx: &mut Transaction<'_, Any>, touched: &Touched) -> Result<BTreeSet<ProjectionKey>, StoreError> {
+pub(crate) async fn expand_keys(
+    tx: &mut Transaction<'_, Any>,
+    touched: &Touched,
+) -> Result<BTreeSet<ProjectionKey>, StoreError> {
     let mut keys = touched.keys.clone();
     keys.extend(keys_of_retracted(tx, touched.retracted.clone()).await?);
-    let cases: Vec<String> = keys.iter().filter_map(|k| if let ProjectionKey::Case(c) = k { Some(c.to_string()) } else { None }).collect();
+    let cases: Vec<String> = keys
+        .iter()
+        .filter_map(|k| {
+            if let ProjectionKey::Case(c) = k {
+                Some(c.to_string())
+            } else {
+                None
+            }
+        })
+        .collect();
     for (b, _) in fetch_pairs(tx, "SELECT DISTINCT beschikking_id, beschikking_id FROM events WHERE beschikking_id IS NOT NULL AND case_id IN", &cases).await? {
         keys.insert(ProjectionKey::Beschikking(parse_uuid(&b)?));
     }
@@ -154,14 +197,20 @@ pub(crate) async fn expand_keys(tx: &mut Transaction<'_, Any>, touched: &Touched
 
 /// The keys whose effective events change when `targets` are withdrawn (or,
 /// for a withdrawn correction, restored).
-async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) -> Result<BTreeSet<ProjectionKey>, StoreError> {
+async fn keys_of_retracted(
+    tx: &mut Transaction<'_, Any>,
+    targets: Vec<String>,
+) -> Result<BTreeSet<ProjectionKey>, StoreError> {
     let mut keys = BTreeSet::new();
     let mut frontier = targets;
     // Two levels: the target, and the target of a withdrawn correction.
     for _ in 0..2 {
         let mut next = Vec::new();
         for chunk in frontier.chunks(MAX_PARAMS) {
-            let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+            let sql = format!(
+                "SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})",
+                list_placeholders(dialect_of(tx), chunk.len(), 1)
+            );
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(id);
@@ -183,10 +232,17 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
     Ok(keys)
 }
 
-pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+pub(crate) async fn fetch_pairs(
+    tx: &mut Transaction<'_, Any>,
+    sql_prefix: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!("{sql_prefix} ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+        let sql = format!(
+            "{sql_prefix} ({})",
+            list_placeholders(dialect_of(tx), chunk.len(), 1)
+        );
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(id);
@@ -199,13 +255,29 @@ pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str,
 }
 
 /// Parse stored `(event_id, body)` rows and drop the withdrawn ones.
-pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>) -> Result<Vec<Event>, StoreError> {
+pub(crate) async fn effective(
+    tx: &mut Transaction<'_, Any>,
+    bodies: Vec<(String, String)>,
+) -> Result<Vec<Event>, StoreError> {
     let ids: Vec<String> = bodies.iter().map(|(id, _)| id.clone()).collect();
-    let level1 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &ids).await?;
+    let level1 = fetch_pairs(
+        tx,
+        "SELECT event_id, retracts FROM events WHERE retracts IN",
+        &ids,
+    )
+    .await?;
     let level1_ids: Vec<String> = level1.iter().map(|(id, _)| id.clone()).collect();
-    let level2 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &level1_ids).await?;
-    let pairs: Vec<(Uuid, Uuid)> =
-        level1.iter().chain(level2.iter()).map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?))).collect::<Result<_, StoreError>>()?;
+    let level2 = fetch_pairs(
+        tx,
+        "SELECT event_id, retracts FROM events WHERE retracts IN",
+        &level1_ids,
+    )
+    .await?;
+    let pairs: Vec<(Uuid, Uuid)> = level1
+        .iter()
+        .chain(level2.iter())
+        .map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?)))
+        .collect::<Result<_, StoreError>>()?;
     let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(bodies.len());
@@ -213,7 +285,8 @@ pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String
         if !seen.insert(id) {
             continue;
         }
-        let e = Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
+        let e = Event::from_json_bytes(body.as_bytes())
+            .map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
         if !withdrawn.contains(&e.event_id) {
             out.push(e);
         }
@@ -223,7 +296,11 @@ pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String
 
 /// Recompute the facts of `keys` from their effective events and write the
 /// difference to the read models; re-evaluate the alerts of changed beschikkingen.
-pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSet<ProjectionKey>, config: &Config) -> Result<(), StoreError> {
+pub(crate) async fn recompute_keys(
+    tx: &mut Transaction<'_, Any>,
+    keys: &BTreeSet<ProjectionKey>,
+    config: &Config,
+) -> Result<(), StoreError> {
     if keys.is_empty() {
         return Ok(());
     }
@@ -237,8 +314,18 @@ pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSe
 
     // The events of these keys: a case's events; a beschikking's events and the
     // assignments of their cases.
-    let mut bodies = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE case_id IN", &case_ids).await?;
-    let besch_rows = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE beschikking_id IN", &besch_ids).await?;
+    let mut bodies = fetch_pairs(
+        tx,
+        "SELECT event_id, body FROM events WHERE case_id IN",
+        &case_ids,
+    )
+    .await?;
+    let besch_rows = fetch_pairs(
+        tx,
+        "SELECT event_id, body FROM events WHERE beschikking_id IN",
+        &besch_ids,
+    )
+    .await?;
     let besch_cases: Vec<String> = {
         let mut c: Vec<String> = fetch_pairs(tx, "SELECT DISTINCT case_id, case_id FROM events WHERE case_id IS NOT NULL AND beschikking_id IN", &besch_ids)
             .await?
@@ -250,20 +337,35 @@ pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSe
         c
     };
     bodies.extend(besch_rows);
-    bodies.extend(fetch_pairs(tx, "SELECT event_id, body FROM events WHERE event_type = 'case.toegewezen' AND case_id IN", &besch_cases).await?);
+    bodies.extend(
+        fetch_pairs(
+            tx,
+            "SELECT event_id, body FROM events WHERE event_type = 'case.toegewezen' AND case_id IN",
+            &besch_cases,
+        )
+        .await?,
+    );
     let events = effective(tx, bodies).await?;
     let by_key: BTreeMap<ProjectionKey, Vec<Event>> = group_by_key(events.iter());
 
     // Old facts, new facts, and the difference.
     let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
-    let old: BTreeMap<String, String> = fetch_pairs(tx, "SELECT key, facts FROM key_facts WHERE key IN", &encoded).await?.into_iter().collect();
+    let old: BTreeMap<String, String> = fetch_pairs(
+        tx,
+        "SELECT key, facts FROM key_facts WHERE key IN",
+        &encoded,
+    )
+    .await?
+    .into_iter()
+    .collect();
     let mut w = Writes::default();
     let none: Vec<Event> = Vec::new();
     for key in keys {
         let enc = key.encode();
         let new = facts_for(key, by_key.get(key).unwrap_or(&none));
         let old_facts: Facts = match old.get(&enc) {
-            Some(text) => serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("key facts of {enc}: {e}")))?,
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| StoreError::Corrupt(format!("key facts of {enc}: {e}")))?,
             None => Facts::default(),
         };
         if new == old_facts {
@@ -274,7 +376,8 @@ pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSe
         }
         if new.samples != old_facts.samples {
             w.sample_keys.push(enc.clone());
-            w.samples.extend(new.samples.iter().map(|s| (enc.clone(), s.clone())));
+            w.samples
+                .extend(new.samples.iter().map(|s| (enc.clone(), s.clone())));
         }
         if new.open_case != old_facts.open_case {
             match &new.open_case {
@@ -294,7 +397,8 @@ pub(crate) async fn recompute_keys(tx: &mut Transaction<'_, Any>, keys: &BTreeSe
         if new.is_empty() {
             w.fact_deletes.push(enc);
         } else {
-            w.fact_upserts.push((enc, serde_json::to_string(&new).expect("facts serialize")));
+            w.fact_upserts
+                .push((enc, serde_json::to_string(&new).expect("facts serialize")));
         }
     }
     w.apply(tx).await?;
@@ -319,9 +423,16 @@ struct Writes {
     fact_deletes: Vec<String>,
 }
 
-async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
+async fn delete_keys(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    keys: &[String],
+) -> Result<(), StoreError> {
     for chunk in keys.chunks(MAX_PARAMS) {
-        let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+        let sql = format!(
+            "DELETE FROM {table} WHERE key IN ({})",
+            list_placeholders(dialect_of(tx), chunk.len(), 1)
+        );
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = q.bind(k);
@@ -333,7 +444,12 @@ async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]
 
 impl Writes {
     async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
-        let delta: Vec<(&CountKey, f64)> = self.delta.iter().filter(|(_, v)| **v != 0.0).map(|(k, v)| (k, *v)).collect();
+        let delta: Vec<(&CountKey, f64)> = self
+            .delta
+            .iter()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(k, v)| (k, *v))
+            .collect();
         const AGG_COLS: usize = 7;
         for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
             let sql = format!(
@@ -404,7 +520,11 @@ impl Writes {
             );
             let mut q = sqlx::query(&sql);
             for (key, p) in chunk {
-                q = q.bind(key).bind(&p.gemeente).bind(p.domein.as_str()).bind(serde_json::to_string(p).expect("serializes"));
+                q = q
+                    .bind(key)
+                    .bind(&p.gemeente)
+                    .bind(p.domein.as_str())
+                    .bind(serde_json::to_string(p).expect("serializes"));
             }
             q.execute(&mut **tx).await?;
         }

@@ -17,7 +17,11 @@ use crate::{Store, StoreError};
 
 impl Store {
     /// Daily counts of the given metrics within the query's filter.
-    pub async fn daily_counts(&self, metrics: &[&str], q: &ThroughputQuery) -> Result<Vec<(CountKey, f64)>, StoreError> {
+    pub async fn daily_counts(
+        &self,
+        metrics: &[&str],
+        q: &ThroughputQuery,
+    ) -> Result<Vec<(CountKey, f64)>, StoreError> {
         let mut sql = format!(
             "SELECT metric, gemeente, domein, day, team, category, value FROM agg_daily WHERE metric IN ({})",
             list_placeholders(self.dialect, metrics.len(), 1)
@@ -58,10 +62,13 @@ impl Store {
                     CountKey {
                         dims: Dims {
                             gemeente: r.try_get("gemeente")?,
-                            domein: Domein::parse(&domein).ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?,
+                            domein: Domein::parse(&domein)
+                                .ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?,
                             team: (!team.is_empty()).then_some(team),
                         },
-                        day: day.parse().map_err(|_| StoreError::Corrupt(format!("day `{day}`")))?,
+                        day: day
+                            .parse()
+                            .map_err(|_| StoreError::Corrupt(format!("day `{day}`")))?,
                         metric: r.try_get("metric")?,
                         category: r.try_get("category")?,
                     },
@@ -81,7 +88,9 @@ impl Store {
 impl Store {
     /// Lead-time rows (spec §3.2); percentiles from the stored durations.
     pub async fn leadtime(&self, q: &LeadtimeQuery) -> Result<Vec<LeadtimeRow>, StoreError> {
-        let mut sql = String::from("SELECT measure, gemeente, domein, team, day, days FROM leadtime_samples WHERE 1 = 1");
+        let mut sql = String::from(
+            "SELECT measure, gemeente, domein, team, day, days FROM leadtime_samples WHERE 1 = 1",
+        );
         let mut binds: Vec<String> = Vec::new();
         let mut filter = |cond: &str, v: String| {
             binds.push(v);
@@ -117,7 +126,10 @@ impl Store {
 
     /// Every stored lead-time sample (for tests and exports), in a canonical order.
     pub async fn leadtime_samples(&self) -> Result<Vec<Sample>, StoreError> {
-        let rows = sqlx::query("SELECT measure, gemeente, domein, team, day, days FROM leadtime_samples").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT measure, gemeente, domein, team, day, days FROM leadtime_samples")
+                .fetch_all(&self.pool)
+                .await?;
         let mut out: Vec<Sample> = rows
             .into_iter()
             .map(|r| sample_from_row(&r))
@@ -129,12 +141,14 @@ impl Store {
     /// The effective staffing events (withdrawn ones left out).
     pub async fn formatie(&self) -> Result<Vec<Formatie>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let bodies: Vec<(String, String)> = sqlx::query("SELECT event_id, body FROM events WHERE event_type = 'formatie.vastgesteld'")
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, StoreError>>()?;
+        let bodies: Vec<(String, String)> = sqlx::query(
+            "SELECT event_id, body FROM events WHERE event_type = 'formatie.vastgesteld'",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, StoreError>>()?;
         let events = effective(&mut tx, bodies).await?;
         tx.commit().await?;
         Ok(events.iter().filter_map(Formatie::from_event).collect())
@@ -148,38 +162,85 @@ impl Store {
             domein: q.domein.clone(),
             by_team: true,
             from: q.from.map(workload::monday),
-            to: q.to.map(|t| workload::monday(t) + chrono::Duration::days(6)),
+            to: q
+                .to
+                .map(|t| workload::monday(t) + chrono::Duration::days(6)),
         };
         let mut counts = self.daily_counts(workload::WINDOW_METRICS, &window).await?;
-        let open = ThroughputQuery { from: None, ..window.clone() };
+        let open = ThroughputQuery {
+            from: None,
+            ..window.clone()
+        };
         counts.extend(self.daily_counts(&[workload::WL_OPEN], &open).await?);
         let staffing = self.formatie().await?;
-        Ok(workload::report(counts.iter().map(|(k, v)| (k, *v)), &staffing, q, &self.config))
+        Ok(workload::report(
+            counts.iter().map(|(k, v)| (k, *v)),
+            &staffing,
+            q,
+            &self.config,
+        ))
     }
 
     /// Monitored beschikkingen (spec §3.4) in the filter.
-    pub async fn po_timelines(&self, gemeente: Option<&str>, domein: Option<&str>) -> Result<Vec<PoTimeline>, StoreError> {
+    pub async fn po_timelines(
+        &self,
+        gemeente: Option<&str>,
+        domein: Option<&str>,
+    ) -> Result<Vec<PoTimeline>, StoreError> {
         let rows = self.bodies("po_monitor", gemeente, domein).await?;
-        rows.into_iter().map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("po_monitor: {e}")))).collect()
+        rows.into_iter()
+            .map(|b| {
+                serde_json::from_str(&b)
+                    .map_err(|e| StoreError::Corrupt(format!("po_monitor: {e}")))
+            })
+            .collect()
     }
 
     /// The overdue-PO model at `as_of`.
-    pub async fn po(&self, gemeente: Option<&str>, domein: Option<&str>, as_of: DateTime<Utc>, status: Option<PoStatus>) -> Result<PoReport, StoreError> {
-        self.po_filtered(gemeente, domein, as_of, &PoFilter { status, ..PoFilter::default() }).await
+    pub async fn po(
+        &self,
+        gemeente: Option<&str>,
+        domein: Option<&str>,
+        as_of: DateTime<Utc>,
+        status: Option<PoStatus>,
+    ) -> Result<PoReport, StoreError> {
+        self.po_filtered(
+            gemeente,
+            domein,
+            as_of,
+            &PoFilter {
+                status,
+                ..PoFilter::default()
+            },
+        )
+        .await
     }
 
     /// The overdue-PO model at `as_of`, narrowed by team, status and list length.
-    pub async fn po_filtered(&self, gemeente: Option<&str>, domein: Option<&str>, as_of: DateTime<Utc>, f: &PoFilter) -> Result<PoReport, StoreError> {
+    pub async fn po_filtered(
+        &self,
+        gemeente: Option<&str>,
+        domein: Option<&str>,
+        as_of: DateTime<Utc>,
+        f: &PoFilter,
+    ) -> Result<PoReport, StoreError> {
         let timelines = self.po_timelines(gemeente, domein).await?;
         Ok(overdue_po::report_for(&timelines, as_of, &self.config, f))
     }
 
     /// The open cases, most urgent deadline first.
-    pub async fn open_cases(&self, gemeente: Option<&str>, domein: Option<&str>, team: Option<&str>, as_of: DateTime<Utc>) -> Result<Vec<OpenCaseRow>, StoreError> {
+    pub async fn open_cases(
+        &self,
+        gemeente: Option<&str>,
+        domein: Option<&str>,
+        team: Option<&str>,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<OpenCaseRow>, StoreError> {
         let rows = self.bodies("open_cases", gemeente, domein).await?;
         let mut out: Vec<OpenCaseRow> = Vec::with_capacity(rows.len());
         for b in rows {
-            let c: OpenCase = serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("open_cases: {e}")))?;
+            let c: OpenCase = serde_json::from_str(&b)
+                .map_err(|e| StoreError::Corrupt(format!("open_cases: {e}")))?;
             if team.is_some_and(|t| c.team.as_deref() != Some(t)) || c.started_at > as_of {
                 continue;
             }
@@ -187,12 +248,20 @@ impl Store {
         }
         out.sort_by(|a, b| {
             let key = |r: &OpenCaseRow| r.days_left.unwrap_or(f64::INFINITY);
-            key(a).total_cmp(&key(b)).then(b.age_days.total_cmp(&a.age_days)).then(a.case_id.cmp(&b.case_id))
+            key(a)
+                .total_cmp(&key(b))
+                .then(b.age_days.total_cmp(&a.age_days))
+                .then(a.case_id.cmp(&b.case_id))
         });
         Ok(out)
     }
 
-    async fn bodies(&self, table: &str, gemeente: Option<&str>, domein: Option<&str>) -> Result<Vec<String>, StoreError> {
+    async fn bodies(
+        &self,
+        table: &str,
+        gemeente: Option<&str>,
+        domein: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
         let mut sql = format!("SELECT body FROM {table} WHERE 1 = 1");
         let mut binds = Vec::new();
         for (col, v) in [("gemeente", gemeente), ("domein", domein)] {
@@ -206,7 +275,11 @@ impl Store {
         for b in &binds {
             q = q.bind(b);
         }
-        q.fetch_all(&self.pool).await?.into_iter().map(|r| Ok(r.try_get(0)?)).collect()
+        q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
     }
 }
 
@@ -218,10 +291,13 @@ fn sample_from_row(r: &sqlx::any::AnyRow) -> Result<Sample, StoreError> {
         measure: r.try_get("measure")?,
         dims: Dims {
             gemeente: r.try_get("gemeente")?,
-            domein: Domein::parse(&domein).ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?,
+            domein: Domein::parse(&domein)
+                .ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?,
             team: (!team.is_empty()).then_some(team),
         },
-        day: day.parse().map_err(|_| StoreError::Corrupt(format!("day `{day}`")))?,
+        day: day
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("day `{day}`")))?,
         days: r.try_get("days")?,
     })
 }

@@ -63,11 +63,20 @@ pub struct SourceReport {
 impl SourceReport {
     /// The rejected messages of the batch, as (partition, offset, kind, reason);
     /// `messages` is the slice passed to [`Store::apply_source_batch`].
-    pub fn dead<'a>(&'a self, messages: &'a [SourceMessage]) -> impl Iterator<Item = (&'a SourceMessage, &'a str, &'a str)> + 'a {
+    pub fn dead<'a>(
+        &'a self,
+        messages: &'a [SourceMessage],
+    ) -> impl Iterator<Item = (&'a SourceMessage, &'a str, &'a str)> + 'a {
         self.append.rejections.iter().filter_map(move |r| {
             let pos = r.position.rsplit_once('@')?;
-            let (p, o) = (pos.0.rsplit_once('/')?.1.parse::<i32>().ok()?, pos.1.parse::<i64>().ok()?);
-            messages.iter().find(|m| m.partition == p && m.offset == o).map(|m| (m, r.kind.as_str(), r.reason.as_str()))
+            let (p, o) = (
+                pos.0.rsplit_once('/')?.1.parse::<i32>().ok()?,
+                pos.1.parse::<i64>().ok()?,
+            );
+            messages
+                .iter()
+                .find(|m| m.partition == p && m.offset == o)
+                .map(|m| (m, r.kind.as_str(), r.reason.as_str()))
         })
     }
 }
@@ -75,12 +84,26 @@ impl SourceReport {
 impl Store {
     /// The next offset to read per partition for `source` (e.g. a topic and group).
     pub async fn source_offsets(&self, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
-        let rows = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1").bind(source).fetch_all(&self.pool).await?;
-        rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?))).collect()
+        let rows = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
+            .bind(source)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<i64, _>("part")? as i32,
+                    r.try_get::<i64, _>("position")?,
+                ))
+            })
+            .collect()
     }
 
     /// Dead letters of `source` not yet marked published, oldest first.
-    pub async fn unpublished_dead_letters(&self, source: &str, limit: i64) -> Result<Vec<PendingDeadLetter>, StoreError> {
+    pub async fn unpublished_dead_letters(
+        &self,
+        source: &str,
+        limit: i64,
+    ) -> Result<Vec<PendingDeadLetter>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, position, kind, reason, raw FROM dead_letters WHERE source = $1 AND published_at IS NULL ORDER BY id LIMIT $2",
         )
@@ -105,7 +128,10 @@ impl Store {
     pub async fn mark_dead_letters_published(&self, ids: &[i64]) -> Result<(), StoreError> {
         let now = crate::log::now_text();
         for chunk in ids.chunks(crate::sql::MAX_PARAMS - 1) {
-            let sql = format!("UPDATE dead_letters SET published_at = $1 WHERE id IN ({})", crate::sql::list_placeholders(self.dialect, chunk.len(), 2));
+            let sql = format!(
+                "UPDATE dead_letters SET published_at = $1 WHERE id IN ({})",
+                crate::sql::list_placeholders(self.dialect, chunk.len(), 2)
+            );
             let mut q = sqlx::query(&sql).bind(&now);
             for id in chunk {
                 q = q.bind(*id);
@@ -117,7 +143,12 @@ impl Store {
 
     /// Apply messages from any partitions in one transaction, with their offsets.
     /// `topic` names the positions in dead letters (`topic/partition@offset`).
-    pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
+    pub async fn apply_source_batch(
+        &self,
+        source: &str,
+        topic: &str,
+        messages: &[SourceMessage],
+    ) -> Result<SourceReport, StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         if self.dialect == crate::Dialect::Postgres {
@@ -125,15 +156,24 @@ impl Store {
             // hold messages of the same partition: one writer at a time across
             // processes, so each reads the checkpoints the previous one committed
             // and the read-model differences are computed from current facts.
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROJECTION_LOCK).execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PROJECTION_LOCK)
+                .execute(&mut *tx)
+                .await?;
         }
-        let stored: BTreeMap<i32, i64> = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
-            .bind(source)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?)))
-            .collect::<Result<_, StoreError>>()?;
+        let stored: BTreeMap<i32, i64> =
+            sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
+                .bind(source)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<i64, _>("part")? as i32,
+                        r.try_get::<i64, _>("position")?,
+                    ))
+                })
+                .collect::<Result<_, StoreError>>()?;
 
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
         let mut fresh: Vec<Incoming> = Vec::with_capacity(messages.len());
@@ -145,7 +185,10 @@ impl Store {
             }
             let n = next.entry(m.partition).or_insert(0);
             *n = (*n).max(m.offset + 1);
-            fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
+            fresh.push(Incoming {
+                position: format!("{topic}/{}@{}", m.partition, m.offset),
+                raw: m.payload.clone(),
+            });
         }
         let append = append_in(&mut tx, source, fresh).await?;
         let keys = expand_keys(&mut tx, &append.touched).await?;
@@ -154,6 +197,10 @@ impl Store {
             set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
         }
         tx.commit().await?;
-        Ok(SourceReport { append, already_applied: already, keys: keys.len() as u64 })
+        Ok(SourceReport {
+            append,
+            already_applied: already,
+            keys: keys.len() as u64,
+        })
     }
 }

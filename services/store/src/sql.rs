@@ -75,9 +75,15 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        assert_eq!(values_placeholders(Dialect::Postgres, 2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(
+            values_placeholders(Dialect::Postgres, 2, 3, 1),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
         assert_eq!(list_placeholders(Dialect::Postgres, 3, 2), "$2, $3, $4");
-        assert_eq!(values_placeholders(Dialect::Sqlite, 2, 2, 1), "(?, ?), (?, ?)");
+        assert_eq!(
+            values_placeholders(Dialect::Sqlite, 2, 2, 1),
+            "(?, ?), (?, ?)"
+        );
         assert_eq!(list_placeholders(Dialect::Sqlite, 2, 1), "?, ?");
         assert_eq!(list_placeholders(Dialect::Sqlite, 2, 2), "?2, ?3");
     }

@@ -25,13 +25,24 @@ fn lines(seed: u64) -> Vec<String> {
 }
 
 fn by_day() -> ThroughputQuery {
-    ThroughputQuery { granularity: Granularity::Day, gemeente: None, domein: None, by_team: true, from: None, to: None }
+    ThroughputQuery {
+        granularity: Granularity::Day,
+        gemeente: None,
+        domein: None,
+        by_team: true,
+        from: None,
+        to: None,
+    }
 }
 
 struct Sqlite(std::path::PathBuf);
 impl Sqlite {
     fn new() -> Sqlite {
-        let d = std::env::temp_dir().join(format!("caseflow-store-pg-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+        let d = std::env::temp_dir().join(format!(
+            "caseflow-store-pg-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
         std::fs::create_dir_all(&d).unwrap();
         Sqlite(d)
     }
@@ -48,13 +59,28 @@ impl Drop for Sqlite {
 /// Every read model in a comparable JSON form.
 async fn snapshot(store: &Store) -> serde_json::Value {
     let as_of: chrono::DateTime<chrono::Utc> = "2020-03-20T12:00:00Z".parse().unwrap();
-    let mut open: Vec<String> =
-        store.open_cases(None, None, None, as_of).await.unwrap().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    let mut open: Vec<String> = store
+        .open_cases(None, None, None, as_of)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
     open.sort();
-    let mut samples: Vec<String> = store.leadtime_samples().await.unwrap().iter().map(|s| format!("{s:?}")).collect();
+    let mut samples: Vec<String> = store
+        .leadtime_samples()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect();
     samples.sort();
     let po = store.po(None, None, as_of, None).await.unwrap();
-    let mut po: Vec<String> = po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
+    let mut po: Vec<String> = po
+        .beschikkingen
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap())
+        .collect();
     po.sort();
     serde_json::json!({
         "throughput": store.throughput(&by_day()).await.unwrap(),
@@ -69,7 +95,14 @@ async fn snapshot(store: &Store) -> serde_json::Value {
 
 async fn ingest(store: &Store, input: &[String], batch: usize) {
     for (i, chunk) in input.chunks(batch).enumerate() {
-        let b = chunk.iter().enumerate().map(|(j, l)| Incoming { position: format!("line {}", i * batch + j + 1), raw: l.clone().into_bytes() }).collect();
+        let b = chunk
+            .iter()
+            .enumerate()
+            .map(|(j, l)| Incoming {
+                position: format!("line {}", i * batch + j + 1),
+                raw: l.clone().into_bytes(),
+            })
+            .collect();
         store.append("test", b).await.unwrap();
         store.project_batch(batch).await.unwrap();
     }
@@ -79,14 +112,22 @@ async fn ingest(store: &Store, input: &[String], batch: usize) {
 #[tokio::test]
 async fn postgres_embedded_path_equals_sqlite() {
     let input = lines(11);
-    let pg = Store::open(&PgServer::shared().database()).await.expect("open the PostgreSQL store");
+    let pg = Store::open(&PgServer::shared().database())
+        .await
+        .expect("open the PostgreSQL store");
     let dir = Sqlite::new();
     let lite = Store::open(&dir.url()).await.unwrap();
     ingest(&pg, &input, 700).await;
     ingest(&lite, &input, 700).await;
     let (a, b) = (snapshot(&pg).await, snapshot(&lite).await);
-    assert!(a["events"].as_i64().unwrap() > 1000, "the stream is not trivial");
-    assert!(a["dead_letters"].as_i64().unwrap() > 0, "the stream has bad lines");
+    assert!(
+        a["events"].as_i64().unwrap() > 1000,
+        "the stream is not trivial"
+    );
+    assert!(
+        a["dead_letters"].as_i64().unwrap() > 0,
+        "the stream has bad lines"
+    );
     assert_eq!(a, b);
     // A rebuild on PostgreSQL restates the same figures.
     pg.rebuild(1000).await.unwrap();
@@ -97,24 +138,43 @@ async fn postgres_embedded_path_equals_sqlite() {
 #[tokio::test]
 async fn postgres_source_batches_equal_sqlite_and_skip_redeliveries() {
     let input = lines(12);
-    let msgs: Vec<SourceMessage> =
-        input.iter().enumerate().map(|(i, l)| SourceMessage { partition: (i % 4) as i32, offset: (i / 4) as i64, payload: l.clone().into_bytes() }).collect();
+    let msgs: Vec<SourceMessage> = input
+        .iter()
+        .enumerate()
+        .map(|(i, l)| SourceMessage {
+            partition: (i % 4) as i32,
+            offset: (i / 4) as i64,
+            payload: l.clone().into_bytes(),
+        })
+        .collect();
     let pg = Store::open(&PgServer::shared().database()).await.unwrap();
     let dir = Sqlite::new();
     let lite = Store::open(&dir.url()).await.unwrap();
     let src = "kafka:caseflow.events.v1";
     for chunk in msgs.chunks(900) {
-        pg.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
+        pg.apply_source_batch(src, "caseflow.events.v1", chunk)
+            .await
+            .unwrap();
     }
     ingest(&lite, &input, 900).await;
     // Redelivery of everything, in another batching: nothing changes.
     for chunk in msgs.chunks(1300) {
-        let r = pg.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
+        let r = pg
+            .apply_source_batch(src, "caseflow.events.v1", chunk)
+            .await
+            .unwrap();
         assert_eq!(r.already_applied as usize, chunk.len());
     }
     let offsets = pg.source_offsets(src).await.unwrap();
     for p in 0..4 {
-        assert_eq!(offsets[&p], msgs.iter().filter(|m| m.partition == p).map(|m| m.offset + 1).max().unwrap());
+        assert_eq!(
+            offsets[&p],
+            msgs.iter()
+                .filter(|m| m.partition == p)
+                .map(|m| m.offset + 1)
+                .max()
+                .unwrap()
+        );
     }
     let (mut a, mut b) = (snapshot(&pg).await, snapshot(&lite).await);
     assert_eq!(a, b);
@@ -126,11 +186,24 @@ async fn postgres_source_batches_equal_sqlite_and_skip_redeliveries() {
     assert_eq!(pending.len() as i64, pg.dead_letter_count().await.unwrap());
     let (t, p, o) = pending[0].source_position().unwrap();
     assert_eq!(t, "caseflow.events.v1");
-    assert_eq!(input[(o * 4 + p as i64) as usize].as_bytes().len(), pending[0].raw.len());
+    assert_eq!(
+        input[(o * 4 + p as i64) as usize].as_bytes().len(),
+        pending[0].raw.len()
+    );
     let half: Vec<i64> = pending.iter().step_by(2).map(|d| d.id).collect();
     pg.mark_dead_letters_published(&half).await.unwrap();
-    assert_eq!(pg.unpublished_dead_letters(src, 100_000).await.unwrap().len(), pending.len() - half.len());
-    assert!(pg.unpublished_dead_letters("kafka:other", 10).await.unwrap().is_empty());
+    assert_eq!(
+        pg.unpublished_dead_letters(src, 100_000)
+            .await
+            .unwrap()
+            .len(),
+        pending.len() - half.len()
+    );
+    assert!(pg
+        .unpublished_dead_letters("kafka:other", 10)
+        .await
+        .unwrap()
+        .is_empty());
     pg.close().await;
 }
 
@@ -139,16 +212,28 @@ async fn postgres_source_batches_equal_sqlite_and_skip_redeliveries() {
 #[tokio::test]
 async fn postgres_concurrent_projectors_do_not_double_count() {
     let input = lines(13);
-    let msgs: Vec<SourceMessage> =
-        input.iter().enumerate().map(|(i, l)| SourceMessage { partition: (i % 3) as i32, offset: (i / 3) as i64, payload: l.clone().into_bytes() }).collect();
+    let msgs: Vec<SourceMessage> = input
+        .iter()
+        .enumerate()
+        .map(|(i, l)| SourceMessage {
+            partition: (i % 3) as i32,
+            offset: (i / 3) as i64,
+            payload: l.clone().into_bytes(),
+        })
+        .collect();
     let url = PgServer::shared().database();
-    let (a, b) = (Store::open(&url).await.unwrap(), Store::open(&url).await.unwrap());
+    let (a, b) = (
+        Store::open(&url).await.unwrap(),
+        Store::open(&url).await.unwrap(),
+    );
     let src = "kafka:caseflow.events.v1";
     let run = |s: Store, size: usize| {
         let msgs = msgs.clone();
         tokio::spawn(async move {
             for chunk in msgs.chunks(size) {
-                s.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
+                s.apply_source_batch(src, "caseflow.events.v1", chunk)
+                    .await
+                    .unwrap();
             }
         })
     };
