@@ -382,3 +382,38 @@ fn cli_ingest_query_and_dead_letters() {
         String::from_utf8(after).unwrap()
     );
 }
+
+/// Answers are cached by data version: a repeated question is answered from
+/// memory, and every POST that changes the data changes the answer at once.
+#[tokio::test]
+async fn cached_answers_follow_every_change() {
+    let dir = TempDir::new("e2e-cache");
+    let server = Server::start(&dir.sqlite_url(), "run");
+    server.wait_ready().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/throughput?period=week&gemeente=GM0935", server.base);
+    let get = || async {
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/json");
+        r.json::<Vec<Value>>().await.unwrap()
+    };
+    assert!(get().await.is_empty(), "no data yet");
+    assert!(get().await.is_empty(), "asked twice");
+
+    let post = |body: String| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/events", server.base);
+        async move { assert_eq!(http.post(url).body(body).send().await.unwrap().status(), 200) }
+    };
+    post(batch()).await;
+    let rows = get().await;
+    assert_eq!(row(&rows, "2020-W10")["meldingen"], 2, "the first POST shows at once");
+    assert_eq!(get().await, rows, "a repeat gives the same answer");
+
+    post(event(&id(50), "melding.ontvangen", "2020-03-05T09:00:00+01:00", &id(150), json!({"kanaal": "balie", "verwijzer": "geen"})) + "\n").await;
+    assert_eq!(row(&get().await, "2020-W10")["meldingen"], 3, "the next POST shows at once, too");
+
+    // Another question of the same data is its own answer.
+    let all: Vec<Value> = http.get(format!("{}/api/v1/throughput?period=month", server.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(row(&all, "2020-03")["meldingen"], 3, "{all:?}");
+}

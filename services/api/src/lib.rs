@@ -1,12 +1,13 @@
 //! caseflow's HTTP API (axum): event intake, read models, dead letters, health.
 
+pub mod cache;
 pub mod metrics;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,6 +26,45 @@ pub struct AppState {
     pub appended: Arc<Notify>,
     /// Events per projection transaction when a request projects synchronously.
     pub batch_size: usize,
+    /// Read-model responses by data version.
+    pub cache: Arc<cache::ResponseCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, appended: Arc<Notify>, batch_size: usize) -> AppState {
+        AppState {
+            store,
+            appended,
+            batch_size,
+            cache: Arc::new(cache::ResponseCache::default()),
+        }
+    }
+
+    /// The JSON answer for `uri`: from the cache while the data version (and the
+    /// hour, for answers that depend on today) is unchanged, else computed.
+    async fn cached<T, F, Fut>(&self, uri: &Uri, compute: F) -> Result<Response, ApiError>
+    where
+        T: serde::Serialize,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let generation = format!(
+            "{}@{}",
+            self.store.data_version().await?,
+            chrono::Utc::now().format("%Y-%m-%dT%H")
+        );
+        let key = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let body = self
+            .cache
+            .get_or_compute(&generation, key, || async {
+                let v = compute().await?;
+                Ok::<_, ApiError>(Bytes::from(
+                    serde_json::to_vec(&v).expect("read models serialize to JSON"),
+                ))
+            })
+            .await?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    }
 }
 
 /// An error as the API returns it: a status and a message saying what to do.
@@ -182,22 +222,37 @@ fn filter(q: QueryResult) -> Result<FilterParams, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("{e}; accepted parameters: period, gemeente, domein, team, from, to, by_team, measure, as_of, status, kind")))
 }
 
-async fn throughput(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+async fn throughput(
+    State(s): State<AppState>,
+    uri: Uri,
+    q: QueryResult,
+) -> Result<Response, ApiError> {
     let q = filter(q)?.throughput()?;
-    Ok(Json(s.store.throughput(&q).await?).into_response())
+    s.cached(&uri, || async { Ok(s.store.throughput(&q).await?) })
+        .await
 }
 
-async fn leadtime(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+async fn leadtime(
+    State(s): State<AppState>,
+    uri: Uri,
+    q: QueryResult,
+) -> Result<Response, ApiError> {
     let q = filter(q)?.leadtime()?;
-    Ok(Json(s.store.leadtime(&q).await?).into_response())
+    s.cached(&uri, || async { Ok(s.store.leadtime(&q).await?) })
+        .await
 }
 
-async fn workload(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+async fn workload(
+    State(s): State<AppState>,
+    uri: Uri,
+    q: QueryResult,
+) -> Result<Response, ApiError> {
     let q = filter(q)?.workload()?;
-    Ok(Json(s.store.workload(&q).await?).into_response())
+    s.cached(&uri, || async { Ok(s.store.workload(&q).await?) })
+        .await
 }
 
-async fn po(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+async fn po(State(s): State<AppState>, uri: Uri, q: QueryResult) -> Result<Response, ApiError> {
     let q_limit = q.as_ref().ok().and_then(|q| q.limit);
     let p = filter(q)?;
     let (gemeente, domein) = (
@@ -219,14 +274,15 @@ async fn po(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiEr
         status: p.po_status()?,
         limit,
     };
-    let report = s
-        .store
-        .po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f)
-        .await?;
-    Ok(Json(report).into_response())
+    s.cached(&uri, || async {
+        Ok(s.store
+            .po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &f)
+            .await?)
+    })
+    .await
 }
 
-async fn alerts(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+async fn alerts(State(s): State<AppState>, uri: Uri, q: QueryResult) -> Result<Response, ApiError> {
     let q = q.map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let limit = q.limit.unwrap_or(1000);
     if !(1..=100_000).contains(&limit) {
@@ -243,26 +299,32 @@ async fn alerts(State(s): State<AppState>, q: QueryResult) -> Result<Response, A
         kind: p.alert_kind()?,
         limit,
     };
-    Ok(Json(s.store.alerts(&aq).await?).into_response())
+    s.cached(&uri, || async { Ok(s.store.alerts(&aq).await?) })
+        .await
 }
 
-async fn open_cases(State(s): State<AppState>, q: QueryResult) -> Result<Response, ApiError> {
+async fn open_cases(
+    State(s): State<AppState>,
+    uri: Uri,
+    q: QueryResult,
+) -> Result<Response, ApiError> {
     let p = filter(q)?;
     let (gemeente, domein) = (
         parse_gemeente(p.gemeente.as_deref())?,
         parse_domein(p.domein.as_deref())?,
     );
     let as_of = parse_as_of(p.as_of.as_deref(), chrono::Utc::now())?;
-    let rows = s
-        .store
-        .open_cases(
-            gemeente.as_deref(),
-            domein.as_deref(),
-            p.team().as_deref(),
-            as_of,
-        )
-        .await?;
-    Ok(Json(rows).into_response())
+    s.cached(&uri, || async {
+        Ok(s.store
+            .open_cases(
+                gemeente.as_deref(),
+                domein.as_deref(),
+                p.team().as_deref(),
+                as_of,
+            )
+            .await?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

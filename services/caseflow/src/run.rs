@@ -65,11 +65,7 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
     // Tests and scripts read this line to find the port.
     println!("caseflow listening on http://{addr}");
     tracing::info!(%addr, database = %caseflow_store::redact(&g.database), "caseflow API up; dashboard at /");
-    let app = router(AppState {
-        store: store.clone(),
-        appended,
-        batch_size: g.batch_size,
-    });
+    let app = router(AppState::new(store.clone(), appended, g.batch_size));
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

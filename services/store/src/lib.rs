@@ -13,6 +13,7 @@ mod project;
 mod query;
 mod source;
 mod sql;
+mod version;
 
 use std::sync::Arc;
 

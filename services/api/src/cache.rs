@@ -1,0 +1,182 @@
+//! Read-model responses cached by data version.
+//!
+//! A dashboard asks the same few questions over and over (every operations
+//! manager of a team, every refresh), while the answer only changes when the
+//! projection applies events or an alert changes. A response is therefore kept
+//! under (request URI, today's date in Europe/Amsterdam, the store's
+//! [data version](caseflow_store::Store::data_version)) and served from memory
+//! until the version moves. Concurrent requests for the same missing entry wait
+//! for one computation (single flight) instead of all running the query.
+//!
+//! Correctness does not depend on timing: every request reads the current data
+//! version first, so an answer is never older than the data it is asked after
+//! (a `POST /api/v1/events` followed by a query sees its events).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use tokio::sync::OnceCell;
+
+/// Most entries kept; past it the cache starts over (entries are small JSON bodies).
+const MAX_ENTRIES: usize = 512;
+/// Most bytes kept.
+const MAX_BYTES: usize = 64 << 20;
+
+type Cell = Arc<OnceCell<Bytes>>;
+
+/// The response cache of one API process.
+#[derive(Default)]
+pub struct ResponseCache {
+    inner: Mutex<Inner>,
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The data version (and day) the entries belong to.
+    generation: String,
+    entries: HashMap<String, Cell>,
+    bytes: usize,
+}
+
+impl ResponseCache {
+    /// The body for `uri` at `generation`, computing it with `compute` at most once
+    /// per generation however many requests ask at the same time. Errors are not
+    /// cached.
+    pub async fn get_or_compute<F, Fut, E>(
+        &self,
+        generation: &str,
+        uri: &str,
+        compute: F,
+    ) -> Result<Bytes, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Bytes, E>>,
+    {
+        let cell = {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if inner.generation != generation {
+                inner.entries.clear();
+                inner.bytes = 0;
+                inner.generation = generation.to_string();
+            }
+            if inner.entries.len() >= MAX_ENTRIES || inner.bytes >= MAX_BYTES {
+                inner.entries.clear();
+                inner.bytes = 0;
+            }
+            inner.entries.entry(uri.to_string()).or_default().clone()
+        };
+        if let Some(b) = cell.get() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(b.clone());
+        }
+        let mut computed = false;
+        let body = cell
+            .get_or_try_init(|| {
+                computed = true;
+                compute()
+            })
+            .await?
+            .clone();
+        if computed {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if inner.generation == generation {
+                inner.bytes += body.len();
+            }
+        } else {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn computes_once_per_generation_and_uri() {
+        let c = ResponseCache::default();
+        let calls = AtomicU64::new(0);
+        let compute = |v: &'static str| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            async move { Ok::<_, ()>(Bytes::from(v)) }
+        };
+        assert_eq!(
+            c.get_or_compute("1", "/a", || compute("a1")).await.unwrap(),
+            "a1"
+        );
+        assert_eq!(
+            c.get_or_compute("1", "/a", || compute("other"))
+                .await
+                .unwrap(),
+            "a1",
+            "same generation: cached"
+        );
+        assert_eq!(
+            c.get_or_compute("1", "/b", || compute("b1")).await.unwrap(),
+            "b1",
+            "another URI: computed"
+        );
+        assert_eq!(
+            c.get_or_compute("2", "/a", || compute("a2")).await.unwrap(),
+            "a2",
+            "a new generation recomputes"
+        );
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        assert_eq!(
+            (
+                c.hits.load(Ordering::Relaxed),
+                c.misses.load(Ordering::Relaxed)
+            ),
+            (1, 3)
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_are_not_cached() {
+        let c = ResponseCache::default();
+        assert!(c
+            .get_or_compute("1", "/a", || async { Err::<Bytes, _>("db down") })
+            .await
+            .is_err());
+        assert_eq!(
+            c.get_or_compute("1", "/a", || async { Ok::<_, &str>(Bytes::from("ok")) })
+                .await
+                .unwrap(),
+            "ok"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_misses_compute_once() {
+        let c = Arc::new(ResponseCache::default());
+        let calls = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (c, calls) = (c.clone(), calls.clone());
+                tokio::spawn(async move {
+                    c.get_or_compute("1", "/slow", || async move {
+                        calls.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        Ok::<_, ()>(Bytes::from("x"))
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), "x");
+        }
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            1,
+            "one computation for twenty concurrent requests"
+        );
+    }
+}
