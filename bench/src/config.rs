@@ -18,6 +18,8 @@ pub struct Settings {
     pub large_events: u64,
     pub stages: BTreeSet<String>,
     pub seed: u64,
+    /// Last day of the simulated history (BENCH_SIM_TO, default today).
+    pub simulate_to: chrono::NaiveDate,
     /// Longest a stage may take before it is stopped and recorded as partial.
     #[serde(serialize_with = "secs")]
     pub budget: Duration,
@@ -42,6 +44,9 @@ pub struct Settings {
     pub produce_linger_ms: u64,
     /// PostgreSQL with fsync, synchronous_commit and full_page_writes on (as in production).
     pub pg_durable: bool,
+    /// Extra arguments for every `caseflow project` (BENCH_PROJECT_ARGS, split on
+    /// whitespace), e.g. `-X fetch.wait.max.ms=10`.
+    pub project_args: Vec<String>,
     /// target/bench: report.json, logs/, data/ (generated streams, kept), work/ (databases).
     pub out: PathBuf,
     /// The release `caseflow` binary under test.
@@ -129,6 +134,10 @@ impl Settings {
             large_events,
             stages,
             seed: num("BENCH_SEED", 2020)?,
+            simulate_to: match var("BENCH_SIM_TO") {
+                None => chrono::Utc::now().date_naive(),
+                Some(d) => d.parse().map_err(|e| anyhow::anyhow!("BENCH_SIM_TO={d}: {e} (expected YYYY-MM-DD)"))?,
+            },
             budget: Duration::from_secs(num("BENCH_BUDGET_SECS", 900)?),
             stall: Duration::from_secs(num("BENCH_STALL_SECS", 120)?),
             partitions: num("BENCH_PARTITIONS", 4)?,
@@ -144,6 +153,7 @@ impl Settings {
             produce_batch: num("BENCH_PRODUCE_BATCH", 1000)?,
             produce_linger_ms: num("BENCH_PRODUCE_LINGER_MS", 5)?,
             pg_durable: flag("BENCH_PG_DURABLE", true)?,
+            project_args: var("BENCH_PROJECT_ARGS").map(|v| v.split_whitespace().map(String::from).collect()).unwrap_or_default(),
             out: out.canonicalize().unwrap_or(out),
             caseflow: caseflow.canonicalize().unwrap_or(caseflow),
         };

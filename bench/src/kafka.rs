@@ -185,6 +185,7 @@ impl Projector {
         }
         cmd.arg("project")
             .args(["--brokers", bootstrap, "--topic", topic, "--dlq-topic", &format!("{topic}.dlq"), "--group", group, "--listen", "127.0.0.1:0"])
+            .args(&s.project_args)
             .env("CASEFLOW_LOG", "warn,caseflow_kafka=info");
         let mut p = Monitored::spawn("caseflow project", cmd, &log)?;
         let base = p.wait_line("caseflow listening on ", Duration::from_secs(120))?;

@@ -216,8 +216,13 @@ pub async fn main(target_dir: PathBuf, workspace: &Path) -> anyhow::Result<bool>
     for (st, e) in &r.errors {
         println!("stage {st} failed: {}", e.lines().next().unwrap_or(""));
     }
+    let load_end = std::fs::read_to_string("/proc/loadavg").ok().map(|l| l.trim().to_string());
+    if let Some(l) = &load_end {
+        println!("load average at the end: {l} (other processes on the machine skew every number; see docs/benchmarks.md)");
+    }
     let finished_at = chrono::Utc::now();
     let json = serde_json::json!({
+        "load_average_at_end": load_end,
         "harness": "caseflow-bench",
         "started_at": started_at.to_rfc3339(),
         "finished_at": finished_at.to_rfc3339(),

@@ -80,7 +80,7 @@ fn fmt_ratio(r: f64) -> String {
 
 /// A number for people: 1234567 → 1,234,567; small values keep two decimals.
 pub fn human(v: f64) -> String {
-    if v.abs() >= 1000.0 {
+    if v.abs().round() >= 1000.0 {
         let s = format!("{:.0}", v.abs());
         let mut out = String::new();
         for (i, c) in s.chars().enumerate() {
@@ -196,6 +196,7 @@ mod tests {
         assert_eq!(human(1_234_567.0), "1,234,567");
         assert_eq!(human(100_000.0), "100,000");
         assert_eq!(human(999.4), "999");
+        assert_eq!(human(999.9), "1,000");
         assert_eq!(human(12.345), "12.3");
         assert_eq!(human(1.234), "1.23");
     }

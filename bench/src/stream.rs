@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::Context;
+use chrono::Datelike;
 use serde::Serialize;
 
 use crate::config::Settings;
 
-/// Roughly what `caseflow simulate --gemeenten 3 --scale 1` writes per year.
-const LINES_PER_YEAR: u64 = 450_000;
+/// What `caseflow simulate --gemeenten 3 --scale 1` writes: the migrated stock
+/// of older beschikkingen, then about this many lines a year (measured).
+const STOCK_LINES: f64 = 135_000.0;
+const LINES_PER_YEAR: f64 = 360_000.0;
 const GEMEENTEN: u32 = 3;
-const LAST_DAY: &str = "2025-12-31";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Stream {
@@ -25,10 +27,20 @@ pub struct Stream {
     pub simulate: Vec<String>,
 }
 
-fn simulate_args(seed: u64, years: u64) -> Vec<String> {
-    let last_year: u64 = LAST_DAY[..4].parse().expect("a year");
-    let from = format!("{}-01-01", last_year + 1 - years);
-    ["--seed", &seed.to_string(), "--gemeenten", &GEMEENTEN.to_string(), "--scale", "1.0", "--from", &from, "--to", LAST_DAY]
+/// The window ends on `to` (default: today, so the live views — open cases,
+/// current workload — have data, as with `make run`) and reaches back as many
+/// years as `n` lines need at the spec's volume; below one year's worth the
+/// volume (`--scale`) shrinks instead. Only the last days are cut off.
+fn simulate_args(seed: u64, to: chrono::NaiveDate, n: u64, attempt: u32) -> Vec<String> {
+    let want = n as f64 * (1.02 + 0.1 * attempt as f64);
+    let (years, scale) = if want <= STOCK_LINES + LINES_PER_YEAR {
+        (1, want / (STOCK_LINES + LINES_PER_YEAR))
+    } else {
+        (((want - STOCK_LINES) / LINES_PER_YEAR).ceil() as i32, 1.0)
+    };
+    let from = to.with_year(to.year() - years).unwrap_or(to) + chrono::Duration::days(1);
+    let scale = format!("{:.4}", scale.max(0.001));
+    ["--seed", &seed.to_string(), "--gemeenten", &GEMEENTEN.to_string(), "--scale", &scale, "--from", &from.to_string(), "--to", &to.to_string()]
         .iter()
         .map(|s| s.to_string())
         .collect()
@@ -38,9 +50,8 @@ fn simulate_args(seed: u64, years: u64) -> Vec<String> {
 pub fn prepare(s: &Settings, n: u64) -> anyhow::Result<Stream> {
     std::fs::create_dir_all(s.data())?;
     let path = s.data().join(format!("stream-s{}-{n}.ndjson", s.seed));
-    let mut years = n.div_ceil(LINES_PER_YEAR) + 1;
-    loop {
-        let args = simulate_args(s.seed, years);
+    for attempt in 0..20 {
+        let args = simulate_args(s.seed, s.simulate_to, n, attempt);
         if let Some(stream) = cached(&path, n, &args)? {
             println!("  input: {} ({} lines, cached)", path.display(), stream.lines);
             return Ok(stream);
@@ -52,9 +63,9 @@ pub fn prepare(s: &Settings, n: u64) -> anyhow::Result<Stream> {
             let bytes = std::fs::metadata(&path)?.len();
             return Ok(Stream { path, lines, bytes, simulate: args });
         }
-        anyhow::ensure!(years < 400, "caseflow simulate wrote only {lines} lines for {years} years");
-        years *= 2;
+        println!("  input: caseflow simulate wrote only {lines} lines; widening the window");
     }
+    anyhow::bail!("caseflow simulate did not write {n} lines")
 }
 
 fn meta_path(path: &Path) -> PathBuf {
