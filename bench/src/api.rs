@@ -81,6 +81,7 @@ pub async fn run(s: &Settings, db: &Path) -> anyhow::Result<ApiResult> {
     let mut cmd = Command::new(&s.caseflow);
     cmd.arg("--database").arg(&url).args(["serve", "--listen", "127.0.0.1:0"]).env("CASEFLOW_LOG", "warn");
     let mut server = Monitored::spawn("caseflow serve", cmd, &s.logs().join("api-serve.log"))?;
+    println!("  [api] caseflow serve pid {}", server.pid());
     let base = server.wait_line("caseflow listening on ", Duration::from_secs(120))?;
     let deadline = Instant::now() + Duration::from_secs(60);
     while caseflow_tests::broker::http_get(&format!("{base}/health/ready")).0 != 200 {

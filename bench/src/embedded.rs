@@ -62,6 +62,7 @@ pub async fn run(s: &Settings, stream: &Stream, db: &Path, tag: &str) -> anyhow:
     let mut cmd = Command::new(&s.caseflow);
     cmd.arg("--database").arg(format!("sqlite://{}", db.display())).arg("ingest").arg(&stream.path).arg("--json").env("CASEFLOW_LOG", "warn");
     let mut p = Monitored::spawn("caseflow ingest", cmd, &log)?;
+    println!("  [{tag}] caseflow ingest pid {} (log {})", p.pid(), log.display());
     let mut last_print = Instant::now();
     let mut status = Status::Complete;
     let exit = loop {

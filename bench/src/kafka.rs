@@ -188,6 +188,7 @@ impl Projector {
             .args(&s.project_args)
             .env("CASEFLOW_LOG", "warn,caseflow_kafka=info");
         let mut p = Monitored::spawn("caseflow project", cmd, &log)?;
+        println!("  [{tag}] caseflow project pid {} (log {})", p.pid(), log.display());
         let base = p.wait_line("caseflow listening on ", Duration::from_secs(120))?;
         Ok(Projector { p, base })
     }
