@@ -11,6 +11,9 @@ use crate::config::Settings;
 use crate::proc::Monitored;
 use crate::stats::{parse_wrk, WrkResult};
 
+/// wrk's --timeout: a request without an answer this long counts as a timeout.
+pub const API_TIMEOUT_SECS: u64 = 10;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EndpointResult {
     pub name: String,
@@ -111,7 +114,7 @@ pub async fn run(s: &Settings, db: &Path) -> anyhow::Result<ApiResult> {
                 "-d",
                 &format!("{}s", s.api_duration.as_secs()),
                 "--timeout",
-                "10s",
+                &format!("{API_TIMEOUT_SECS}s"),
                 "--latency",
             ])
             .arg(format!("{base}{path}"))

@@ -73,6 +73,8 @@ pub fn short(n: u64) -> String {
     }
 }
 
+pub use api::API_TIMEOUT_SECS;
+
 /// The 10M memory comparison.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LargeResult {
@@ -326,17 +328,31 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
         for e in &a.endpoints {
             match &e.wrk {
                 Some(w) => {
+                    let timeout = format!("> {} s (wrk timeout)", API_TIMEOUT_SECS);
                     let mut note = Vec::new();
+                    if w.requests == 0 {
+                        note.push(format!("no response within {} s", a.seconds_per_endpoint));
+                    }
                     if w.non_2xx > 0 {
                         note.push(format!("{} non-2xx", w.non_2xx));
                     }
                     if w.timeouts + w.socket_errors > 0 {
                         note.push(format!("{} timeouts, {} socket errors", w.timeouts, w.socket_errors));
                     }
-                    let note = (!note.is_empty()).then(|| note.join(", "));
-                    rows.push(Row::new(format!("api {}: p50 (c={})", e.name, a.connections), w.p50_ms, "ms").note(over.clone()));
-                    rows.push(Row::new(format!("api {}: p99", e.name), w.p99_ms, "ms").target(Target::AtMost(20.0)).note(note));
-                    rows.push(Row::new(format!("api {}: throughput", e.name), Some(w.requests_per_sec), "req/s"));
+                    let (p50, p99) = (w.percentile_ms(50.0), w.percentile_ms(99.0));
+                    let mut r50 = Row::new(format!("api {}: p50 (c={})", e.name, a.connections), p50, "ms").note(over.clone());
+                    if p50.is_none() {
+                        r50.note = Some(timeout.clone());
+                    }
+                    let mut r99 = Row::new(format!("api {}: p99", e.name), p99, "ms").target(Target::AtMost(20.0));
+                    if p99.is_none() {
+                        r99.met = Some(false);
+                        note.insert(0, timeout.clone());
+                    }
+                    rows.push(r50);
+                    rows.push(r99.note((!note.is_empty()).then(|| note.join(", "))));
+                    let few = (w.requests < 1000).then(|| format!("{} requests completed", w.requests));
+                    rows.push(Row::new(format!("api {}: throughput", e.name), Some(w.requests_per_sec), "req/s").note(few));
                 }
                 None => rows.push(Row::new(format!("api {}", e.name), None, "").note(e.error.as_ref().map(|m| m.lines().next().unwrap_or("").to_string()))),
             }

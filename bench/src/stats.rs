@@ -104,6 +104,30 @@ pub fn parse_wrk(out: &str) -> anyhow::Result<WrkResult> {
     Ok(r)
 }
 
+impl WrkResult {
+    /// The `p`th percentile of all requests sent, counting the ones that did not
+    /// answer within wrk's timeout (which wrk leaves out of its own percentiles):
+    /// `None` when more than (100 − p)% did not answer — the percentile is then
+    /// above the timeout. No completed request at all: `None` too.
+    pub fn percentile_ms(&self, p: f64) -> Option<f64> {
+        let measured = match p as u32 {
+            50 => self.p50_ms,
+            75 => self.p75_ms,
+            90 => self.p90_ms,
+            99 => self.p99_ms,
+            _ => None,
+        };
+        if self.requests == 0 {
+            return None;
+        }
+        let unanswered = self.timeouts as f64 / (self.requests + self.timeouts) as f64;
+        if unanswered > (100.0 - p) / 100.0 {
+            return None;
+        }
+        measured
+    }
+}
+
 /// `a / b` when both are known and `b > 0`.
 pub fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
@@ -184,6 +208,19 @@ Transfer/sec:    155.40MB
     fn wrk_without_summary_is_an_error() {
         let e = parse_wrk("unable to connect to 127.0.0.1:1 Connection refused").unwrap_err();
         assert!(e.to_string().contains("Requests/sec"), "{e}");
+    }
+
+    #[test]
+    fn timeouts_push_percentiles_above_the_timeout() {
+        let mut r = parse_wrk(WRK).unwrap();
+        // 7 timeouts of 40019: 0.02%, p99 stands.
+        assert_eq!(r.percentile_ms(99.0), Some(24.09));
+        r.timeouts = 1000; // 2.4% unanswered: p99 is above the timeout, p50 stands
+        assert_eq!(r.percentile_ms(99.0), None);
+        assert_eq!(r.percentile_ms(50.0), Some(11.98));
+        r.requests = 0;
+        r.timeouts = 0;
+        assert_eq!(r.percentile_ms(50.0), None);
     }
 
     #[test]
