@@ -19,6 +19,7 @@ DEMO_ARGS ?= --seed 2020 --gemeenten 3 --scale 1.0
 help:
 	@echo "make run   - build, generate demo data once, start caseflow (API + dashboard on http://$(LISTEN))"
 	@echo "make test  - install test prerequisites and run all tests"
+	@echo "make bench - benchmark harness (docs/benchmarks.md): table + target/bench/report.json"
 
 # Test prerequisites, installed once and cached (make test exports their paths):
 #   PostgreSQL server binaries (apt), a Python venv with kafka-python (the external
@@ -85,6 +86,16 @@ run: build $(DATA)/caseflow.db
 
 test: build-deps test-deps
 	$(CARGO) test --workspace --locked --no-fail-fast
+
+# The benchmark harness (docs/benchmarks.md): release builds, then every stage as
+# subprocesses of the real binary. BENCH_EVENTS (default 1000000) and the other
+# BENCH_* variables are read from the environment.
+bench: build-deps test-deps
+	@command -v wrk >/dev/null || { \
+	  echo "installing: wrk"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; }
+	$(CARGO) build --release --locked -p caseflow -p caseflow-bench
+	target/release/caseflow-bench
 
 clean-data:
 	rm -rf $(DATA)
