@@ -415,6 +415,10 @@ impl Projector {
                 (cfg.session_timeout.as_millis() / 3).max(100).to_string(),
             )
             .set("statistics.interval.ms", "5000")
+            // Freshness: the broker answers a fetch after at most 50 ms even when
+            // little arrived (librdkafka's default of 500 ms dominated the time
+            // from produce to visibility). Override with -X fetch.wait.max.ms=…
+            .set("fetch.wait.max.ms", "50")
             .set("client.id", "caseflow-projector");
         if let Some(id) = &cfg.instance_id {
             c.set("group.instance.id", id);
