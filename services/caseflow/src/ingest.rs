@@ -9,9 +9,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Global, IngestArgs};
 
-/// Lines per append transaction.
-const LINES_PER_BATCH: usize = 5000;
-
 /// Open the database with the configured norms and parameters.
 pub async fn open(g: &Global) -> anyhow::Result<Store> {
     let config = match &g.config {
@@ -50,7 +47,8 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
     let pb = bar(len, "ingest");
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut report = AppendReport::default();
-    let mut batch = Vec::with_capacity(LINES_PER_BATCH);
+    let per_batch = g.batch_size.max(1);
+    let mut batch = Vec::with_capacity(per_batch);
     let mut line_no = 0u64;
     let mut buf = Vec::new();
     loop {
@@ -67,12 +65,14 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
             continue;
         }
         batch.push(Incoming { position: format!("line {line_no}"), raw: line.to_vec() });
-        if batch.len() >= LINES_PER_BATCH {
-            report.absorb(store.append(&source, std::mem::take(&mut batch)).await?);
+        if batch.len() >= per_batch {
+            // Appended and projected in one transaction while the projector is at
+            // the end of the log; anything left is projected below.
+            report.absorb(store.ingest_batch(&source, std::mem::take(&mut batch)).await?);
         }
     }
     if !batch.is_empty() {
-        report.absorb(store.append(&source, batch).await?);
+        report.absorb(store.ingest_batch(&source, batch).await?);
     }
     pb.finish_and_clear();
 

@@ -42,25 +42,10 @@ pub struct AppendReport {
     /// Highest log sequence number written (0 when nothing was appended).
     #[serde(skip)]
     pub last_seq: i64,
-    /// What the appended events touch, for the projector.
+    /// The events appended, for a projection in the same transaction (empty
+    /// once the append is committed on its own).
     #[serde(skip)]
-    pub(crate) touched: Touched,
-}
-
-/// The projection keys new events belong to, and the events they withdraw.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Touched {
-    pub keys: std::collections::BTreeSet<caseflow_core::fact::ProjectionKey>,
-    pub retracted: Vec<String>,
-}
-
-impl Touched {
-    pub fn add(&mut self, e: &Event) {
-        self.keys.extend(caseflow_core::fact::ProjectionKey::of(e));
-        if let Some(t) = e.retracts() {
-            self.retracted.push(t.to_string());
-        }
-    }
+    pub(crate) fresh: Vec<Event>,
 }
 
 impl AppendReport {
@@ -70,8 +55,6 @@ impl AppendReport {
         self.rejected += other.rejected;
         self.rejections.extend(other.rejections);
         self.last_seq = self.last_seq.max(other.last_seq);
-        self.touched.keys.extend(other.touched.keys);
-        self.touched.retracted.extend(other.touched.retracted);
     }
 }
 
@@ -114,8 +97,9 @@ impl Store {
     pub async fn append(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        let report = append_in(&mut tx, source, batch).await?;
+        let mut report = append_in(&mut tx, source, batch).await?;
         tx.commit().await?;
+        report.fresh = Vec::new();
         Ok(report)
     }
 
@@ -186,7 +170,6 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         let id = e.event_id.to_string();
         match admit(known.get(&id).map(String::as_str), &e) {
             Admission::Accepted => {
-                report.touched.add(&e);
                 let body = e.canonical_json();
                 known.insert(id, body.clone());
                 fresh.push((inc, e, body));
@@ -232,6 +215,8 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         }
         report.accepted += chunk.len() as u64;
     }
+
+    report.fresh = fresh.into_iter().map(|(_, e, _)| e).collect();
 
     dead.sort_by_key(|d| d.index);
     report.rejected = dead.len() as u64;

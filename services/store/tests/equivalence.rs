@@ -121,7 +121,14 @@ fn reference(lines: &[String]) -> BTreeMap<CountKey, f64> {
 async fn ingest(store: &Store, lines: &[String], append_batch: usize, project_batch: usize) {
     for (i, chunk) in lines.chunks(append_batch).enumerate() {
         let batch = chunk.iter().enumerate().map(|(j, l)| Incoming { position: format!("line {}", i * append_batch + j + 1), raw: l.clone().into_bytes() }).collect();
-        store.append("test", batch).await.unwrap();
+        // Both ways in: append only, or append and project in one transaction
+        // (when the projector is at the end of the log).
+        if i % 3 == 1 {
+            store.project_pending(project_batch).await.unwrap();
+            store.ingest_batch("test", batch).await.unwrap();
+        } else {
+            store.append("test", batch).await.unwrap();
+        }
         // Interleave projection with appends.
         store.project_batch(project_batch).await.unwrap();
     }
@@ -134,6 +141,7 @@ proptest! {
     #[test]
     fn store_equals_reference_for_any_order_and_batching(
         seed in 0u64..500, shuffle_seed in any::<u64>(), append_batch in 20usize..600, project_batch in 10usize..400,
+        cache_capacity in prop::sample::select(vec![0usize, 40, 400, 1_000_000]),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let mut input = lines_without_conflicts(seed);
@@ -146,6 +154,8 @@ proptest! {
         let (dir, url) = temp_db("prop");
         let got = rt.block_on(async {
             let store = Store::open(&url).await.unwrap();
+            // The projector's cache, from none to all keys, never changes a figure.
+            store.set_projection_cache_capacity(cache_capacity).await;
             ingest(&store, &input, append_batch, project_batch).await;
             let got = stored(&store).await;
             let rest = stored_rest(&store).await;
