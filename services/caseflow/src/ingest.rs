@@ -9,6 +9,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Global, IngestArgs};
 
+/// Lines per ingest transaction (appended, and projected in the same
+/// transaction while the projector is at the end of the log). Larger
+/// transactions mean fewer commits and WAL checkpoints.
+const LINES_PER_BATCH: usize = 20_000;
+
 /// Open the database with the configured norms and parameters.
 pub async fn open(g: &Global) -> anyhow::Result<Store> {
     let config = match &g.config {
@@ -47,8 +52,7 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
     let pb = bar(len, "ingest");
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut report = AppendReport::default();
-    let per_batch = g.batch_size.max(1);
-    let mut batch = Vec::with_capacity(per_batch);
+    let mut batch = Vec::with_capacity(LINES_PER_BATCH);
     let mut line_no = 0u64;
     let mut buf = Vec::new();
     loop {
@@ -65,7 +69,7 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
             continue;
         }
         batch.push(Incoming { position: format!("line {line_no}"), raw: line.to_vec() });
-        if batch.len() >= per_batch {
+        if batch.len() >= LINES_PER_BATCH {
             // Appended and projected in one transaction while the projector is at
             // the end of the log; anything left is projected below.
             report.absorb(store.ingest_batch(&source, std::mem::take(&mut batch)).await?);
