@@ -15,7 +15,7 @@ use caseflow_core::Event;
 use uuid::Uuid;
 
 /// Default bound: cached events plus cached keys.
-pub const DEFAULT_CAPACITY: usize = 400_000;
+pub const DEFAULT_CAPACITY: usize = 100_000;
 
 struct CaseEntry {
     /// Effective events of the case, each once.

@@ -92,7 +92,7 @@ impl Store {
     }
 
     /// Bound the projector's cache (events plus keys held in memory; 0 keeps
-    /// nothing between batches). The default holds a few hundred thousand.
+    /// nothing between batches). The default is 100,000.
     pub async fn set_projection_cache_capacity(&self, capacity: usize) {
         self.write_lock.lock().await.set_capacity(capacity);
     }

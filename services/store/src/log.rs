@@ -156,7 +156,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for id in chunk {
             q = q.bind(id);
         }
@@ -193,7 +193,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
             "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {} RETURNING seq",
             values_placeholders(dialect_of(tx), chunk.len(), EVENT_COLS, 1)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for (inc, e, body) in chunk {
             q = q
                 .bind(e.event_id.to_string())
@@ -226,7 +226,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
             "INSERT INTO dead_letters (received_at, source, position, kind, reason, event_id, raw) VALUES {}",
             values_placeholders(dialect_of(tx), chunk.len(), DEAD_COLS, 1)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for d in chunk {
             // No BSN may enter caseflow, not even in the dead-letter store.
             q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(mask_bsn(&d.raw));

@@ -242,7 +242,7 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
         let mut next = Vec::new();
         for chunk in frontier.chunks(MAX_PARAMS) {
             let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for id in chunk {
                 q = q.bind(id);
             }
@@ -267,7 +267,7 @@ pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str,
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!("{sql_prefix} ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for id in chunk {
             q = q.bind(id);
         }
@@ -561,7 +561,7 @@ impl Writes {
 async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
     for chunk in keys.chunks(MAX_PARAMS) {
         let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for k in chunk {
             q = q.bind(k);
         }
@@ -580,7 +580,7 @@ impl Writes {
                  ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
                 values_placeholders(dialect_of(tx), chunk.len(), AGG_COLS, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (k, v) in chunk {
                 q = q
                     .bind(&k.metric)
@@ -601,7 +601,7 @@ impl Writes {
                 "INSERT INTO leadtime_samples (key, measure, gemeente, domein, team, day, days) VALUES {}",
                 values_placeholders(dialect_of(tx), chunk.len(), SAMPLE_COLS, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (key, s) in chunk {
                 q = q
                     .bind(key)
@@ -622,7 +622,7 @@ impl Writes {
                  ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
                 values_placeholders(dialect_of(tx), chunk.len(), 5, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (key, c) in chunk {
                 q = q
                     .bind(key)
@@ -641,7 +641,7 @@ impl Writes {
                  ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
                 values_placeholders(dialect_of(tx), chunk.len(), 4, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (key, p) in chunk {
                 q = q.bind(key).bind(&p.gemeente).bind(p.domein.as_str()).bind(serde_json::to_string(p).expect("serializes"));
             }
@@ -654,7 +654,7 @@ impl Writes {
                 "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
                 values_placeholders(dialect_of(tx), chunk.len(), 2, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (k, f) in chunk {
                 q = q.bind(k).bind(f);
             }
