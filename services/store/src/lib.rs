@@ -6,6 +6,7 @@
 //! written, in one transaction together with the checkpoint.
 
 mod alerts;
+mod cache;
 mod error;
 mod log;
 mod outbox;
@@ -42,7 +43,8 @@ pub struct Store {
     dialect: Dialect,
     /// Serializes writers within this process. SQLite allows one writer at a
     /// time; taking turns here avoids busy errors between ingest and projection.
-    write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// It guards the projector's cache of key facts and events.
+    write_lock: Arc<tokio::sync::Mutex<cache::KeyCache>>,
     /// Per-gemeente norms and parameters (alerts are evaluated with them).
     config: Arc<Config>,
 }
@@ -83,18 +85,19 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATOR,
         };
         migrator.run(&pool).await?;
-        Ok(Store {
-            pool,
-            dialect,
-            write_lock: Arc::new(tokio::sync::Mutex::new(())),
-            config: Arc::new(Config::default()),
-        })
+        Ok(Store { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(cache::KeyCache::new(cache::DEFAULT_CAPACITY))), config: Arc::new(Config::default()) })
     }
 
     /// Use these norms and parameters (the spec's defaults otherwise).
     pub fn with_config(mut self, config: Config) -> Store {
         self.config = Arc::new(config);
         self
+    }
+
+    /// Bound the projector's cache (events plus keys held in memory; 0 keeps
+    /// nothing between batches). The default is 100,000.
+    pub async fn set_projection_cache_capacity(&self, capacity: usize) {
+        self.write_lock.lock().await.set_capacity(capacity);
     }
 
     pub fn config(&self) -> &Config {

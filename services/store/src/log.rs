@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use caseflow_core::event::mask_bsn;
 use caseflow_core::model::{admit, conflict_reason, Admission};
+use caseflow_core::event::mask_bsn;
 use caseflow_core::Event;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -42,25 +42,10 @@ pub struct AppendReport {
     /// Highest log sequence number written (0 when nothing was appended).
     #[serde(skip)]
     pub last_seq: i64,
-    /// What the appended events touch, for the projector.
+    /// The events appended, for a projection in the same transaction (empty
+    /// once the append is committed on its own).
     #[serde(skip)]
-    pub(crate) touched: Touched,
-}
-
-/// The projection keys new events belong to, and the events they withdraw.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Touched {
-    pub keys: std::collections::BTreeSet<caseflow_core::fact::ProjectionKey>,
-    pub retracted: Vec<String>,
-}
-
-impl Touched {
-    pub fn add(&mut self, e: &Event) {
-        self.keys.extend(caseflow_core::fact::ProjectionKey::of(e));
-        if let Some(t) = e.retracts() {
-            self.retracted.push(t.to_string());
-        }
-    }
+    pub(crate) fresh: Vec<Event>,
 }
 
 impl AppendReport {
@@ -70,8 +55,6 @@ impl AppendReport {
         self.rejected += other.rejected;
         self.rejections.extend(other.rejections);
         self.last_seq = self.last_seq.max(other.last_seq);
-        self.touched.keys.extend(other.touched.keys);
-        self.touched.retracted.extend(other.touched.retracted);
     }
 }
 
@@ -104,33 +87,24 @@ pub(crate) fn now_text() -> String {
 }
 
 pub(crate) fn utc_text(e: &Event) -> String {
-    e.occurred_at
-        .with_timezone(&Utc)
-        .to_rfc3339_opts(SecondsFormat::Micros, true)
+    e.occurred_at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl Store {
     /// Validate and append a batch of input lines in one transaction. Valid new
     /// events go to the log, repeats are counted, everything else goes to the
     /// dead-letter store with its reason, bytes and position.
-    pub async fn append(
-        &self,
-        source: &str,
-        batch: Vec<Incoming>,
-    ) -> Result<AppendReport, StoreError> {
+    pub async fn append(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        let report = append_in(&mut tx, source, batch).await?;
+        let mut report = append_in(&mut tx, source, batch).await?;
         tx.commit().await?;
+        report.fresh = Vec::new();
         Ok(report)
     }
 
     /// Dead letters, oldest first (or newest first).
-    pub async fn dead_letters(
-        &self,
-        limit: i64,
-        newest_first: bool,
-    ) -> Result<Vec<DeadLetter>, StoreError> {
+    pub async fn dead_letters(&self, limit: i64, newest_first: bool) -> Result<Vec<DeadLetter>, StoreError> {
         let order = if newest_first { "DESC" } else { "ASC" };
         let rows = sqlx::query(&format!(
             "SELECT id, received_at, source, position, kind, reason, event_id, raw FROM dead_letters ORDER BY id {order} LIMIT $1"
@@ -157,55 +131,32 @@ impl Store {
 
     /// Number of dead letters.
     pub async fn dead_letter_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM dead_letters")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM dead_letters").fetch_one(&self.pool).await?.try_get("n")?)
     }
 
     /// Number of events in the log.
     pub async fn event_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events").fetch_one(&self.pool).await?.try_get("n")?)
     }
 }
 
-pub(crate) async fn append_in(
-    tx: &mut Transaction<'_, Any>,
-    source: &str,
-    batch: Vec<Incoming>,
-) -> Result<AppendReport, StoreError> {
+pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
     let mut report = AppendReport::default();
     let mut dead: Vec<DeadRow> = Vec::new();
     let mut parsed: Vec<(usize, Incoming, Event)> = Vec::with_capacity(batch.len());
     for (index, inc) in batch.into_iter().enumerate() {
         match Event::from_json_bytes(&inc.raw) {
             Ok(e) => parsed.push((index, inc, e)),
-            Err(err) => dead.push(DeadRow {
-                index,
-                position: inc.position,
-                kind: err.kind(),
-                reason: err.to_string(),
-                event_id: None,
-                raw: inc.raw,
-            }),
+            Err(err) => dead.push(DeadRow { index, position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
         }
     }
 
     // What the log already holds for these ids.
-    let ids: Vec<String> = parsed
-        .iter()
-        .map(|(_, _, e)| e.event_id.to_string())
-        .collect();
+    let ids: Vec<String> = parsed.iter().map(|(_, _, e)| e.event_id.to_string()).collect();
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "SELECT event_id, body FROM events WHERE event_id IN ({})",
-            list_placeholders(dialect_of(tx), chunk.len(), 1)
-        );
-        let mut q = sqlx::query(&sql);
+        let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+        let mut q = sqlx::query(&sql).persistent(false);
         for id in chunk {
             q = q.bind(id);
         }
@@ -219,7 +170,6 @@ pub(crate) async fn append_in(
         let id = e.event_id.to_string();
         match admit(known.get(&id).map(String::as_str), &e) {
             Admission::Accepted => {
-                report.touched.add(&e);
                 let body = e.canonical_json();
                 known.insert(id, body.clone());
                 fresh.push((inc, e, body));
@@ -243,7 +193,7 @@ pub(crate) async fn append_in(
             "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {} RETURNING seq",
             values_placeholders(dialect_of(tx), chunk.len(), EVENT_COLS, 1)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for (inc, e, body) in chunk {
             q = q
                 .bind(e.event_id.to_string())
@@ -266,6 +216,8 @@ pub(crate) async fn append_in(
         report.accepted += chunk.len() as u64;
     }
 
+    report.fresh = fresh.into_iter().map(|(_, e, _)| e).collect();
+
     dead.sort_by_key(|d| d.index);
     report.rejected = dead.len() as u64;
     const DEAD_COLS: usize = 7;
@@ -274,28 +226,14 @@ pub(crate) async fn append_in(
             "INSERT INTO dead_letters (received_at, source, position, kind, reason, event_id, raw) VALUES {}",
             values_placeholders(dialect_of(tx), chunk.len(), DEAD_COLS, 1)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(&sql).persistent(false);
         for d in chunk {
             // No BSN may enter caseflow, not even in the dead-letter store.
-            q = q
-                .bind(&received_at)
-                .bind(source)
-                .bind(&d.position)
-                .bind(d.kind)
-                .bind(&d.reason)
-                .bind(&d.event_id)
-                .bind(mask_bsn(&d.raw));
+            q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(mask_bsn(&d.raw));
         }
         q.execute(&mut **tx).await?;
     }
-    report.rejections = dead
-        .into_iter()
-        .map(|d| Rejected {
-            index: d.index,
-            position: d.position,
-            kind: d.kind.to_string(),
-            reason: d.reason,
-        })
-        .collect();
+    report.rejections =
+        dead.into_iter().map(|d| Rejected { index: d.index, position: d.position, kind: d.kind.to_string(), reason: d.reason }).collect();
     Ok(report)
 }

@@ -1,14 +1,22 @@
 //! The projection engine: applies the log to the read models in batches.
 //!
-//! Per batch, in one transaction: read the next events after the checkpoint,
-//! find the projection keys they touch, recompute those keys' facts from all
-//! their effective events, write the difference to the aggregates, and move the
-//! checkpoint. A batch touches each affected row once.
+//! Per batch, in one transaction: take the new events (read after the checkpoint,
+//! or just appended by a source batch), find the projection keys they touch,
+//! recompute those keys' facts from all their effective events, write the
+//! difference to the aggregates, and move the checkpoint. A batch touches each
+//! affected row once.
+//!
+//! The projector keeps, per projection key, the facts it last wrote (what
+//! `key_facts` holds) and, for a case, its effective events, in a bounded cache
+//! (see [`crate::cache`]); a key not in the cache is loaded from the log and
+//! `key_facts`. The cache is only trusted while the database's projection token
+//! is the one this process wrote last: any other writer of the read models (a
+//! second projector process, a rebuild) changes the token and empties it.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use caseflow_core::config::Config;
-use caseflow_core::fact::{facts_for, group_by_key, CountKey, Facts, ProjectionKey};
+use caseflow_core::fact::{facts_for, CountKey, Facts, ProjectionKey};
 use caseflow_core::leadtime::{OpenCase, Sample};
 use caseflow_core::model::withdrawn_ids;
 use caseflow_core::overdue_po::PoTimeline;
@@ -17,11 +25,15 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use crate::log::Touched;
+use crate::cache::KeyCache;
+use crate::log::{append_in, AppendReport, Incoming};
 use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
 use crate::{Store, StoreError};
 
 pub(crate) const EMBEDDED: &str = "embedded";
+
+/// The checkpoint row holding the token of the last projection transaction.
+const TOKEN: &str = "projection_token";
 
 /// What a projection run did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -49,40 +61,91 @@ impl Store {
 
     /// Apply at most `batch_size` log events after the checkpoint in one transaction.
     pub async fn project_batch(&self, batch_size: usize) -> Result<ProjectReport, StoreError> {
-        let _guard = self.write_lock.lock().await;
+        let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let from: i64 = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
-        let rows = sqlx::query(
-            "SELECT seq, case_id, retracts FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(from)
-        .bind(batch_size as i64)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = sqlx::query("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(from)
+            .bind(batch_size as i64)
+            .fetch_all(&mut *tx)
+            .await?;
         if rows.is_empty() {
             return Ok(ProjectReport::default());
         }
-        let mut touched = Touched::default();
         let mut last = from;
+        let mut fresh = Vec::with_capacity(rows.len());
         for r in &rows {
             last = last.max(r.try_get::<i64, _>("seq")?);
-            if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
-                touched.keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
+            let body: String = r.try_get("body")?;
+            fresh.push(parse_stored(&body)?);
+        }
+        drop(rows);
+        let n = fresh.len() as u64;
+        let result = async {
+            let keys = project_events(&mut tx, &mut cache, fresh, None, &self.config).await?;
+            set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
+            let token = new_token(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>((keys, token))
+        }
+        .await;
+        match result {
+            Ok((keys, token)) => {
+                cache.committed(token);
+                Ok(ProjectReport { events: n, keys, batches: 1 })
             }
-            if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
-                touched.retracted.push(t);
+            Err(e) => {
+                cache.clear();
+                Err(e)
             }
         }
-        let keys = expand_keys(&mut tx, &touched).await?;
-        let n_keys = keys.len() as u64;
-        recompute_keys(&mut tx, &keys, &self.config).await?;
-        set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
-        tx.commit().await?;
-        Ok(ProjectReport {
-            events: rows.len() as u64,
-            keys: n_keys,
-            batches: 1,
-        })
+    }
+
+    /// Append a batch of input lines and, when the embedded projector is at the
+    /// end of the log, project them in the same transaction (the events are not
+    /// read back and parsed again). Otherwise only append; [`Store::project_pending`]
+    /// projects them.
+    pub async fn ingest_batch(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+        let mut cache = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let result = async {
+            if self.dialect == crate::Dialect::Postgres {
+                // One projecting writer at a time across processes, as for source batches.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::source::PROJECTION_LOCK).execute(&mut *tx).await?;
+            }
+            let at = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
+            let end: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM events").fetch_one(&mut *tx).await?.try_get("m")?;
+            let mut report = append_in(&mut tx, source, batch).await?;
+            let fresh = std::mem::take(&mut report.fresh);
+            let mut token = None;
+            if at == end && !fresh.is_empty() {
+                // SQLite has one writer at a time, so the log before this append is
+                // `seq <= end`; on PostgreSQL another writer's events may still commit
+                // below `end`, so every key is loaded from the log.
+                let new_keys = match self.dialect {
+                    crate::Dialect::Sqlite => Some(NewKeys::find(&mut tx, &fresh, end).await?),
+                    crate::Dialect::Postgres => None,
+                };
+                project_events(&mut tx, &mut cache, fresh, new_keys.as_ref(), &self.config).await?;
+                set_checkpoint(&mut tx, EMBEDDED, 0, report.last_seq).await?;
+                token = Some(new_token(&mut tx).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>((report, token))
+        }
+        .await;
+        match result {
+            Ok((report, token)) => {
+                if let Some(t) = token {
+                    cache.committed(t);
+                }
+                Ok(report)
+            }
+            Err(e) => {
+                cache.clear();
+                Err(e)
+            }
+        }
     }
 
     /// Throw the read models away and recompute them from the log.
@@ -93,23 +156,14 @@ impl Store {
 
     /// Empty the read models and rewind the embedded projector to the log's start.
     pub async fn reset_read_models(&self) -> Result<(), StoreError> {
-        let _guard = self.write_lock.lock().await;
+        let mut cache = self.write_lock.lock().await;
+        cache.clear();
         let mut tx = self.pool.begin().await?;
-        for table in [
-            "key_facts",
-            "agg_daily",
-            "leadtime_samples",
-            "open_cases",
-            "po_monitor",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
+        for table in ["key_facts", "agg_daily", "leadtime_samples", "open_cases", "po_monitor"] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
-        sqlx::query("DELETE FROM checkpoints WHERE name = $1")
-            .bind(EMBEDDED)
-            .execute(&mut *tx)
-            .await?;
+        // Dropping the token empties every other process's cache as well.
+        sqlx::query("DELETE FROM checkpoints WHERE name = $1 OR name = $2").bind(EMBEDDED).bind(TOKEN).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -124,40 +178,48 @@ impl Store {
             .map(|r| r.try_get("position"))
             .transpose()?
             .unwrap_or(0);
-        let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("m")?;
+        let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events").fetch_one(&mut *conn).await?.try_get("m")?;
         Ok((at, end.unwrap_or(0)))
     }
+}
+
+/// An event as stored in the log (it was validated when it was appended).
+fn parse_stored(body: &str) -> Result<Event, StoreError> {
+    Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))
+}
+
+/// Empty the cache unless the database's projection token is the one this
+/// process wrote last (another process projected in between, or a rebuild).
+pub(crate) async fn check_token(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache) -> Result<(), StoreError> {
+    let stored = checkpoint(tx, TOKEN, 0).await?;
+    if stored.is_none() || stored != cache.token() {
+        cache.clear();
+    }
+    Ok(())
+}
+
+/// Store a fresh token for this projection transaction; the cache takes it on commit.
+pub(crate) async fn new_token(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+    let token = (Uuid::new_v4().as_u64_pair().0 >> 1) as i64;
+    set_checkpoint(tx, TOKEN, 0, token).await?;
+    Ok(token)
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("`{s}` in the log is not a UUID")))
 }
 
-pub(crate) async fn checkpoint(
-    tx: &mut Transaction<'_, Any>,
-    name: &str,
-    part: i64,
-) -> Result<Option<i64>, StoreError> {
-    Ok(
-        sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = $2")
-            .bind(name)
-            .bind(part)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get("position"))
-            .transpose()?,
-    )
+pub(crate) async fn checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = $2")
+        .bind(name)
+        .bind(part)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("position"))
+        .transpose()?)
 }
 
-pub(crate) async fn set_checkpoint(
-    tx: &mut Transaction<'_, Any>,
-    name: &str,
-    part: i64,
-    position: i64,
-) -> Result<(), StoreError> {
+pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64, position: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO checkpoints (name, part, position) VALUES ($1, $2, $3) \
          ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
@@ -170,48 +232,17 @@ pub(crate) async fn set_checkpoint(
     Ok(())
 }
 
-/// Every key whose facts may change because of the touched events: their own
-/// keys, the keys of the events they withdraw (or restore), and the beschikkingen
-/// of touched cases (whose team history may have changed).
-pub(crate) async fn expand_keys(
-    tx: &mut Transaction<'_, Any>,
-    touched: &Touched,
-) -> Result<BTreeSet<ProjectionKey>, StoreError> {
-    let mut keys = touched.keys.clone();
-    keys.extend(keys_of_retracted(tx, touched.retracted.clone()).await?);
-    let cases: Vec<String> = keys
-        .iter()
-        .filter_map(|k| {
-            if let ProjectionKey::Case(c) = k {
-                Some(c.to_string())
-            } else {
-                None
-            }
-        })
-        .collect();
-    for (b, _) in fetch_pairs(tx, "SELECT DISTINCT beschikking_id, beschikking_id FROM events WHERE beschikking_id IS NOT NULL AND case_id IN", &cases).await? {
-        keys.insert(ProjectionKey::Beschikking(parse_uuid(&b)?));
-    }
-    Ok(keys)
-}
-
 /// The keys whose effective events change when `targets` are withdrawn (or,
 /// for a withdrawn correction, restored).
-async fn keys_of_retracted(
-    tx: &mut Transaction<'_, Any>,
-    targets: Vec<String>,
-) -> Result<BTreeSet<ProjectionKey>, StoreError> {
+async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) -> Result<BTreeSet<ProjectionKey>, StoreError> {
     let mut keys = BTreeSet::new();
     let mut frontier = targets;
     // Two levels: the target, and the target of a withdrawn correction.
     for _ in 0..2 {
         let mut next = Vec::new();
         for chunk in frontier.chunks(MAX_PARAMS) {
-            let sql = format!(
-                "SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})",
-                list_placeholders(dialect_of(tx), chunk.len(), 1)
-            );
-            let mut q = sqlx::query(&sql);
+            let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+            let mut q = sqlx::query(&sql).persistent(false);
             for id in chunk {
                 q = q.bind(id);
             }
@@ -232,18 +263,11 @@ async fn keys_of_retracted(
     Ok(keys)
 }
 
-pub(crate) async fn fetch_pairs(
-    tx: &mut Transaction<'_, Any>,
-    sql_prefix: &str,
-    ids: &[String],
-) -> Result<Vec<(String, String)>, StoreError> {
+pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "{sql_prefix} ({})",
-            list_placeholders(dialect_of(tx), chunk.len(), 1)
-        );
-        let mut q = sqlx::query(&sql);
+        let sql = format!("{sql_prefix} ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+        let mut q = sqlx::query(&sql).persistent(false);
         for id in chunk {
             q = q.bind(id);
         }
@@ -255,29 +279,13 @@ pub(crate) async fn fetch_pairs(
 }
 
 /// Parse stored `(event_id, body)` rows and drop the withdrawn ones.
-pub(crate) async fn effective(
-    tx: &mut Transaction<'_, Any>,
-    bodies: Vec<(String, String)>,
-) -> Result<Vec<Event>, StoreError> {
+pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>) -> Result<Vec<Event>, StoreError> {
     let ids: Vec<String> = bodies.iter().map(|(id, _)| id.clone()).collect();
-    let level1 = fetch_pairs(
-        tx,
-        "SELECT event_id, retracts FROM events WHERE retracts IN",
-        &ids,
-    )
-    .await?;
+    let level1 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &ids).await?;
     let level1_ids: Vec<String> = level1.iter().map(|(id, _)| id.clone()).collect();
-    let level2 = fetch_pairs(
-        tx,
-        "SELECT event_id, retracts FROM events WHERE retracts IN",
-        &level1_ids,
-    )
-    .await?;
-    let pairs: Vec<(Uuid, Uuid)> = level1
-        .iter()
-        .chain(level2.iter())
-        .map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?)))
-        .collect::<Result<_, StoreError>>()?;
+    let level2 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &level1_ids).await?;
+    let pairs: Vec<(Uuid, Uuid)> =
+        level1.iter().chain(level2.iter()).map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?))).collect::<Result<_, StoreError>>()?;
     let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(bodies.len());
@@ -285,8 +293,7 @@ pub(crate) async fn effective(
         if !seen.insert(id) {
             continue;
         }
-        let e = Event::from_json_bytes(body.as_bytes())
-            .map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
+        let e = Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
         if !withdrawn.contains(&e.event_id) {
             out.push(e);
         }
@@ -294,124 +301,215 @@ pub(crate) async fn effective(
     Ok(out)
 }
 
-/// Recompute the facts of `keys` from their effective events and write the
-/// difference to the read models; re-evaluate the alerts of changed beschikkingen.
-pub(crate) async fn recompute_keys(
+
+/// The keys of fresh events that have no other events in the log: they need
+/// not be loaded (no earlier events, no stored facts).
+pub(crate) struct NewKeys {
+    cases: HashSet<Uuid>,
+    beschikkingen: HashSet<Uuid>,
+}
+
+impl NewKeys {
+    /// `fresh` were appended after the log's position `end`.
+    async fn find(tx: &mut Transaction<'_, Any>, fresh: &[Event], end: i64) -> Result<NewKeys, StoreError> {
+        let mut cases: HashSet<Uuid> = fresh.iter().filter_map(|e| e.case_id).collect();
+        let mut beschikkingen: HashSet<Uuid> = fresh.iter().filter_map(Event::beschikking_id).collect();
+        let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
+        let sql = format!("SELECT DISTINCT case_id, case_id FROM events WHERE seq <= {end} AND case_id IN");
+        for (c, _) in fetch_pairs(tx, &sql, &ids).await? {
+            cases.remove(&parse_uuid(&c)?);
+        }
+        let ids: Vec<String> = beschikkingen.iter().map(Uuid::to_string).collect();
+        let sql = format!("SELECT DISTINCT beschikking_id, beschikking_id FROM events WHERE seq <= {end} AND beschikking_id IN");
+        for (b, _) in fetch_pairs(tx, &sql, &ids).await? {
+            beschikkingen.remove(&parse_uuid(&b)?);
+        }
+        Ok(NewKeys { cases, beschikkingen })
+    }
+}
+
+/// Project `fresh` (events just appended, or read after the checkpoint; all of
+/// them already in the log): recompute the facts of every key they affect and
+/// write the difference. Returns the number of keys recomputed. On error the
+/// caller must empty the cache (it may be half updated).
+pub(crate) async fn project_events(
     tx: &mut Transaction<'_, Any>,
-    keys: &BTreeSet<ProjectionKey>,
+    cache: &mut KeyCache,
+    fresh: Vec<Event>,
+    new_keys: Option<&NewKeys>,
     config: &Config,
-) -> Result<(), StoreError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let (mut case_ids, mut besch_ids) = (Vec::new(), Vec::new());
-    for k in keys {
-        match k {
-            ProjectionKey::Case(id) => case_ids.push(id.to_string()),
-            ProjectionKey::Beschikking(id) => besch_ids.push(id.to_string()),
-        }
+) -> Result<u64, StoreError> {
+    check_token(tx, cache).await?;
+    cache.tick();
+    if fresh.is_empty() {
+        return Ok(0);
     }
 
-    // The events of these keys: a case's events; a beschikking's events and the
-    // assignments of their cases.
-    let mut bodies = fetch_pairs(
-        tx,
-        "SELECT event_id, body FROM events WHERE case_id IN",
-        &case_ids,
-    )
-    .await?;
-    let besch_rows = fetch_pairs(
-        tx,
-        "SELECT event_id, body FROM events WHERE beschikking_id IN",
-        &besch_ids,
-    )
-    .await?;
-    let besch_cases: Vec<String> = {
-        let mut c: Vec<String> = fetch_pairs(tx, "SELECT DISTINCT case_id, case_id FROM events WHERE case_id IS NOT NULL AND beschikking_id IN", &besch_ids)
-            .await?
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect();
-        c.sort();
-        c.dedup();
-        c
-    };
-    bodies.extend(besch_rows);
-    bodies.extend(
-        fetch_pairs(
-            tx,
-            "SELECT event_id, body FROM events WHERE event_type = 'case.toegewezen' AND case_id IN",
-            &besch_cases,
-        )
-        .await?,
-    );
-    let events = effective(tx, bodies).await?;
-    let by_key: BTreeMap<ProjectionKey, Vec<Event>> = group_by_key(events.iter());
+    // Keys whose effective events change other than by an added event: those of
+    // the events a correction withdraws (or restores), and those of new events
+    // that an earlier correction already withdrew. They are reloaded from the log.
+    let targets: Vec<String> = fresh.iter().filter_map(|e| e.retracts()).map(|t| t.to_string()).collect();
+    let mut reload = keys_of_retracted(tx, targets).await?;
+    let ids: Vec<String> = fresh.iter().map(|e| e.event_id.to_string()).collect();
+    let withdrawn_new: HashSet<String> =
+        fetch_pairs(tx, "SELECT retracts, retracts FROM events WHERE retracts IN", &ids).await?.into_iter().map(|(t, _)| t).collect();
+    if !withdrawn_new.is_empty() {
+        for e in &fresh {
+            if withdrawn_new.contains(&e.event_id.to_string()) {
+                reload.extend(ProjectionKey::of(e));
+            }
+        }
+    }
+    for k in &reload {
+        cache.remove(k);
+    }
 
-    // Old facts, new facts, and the difference.
-    let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
-    let old: BTreeMap<String, String> = fetch_pairs(
-        tx,
-        "SELECT key, facts FROM key_facts WHERE key IN",
-        &encoded,
-    )
-    .await?
-    .into_iter()
-    .collect();
-    let mut w = Writes::default();
-    let none: Vec<Event> = Vec::new();
-    for key in keys {
-        let enc = key.encode();
-        let new = facts_for(key, by_key.get(key).unwrap_or(&none));
-        let old_facts: Facts = match old.get(&enc) {
-            Some(text) => serde_json::from_str(text)
-                .map_err(|e| StoreError::Corrupt(format!("key facts of {enc}: {e}")))?,
-            None => Facts::default(),
-        };
-        if new == old_facts {
-            continue;
-        }
-        for (k, v) in new.delta_from(&old_facts) {
-            *w.delta.entry(k).or_insert(0.0) += v;
-        }
-        if new.samples != old_facts.samples {
-            w.sample_keys.push(enc.clone());
-            w.samples
-                .extend(new.samples.iter().map(|s| (enc.clone(), s.clone())));
-        }
-        if new.open_case != old_facts.open_case {
-            match &new.open_case {
-                Some(c) => w.open_upserts.push((enc.clone(), c.clone())),
-                None => w.open_deletes.push(enc.clone()),
+    // Cases: load the missing ones (the log already holds the new events), add
+    // the new events to the cached ones.
+    let mut case_keys: BTreeSet<Uuid> = fresh.iter().filter_map(|e| e.case_id).collect();
+    case_keys.extend(reload.iter().filter_map(|k| if let ProjectionKey::Case(c) = k { Some(*c) } else { None }));
+    let mut fresh_by_case: HashMap<Uuid, Vec<Event>> = HashMap::new();
+    let mut besch_keys: BTreeSet<Uuid> = BTreeSet::new();
+    let mut new_besch_cases: Vec<(Uuid, Uuid)> = Vec::new();
+    for e in fresh {
+        if let Some(b) = e.beschikking_id() {
+            besch_keys.insert(b);
+            if let Some(c) = e.case_id {
+                new_besch_cases.push((b, c));
             }
         }
-        if new.po != old_facts.po {
-            if let ProjectionKey::Beschikking(b) = key {
-                w.po_changed.push(*b);
-            }
-            match &new.po {
-                Some(p) => w.po_upserts.push((enc.clone(), p.clone())),
-                None => w.po_deletes.push(enc.clone()),
-            }
+        if let Some(c) = e.case_id {
+            fresh_by_case.entry(c).or_default().push(e);
         }
-        if new.is_empty() {
-            w.fact_deletes.push(enc);
+    }
+    let is_new = |k: &ProjectionKey| !reload.contains(k) && new_keys.is_some_and(|n| match k {
+        ProjectionKey::Case(c) => n.cases.contains(c),
+        ProjectionKey::Beschikking(b) => n.beschikkingen.contains(b),
+    });
+    let mut missing: Vec<Uuid> = Vec::new();
+    for c in &case_keys {
+        if cache.has_case(c) {
+            for e in fresh_by_case.remove(c).unwrap_or_default() {
+                cache.add_event(*c, e);
+            }
+        } else if is_new(&ProjectionKey::Case(*c)) {
+            cache.insert_case(*c, fresh_by_case.remove(c).unwrap_or_default(), Facts::default());
         } else {
-            w.fact_upserts
-                .push((enc, serde_json::to_string(&new).expect("facts serialize")));
+            missing.push(*c);
         }
+    }
+    load_cases(tx, cache, &missing).await?;
+
+    // Beschikkingen: those of the new events, of the reloaded keys, and of every
+    // affected case (whose assignments may have changed).
+    besch_keys.extend(reload.iter().filter_map(|k| if let ProjectionKey::Beschikking(b) = k { Some(*b) } else { None }));
+    for c in &case_keys {
+        besch_keys.extend(cache.beschikkingen_of(c));
+    }
+    let mut missing: Vec<Uuid> = Vec::new();
+    for b in &besch_keys {
+        if !cache.has_beschikking(b) {
+            if is_new(&ProjectionKey::Beschikking(*b)) {
+                cache.insert_beschikking(*b, BTreeSet::new(), Facts::default());
+            } else {
+                missing.push(*b);
+            }
+        }
+    }
+    load_beschikkingen(tx, cache, &missing).await?;
+    for (b, c) in new_besch_cases {
+        cache.add_beschikking_case(b, c);
+    }
+    // A beschikking's facts need the events of every case it occurs in.
+    let mut need: BTreeSet<Uuid> = BTreeSet::new();
+    for b in &besch_keys {
+        need.extend(cache.cases_of(b).iter().filter(|c| !cache.has_case(c)).copied());
+    }
+    let need: Vec<Uuid> = need.into_iter().collect();
+    load_cases(tx, cache, &need).await?;
+
+    // New facts, and the difference with the facts last written.
+    let mut w = Writes::default();
+    for c in &case_keys {
+        let key = ProjectionKey::Case(*c);
+        let new = facts_for(&key, cache.case_events(c));
+        let old = cache.replace_facts(&key, new);
+        w.add(&key, &old, cache.facts(&key));
+    }
+    for b in &besch_keys {
+        let key = ProjectionKey::Beschikking(*b);
+        let events = cache.beschikking_events(b);
+        let new = facts_for(&key, &events);
+        let old = cache.replace_facts(&key, new);
+        w.add(&key, &old, cache.facts(&key));
     }
     w.apply(tx).await?;
     if !w.po_changed.is_empty() {
         crate::alerts::evaluate_in(tx, Some(&w.po_changed), chrono::Utc::now(), config).await?;
     }
+    cache.evict();
+    Ok((case_keys.len() + besch_keys.len()) as u64)
+}
+
+/// Load cases into the cache: their effective events from the log, their facts from `key_facts`.
+async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid]) -> Result<(), StoreError> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
+    let bodies = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE case_id IN", &ids).await?;
+    let mut by_case: HashMap<Uuid, Vec<Event>> = cases.iter().map(|c| (*c, Vec::new())).collect();
+    for e in effective(tx, bodies).await? {
+        if let Some(v) = e.case_id.and_then(|c| by_case.get_mut(&c)) {
+            v.push(e);
+        }
+    }
+    let keys: Vec<ProjectionKey> = cases.iter().map(|c| ProjectionKey::Case(*c)).collect();
+    let mut facts = stored_facts(tx, &keys).await?;
+    for (c, events) in by_case {
+        let f = facts.remove(&ProjectionKey::Case(c)).unwrap_or_default();
+        cache.insert_case(c, events, f);
+    }
     Ok(())
+}
+
+/// Load beschikkingen into the cache: the cases they occur in, their facts.
+async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let text: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let mut cases: HashMap<Uuid, BTreeSet<Uuid>> = ids.iter().map(|b| (*b, BTreeSet::new())).collect();
+    for (b, c) in fetch_pairs(tx, "SELECT DISTINCT beschikking_id, case_id FROM events WHERE case_id IS NOT NULL AND beschikking_id IN", &text).await? {
+        if let Some(set) = cases.get_mut(&parse_uuid(&b)?) {
+            set.insert(parse_uuid(&c)?);
+        }
+    }
+    let keys: Vec<ProjectionKey> = ids.iter().map(|b| ProjectionKey::Beschikking(*b)).collect();
+    let mut facts = stored_facts(tx, &keys).await?;
+    for (b, set) in cases {
+        let f = facts.remove(&ProjectionKey::Beschikking(b)).unwrap_or_default();
+        cache.insert_beschikking(b, set, f);
+    }
+    Ok(())
+}
+
+/// The facts `key_facts` holds for `keys` (absent keys have none).
+async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> Result<HashMap<ProjectionKey, Facts>, StoreError> {
+    let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
+    let mut out = HashMap::new();
+    for (k, text) in fetch_pairs(tx, "SELECT key, facts FROM key_facts WHERE key IN", &encoded).await? {
+        let key = ProjectionKey::decode(&k).ok_or_else(|| StoreError::Corrupt(format!("key_facts key `{k}`")))?;
+        let f: Facts = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("key facts of {k}: {e}")))?;
+        out.insert(key, f);
+    }
+    Ok(out)
 }
 
 /// Everything a recompute writes, gathered so each table gets a few statements.
 #[derive(Default)]
 struct Writes {
-    delta: BTreeMap<CountKey, f64>,
+    delta: std::collections::BTreeMap<CountKey, f64>,
     sample_keys: Vec<String>,
     samples: Vec<(String, Sample)>,
     open_upserts: Vec<(String, OpenCase)>,
@@ -423,17 +521,47 @@ struct Writes {
     fact_deletes: Vec<String>,
 }
 
-async fn delete_keys(
-    tx: &mut Transaction<'_, Any>,
-    table: &str,
-    keys: &[String],
-) -> Result<(), StoreError> {
+impl Writes {
+    /// Record what changes for `key` going from `old` to `new` facts.
+    fn add(&mut self, key: &ProjectionKey, old: &Facts, new: &Facts) {
+        if new == old {
+            return;
+        }
+        let enc = key.encode();
+        for (k, v) in new.delta_from(old) {
+            *self.delta.entry(k).or_insert(0.0) += v;
+        }
+        if new.samples != old.samples {
+            self.sample_keys.push(enc.clone());
+            self.samples.extend(new.samples.iter().map(|s| (enc.clone(), s.clone())));
+        }
+        if new.open_case != old.open_case {
+            match &new.open_case {
+                Some(c) => self.open_upserts.push((enc.clone(), c.clone())),
+                None => self.open_deletes.push(enc.clone()),
+            }
+        }
+        if new.po != old.po {
+            if let ProjectionKey::Beschikking(b) = key {
+                self.po_changed.push(*b);
+            }
+            match &new.po {
+                Some(p) => self.po_upserts.push((enc.clone(), p.clone())),
+                None => self.po_deletes.push(enc.clone()),
+            }
+        }
+        if new.is_empty() {
+            self.fact_deletes.push(enc);
+        } else {
+            self.fact_upserts.push((enc, serde_json::to_string(new).expect("facts serialize")));
+        }
+    }
+}
+
+async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
     for chunk in keys.chunks(MAX_PARAMS) {
-        let sql = format!(
-            "DELETE FROM {table} WHERE key IN ({})",
-            list_placeholders(dialect_of(tx), chunk.len(), 1)
-        );
-        let mut q = sqlx::query(&sql);
+        let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
+        let mut q = sqlx::query(&sql).persistent(false);
         for k in chunk {
             q = q.bind(k);
         }
@@ -444,12 +572,7 @@ async fn delete_keys(
 
 impl Writes {
     async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
-        let delta: Vec<(&CountKey, f64)> = self
-            .delta
-            .iter()
-            .filter(|(_, v)| **v != 0.0)
-            .map(|(k, v)| (k, *v))
-            .collect();
+        let delta: Vec<(&CountKey, f64)> = self.delta.iter().filter(|(_, v)| **v != 0.0).map(|(k, v)| (k, *v)).collect();
         const AGG_COLS: usize = 7;
         for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
             let sql = format!(
@@ -457,7 +580,7 @@ impl Writes {
                  ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
                 values_placeholders(dialect_of(tx), chunk.len(), AGG_COLS, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (k, v) in chunk {
                 q = q
                     .bind(&k.metric)
@@ -478,7 +601,7 @@ impl Writes {
                 "INSERT INTO leadtime_samples (key, measure, gemeente, domein, team, day, days) VALUES {}",
                 values_placeholders(dialect_of(tx), chunk.len(), SAMPLE_COLS, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (key, s) in chunk {
                 q = q
                     .bind(key)
@@ -499,7 +622,7 @@ impl Writes {
                  ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
                 values_placeholders(dialect_of(tx), chunk.len(), 5, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (key, c) in chunk {
                 q = q
                     .bind(key)
@@ -518,13 +641,9 @@ impl Writes {
                  ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
                 values_placeholders(dialect_of(tx), chunk.len(), 4, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (key, p) in chunk {
-                q = q
-                    .bind(key)
-                    .bind(&p.gemeente)
-                    .bind(p.domein.as_str())
-                    .bind(serde_json::to_string(p).expect("serializes"));
+                q = q.bind(key).bind(&p.gemeente).bind(p.domein.as_str()).bind(serde_json::to_string(p).expect("serializes"));
             }
             q.execute(&mut **tx).await?;
         }
@@ -535,7 +654,7 @@ impl Writes {
                 "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
                 values_placeholders(dialect_of(tx), chunk.len(), 2, 1)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(&sql).persistent(false);
             for (k, f) in chunk {
                 q = q.bind(k).bind(f);
             }

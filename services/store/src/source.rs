@@ -14,11 +14,11 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::log::{append_in, AppendReport, Incoming};
-use crate::project::{expand_keys, recompute_keys, set_checkpoint};
+use crate::project::{new_token, project_events, set_checkpoint};
 use crate::{Store, StoreError};
 
 /// Key of the PostgreSQL advisory lock that serializes source batches.
-const PROJECTION_LOCK: i64 = 0x6361_7365_666c_6f77; // "caseflow"
+pub(crate) const PROJECTION_LOCK: i64 = 0x6361_7365_666c_6f77; // "caseflow"
 
 /// A dead letter of a source not yet published to the dead-letter topic.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,20 +63,11 @@ pub struct SourceReport {
 impl SourceReport {
     /// The rejected messages of the batch, as (partition, offset, kind, reason);
     /// `messages` is the slice passed to [`Store::apply_source_batch`].
-    pub fn dead<'a>(
-        &'a self,
-        messages: &'a [SourceMessage],
-    ) -> impl Iterator<Item = (&'a SourceMessage, &'a str, &'a str)> + 'a {
+    pub fn dead<'a>(&'a self, messages: &'a [SourceMessage]) -> impl Iterator<Item = (&'a SourceMessage, &'a str, &'a str)> + 'a {
         self.append.rejections.iter().filter_map(move |r| {
             let pos = r.position.rsplit_once('@')?;
-            let (p, o) = (
-                pos.0.rsplit_once('/')?.1.parse::<i32>().ok()?,
-                pos.1.parse::<i64>().ok()?,
-            );
-            messages
-                .iter()
-                .find(|m| m.partition == p && m.offset == o)
-                .map(|m| (m, r.kind.as_str(), r.reason.as_str()))
+            let (p, o) = (pos.0.rsplit_once('/')?.1.parse::<i32>().ok()?, pos.1.parse::<i64>().ok()?);
+            messages.iter().find(|m| m.partition == p && m.offset == o).map(|m| (m, r.kind.as_str(), r.reason.as_str()))
         })
     }
 }
@@ -84,26 +75,12 @@ impl SourceReport {
 impl Store {
     /// The next offset to read per partition for `source` (e.g. a topic and group).
     pub async fn source_offsets(&self, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
-        let rows = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
-            .bind(source)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<i64, _>("part")? as i32,
-                    r.try_get::<i64, _>("position")?,
-                ))
-            })
-            .collect()
+        let rows = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1").bind(source).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?))).collect()
     }
 
     /// Dead letters of `source` not yet marked published, oldest first.
-    pub async fn unpublished_dead_letters(
-        &self,
-        source: &str,
-        limit: i64,
-    ) -> Result<Vec<PendingDeadLetter>, StoreError> {
+    pub async fn unpublished_dead_letters(&self, source: &str, limit: i64) -> Result<Vec<PendingDeadLetter>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, position, kind, reason, raw FROM dead_letters WHERE source = $1 AND published_at IS NULL ORDER BY id LIMIT $2",
         )
@@ -128,10 +105,7 @@ impl Store {
     pub async fn mark_dead_letters_published(&self, ids: &[i64]) -> Result<(), StoreError> {
         let now = crate::log::now_text();
         for chunk in ids.chunks(crate::sql::MAX_PARAMS - 1) {
-            let sql = format!(
-                "UPDATE dead_letters SET published_at = $1 WHERE id IN ({})",
-                crate::sql::list_placeholders(self.dialect, chunk.len(), 2)
-            );
+            let sql = format!("UPDATE dead_letters SET published_at = $1 WHERE id IN ({})", crate::sql::list_placeholders(self.dialect, chunk.len(), 2));
             let mut q = sqlx::query(&sql).bind(&now);
             for id in chunk {
                 q = q.bind(*id);
@@ -143,64 +117,57 @@ impl Store {
 
     /// Apply messages from any partitions in one transaction, with their offsets.
     /// `topic` names the positions in dead letters (`topic/partition@offset`).
-    pub async fn apply_source_batch(
-        &self,
-        source: &str,
-        topic: &str,
-        messages: &[SourceMessage],
-    ) -> Result<SourceReport, StoreError> {
-        let _guard = self.write_lock.lock().await;
+    pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
+        let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         if self.dialect == crate::Dialect::Postgres {
             // Several projector processes (a rebalance, a zombie after a pause) may
             // hold messages of the same partition: one writer at a time across
             // processes, so each reads the checkpoints the previous one committed
             // and the read-model differences are computed from current facts.
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(PROJECTION_LOCK)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROJECTION_LOCK).execute(&mut *tx).await?;
         }
-        let stored: BTreeMap<i32, i64> =
-            sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
+        let result = async {
+            let stored: BTreeMap<i32, i64> = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
                 .bind(source)
                 .fetch_all(&mut *tx)
                 .await?
                 .into_iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get::<i64, _>("part")? as i32,
-                        r.try_get::<i64, _>("position")?,
-                    ))
-                })
+                .map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?)))
                 .collect::<Result<_, StoreError>>()?;
 
-        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
-        let mut fresh: Vec<Incoming> = Vec::with_capacity(messages.len());
-        let mut already = 0u64;
-        for m in messages {
-            if m.offset < stored.get(&m.partition).copied().unwrap_or(0) {
-                already += 1;
-                continue;
+            let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+            let mut fresh: Vec<Incoming> = Vec::with_capacity(messages.len());
+            let mut already = 0u64;
+            for m in messages {
+                if m.offset < stored.get(&m.partition).copied().unwrap_or(0) {
+                    already += 1;
+                    continue;
+                }
+                let n = next.entry(m.partition).or_insert(0);
+                *n = (*n).max(m.offset + 1);
+                fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
             }
-            let n = next.entry(m.partition).or_insert(0);
-            *n = (*n).max(m.offset + 1);
-            fresh.push(Incoming {
-                position: format!("{topic}/{}@{}", m.partition, m.offset),
-                raw: m.payload.clone(),
-            });
+            let mut append = append_in(&mut tx, source, fresh).await?;
+            let events = std::mem::take(&mut append.fresh);
+            let keys = project_events(&mut tx, &mut cache, events, None, &self.config).await?;
+            for (p, o) in &next {
+                set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
+            }
+            let token = new_token(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>((SourceReport { append, already_applied: already, keys }, token))
         }
-        let append = append_in(&mut tx, source, fresh).await?;
-        let keys = expand_keys(&mut tx, &append.touched).await?;
-        recompute_keys(&mut tx, &keys, &self.config).await?;
-        for (p, o) in &next {
-            set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
+        .await;
+        match result {
+            Ok((report, token)) => {
+                cache.committed(token);
+                Ok(report)
+            }
+            Err(e) => {
+                cache.clear();
+                Err(e)
+            }
         }
-        tx.commit().await?;
-        Ok(SourceReport {
-            append,
-            already_applied: already,
-            keys: keys.len() as u64,
-        })
     }
 }

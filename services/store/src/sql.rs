@@ -4,6 +4,11 @@
 //! at the first parameter, `?N` otherwise. (SQLite keeps `$N` and `?N` in a list
 //! that binding searches linearly, so a statement with thousands of them is
 //! quadratic to bind; anonymous `?` are bound by position.)
+//!
+//! Statements whose placeholder count varies with the batch (`IN` lists,
+//! multi-row `VALUES`) are run with `.persistent(false)`: each shape is used about
+//! once, and sqlx's per-connection statement cache would otherwise keep up to 100
+//! of these large prepared statements (over 100 MB at 20,000-event batches).
 
 use sqlx::AnyConnection;
 

@@ -14,11 +14,7 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 
 fn temp_db(tag: &str) -> (std::path::PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!(
-        "caseflow-store-{tag}-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
+    let dir = std::env::temp_dir().join(format!("caseflow-store-{tag}-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/t.db", dir.display());
     (dir, url)
@@ -32,18 +28,7 @@ fn lines(seed: u64) -> Vec<String> {
 /// events is accepted depends on arrival order by definition (the later one is
 /// rejected), so order-independence holds for streams without them.
 fn lines_without_conflicts(seed: u64) -> Vec<String> {
-    sim(seed)
-        .filter(|l| {
-            !matches!(
-                l,
-                SimLine::Bad {
-                    why: "conflict",
-                    ..
-                }
-            )
-        })
-        .map(|l| l.to_ndjson())
-        .collect()
+    sim(seed).filter(|l| !matches!(l, SimLine::Bad { why: "conflict", .. })).map(|l| l.to_ndjson()).collect()
 }
 
 fn sim(seed: u64) -> Simulator {
@@ -67,48 +52,21 @@ fn assert_same(got: &BTreeMap<CountKey, f64>, want: &BTreeMap<CountKey, f64>) {
             diffs.push(format!("{k:?}: store {g:?}, reference {w:?}"));
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "{} differences, first:\n{}",
-        diffs.len(),
-        diffs.join("\n")
-    );
+    assert!(diffs.is_empty(), "{} differences, first:\n{}", diffs.len(), diffs.join("\n"));
 }
 
 fn all_query() -> ThroughputQuery {
-    ThroughputQuery {
-        granularity: Granularity::Day,
-        gemeente: None,
-        domein: None,
-        by_team: true,
-        from: None,
-        to: None,
-    }
+    ThroughputQuery { granularity: Granularity::Day, gemeente: None, domein: None, by_team: true, from: None, to: None }
 }
 
 const ALL_METRICS: &[&str] = &[
-    throughput::MELDINGEN,
-    throughput::DOORGEZET,
-    throughput::AFGEVANGEN,
-    throughput::TOEGEWEZEN,
-    throughput::AANVRAGEN,
-    throughput::BESCHIKKINGEN,
-    throughput::PO_UITGEVOERD,
-    throughput::ZORG_GESTART,
-    throughput::ZORG_BEEINDIGD,
-    workload::WL_OPGEPAKT,
-    workload::WL_EERSTE,
-    workload::WL_OPEN,
+    throughput::MELDINGEN, throughput::DOORGEZET, throughput::AFGEVANGEN, throughput::TOEGEWEZEN, throughput::AANVRAGEN,
+    throughput::BESCHIKKINGEN, throughput::PO_UITGEVOERD, throughput::ZORG_GESTART, throughput::ZORG_BEEINDIGD,
+    workload::WL_OPGEPAKT, workload::WL_EERSTE, workload::WL_OPEN,
 ];
 
 async fn stored(store: &Store) -> BTreeMap<CountKey, f64> {
-    store
-        .daily_counts(ALL_METRICS, &all_query())
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|(_, v)| *v != 0.0)
-        .collect()
+    store.daily_counts(ALL_METRICS, &all_query()).await.unwrap().into_iter().filter(|(_, v)| *v != 0.0).collect()
 }
 
 /// Everything else the read models hold, in a comparable form.
@@ -125,77 +83,52 @@ fn as_of() -> chrono::DateTime<chrono::Utc> {
 }
 
 async fn stored_rest(store: &Store) -> Rest {
-    let mut open: Vec<String> = store
-        .open_cases(None, None, None, as_of())
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap())
-        .collect();
+    let mut open: Vec<String> = store.open_cases(None, None, None, as_of()).await.unwrap().iter().map(|r| serde_json::to_string(r).unwrap()).collect();
     open.sort();
     let po = store.po(None, None, as_of(), None).await.unwrap();
     Rest {
         samples: store.leadtime_samples().await.unwrap(),
         open_cases: open,
-        po: po
-            .beschikkingen
-            .iter()
-            .map(|s| serde_json::to_string(s).unwrap())
-            .collect(),
+        po: po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect(),
         formatie: store.formatie().await.unwrap().len(),
     }
 }
 
 fn reference_rest(lines: &[String]) -> Rest {
-    let log = MemoryLog::from_events(
-        lines
-            .iter()
-            .filter_map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).ok()),
-    );
+    let log = MemoryLog::from_events(lines.iter().filter_map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).ok()));
     let config = caseflow_core::config::Config::default();
     let mut open: Vec<String> = log
         .open_cases()
         .iter()
         .filter(|c| c.started_at <= as_of())
-        .map(|c| {
-            serde_json::to_string(&caseflow_core::leadtime::open_case_row(c, as_of(), &config))
-                .unwrap()
-        })
+        .map(|c| serde_json::to_string(&caseflow_core::leadtime::open_case_row(c, as_of(), &config)).unwrap())
         .collect();
     open.sort();
     let po = caseflow_core::overdue_po::report(&log.po_timelines(), as_of(), &config, None);
     Rest {
         samples: log.facts().samples,
         open_cases: open,
-        po: po
-            .beschikkingen
-            .iter()
-            .map(|s| serde_json::to_string(s).unwrap())
-            .collect(),
+        po: po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect(),
         formatie: log.formatie().len(),
     }
 }
 
 fn reference(lines: &[String]) -> BTreeMap<CountKey, f64> {
-    let log = MemoryLog::from_events(
-        lines
-            .iter()
-            .filter_map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).ok()),
-    );
+    let log = MemoryLog::from_events(lines.iter().filter_map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).ok()));
     log.facts().counts.into_iter().collect()
 }
 
 async fn ingest(store: &Store, lines: &[String], append_batch: usize, project_batch: usize) {
     for (i, chunk) in lines.chunks(append_batch).enumerate() {
-        let batch = chunk
-            .iter()
-            .enumerate()
-            .map(|(j, l)| Incoming {
-                position: format!("line {}", i * append_batch + j + 1),
-                raw: l.clone().into_bytes(),
-            })
-            .collect();
-        store.append("test", batch).await.unwrap();
+        let batch = chunk.iter().enumerate().map(|(j, l)| Incoming { position: format!("line {}", i * append_batch + j + 1), raw: l.clone().into_bytes() }).collect();
+        // Both ways in: append only, or append and project in one transaction
+        // (when the projector is at the end of the log).
+        if i % 3 == 1 {
+            store.project_pending(project_batch).await.unwrap();
+            store.ingest_batch("test", batch).await.unwrap();
+        } else {
+            store.append("test", batch).await.unwrap();
+        }
         // Interleave projection with appends.
         store.project_batch(project_batch).await.unwrap();
     }
@@ -208,6 +141,7 @@ proptest! {
     #[test]
     fn store_equals_reference_for_any_order_and_batching(
         seed in 0u64..500, shuffle_seed in any::<u64>(), append_batch in 20usize..600, project_batch in 10usize..400,
+        cache_capacity in prop::sample::select(vec![0usize, 40, 400, 1_000_000]),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let mut input = lines_without_conflicts(seed);
@@ -220,6 +154,8 @@ proptest! {
         let (dir, url) = temp_db("prop");
         let got = rt.block_on(async {
             let store = Store::open(&url).await.unwrap();
+            // The projector's cache, from none to all keys, never changes a figure.
+            store.set_projection_cache_capacity(cache_capacity).await;
             ingest(&store, &input, append_batch, project_batch).await;
             let got = stored(&store).await;
             let rest = stored_rest(&store).await;
@@ -253,27 +189,14 @@ async fn in_order_ingest_matches_reference_and_counts_bad_lines() {
     assert!(bad > 0, "the stream should contain bad lines");
     let (dir, url) = temp_db("inorder");
     let store = Store::open(&url).await.unwrap();
-    let batch = input
-        .iter()
-        .enumerate()
-        .map(|(i, l)| Incoming {
-            position: format!("line {}", i + 1),
-            raw: l.clone().into_bytes(),
-        })
-        .collect();
+    let batch = input.iter().enumerate().map(|(i, l)| Incoming { position: format!("line {}", i + 1), raw: l.clone().into_bytes() }).collect();
     let report = store.append("test", batch).await.unwrap();
     assert_eq!(report.rejected as usize, bad);
     assert_eq!(store.dead_letters(100_000, false).await.unwrap().len(), bad);
     store.project_pending(777).await.unwrap();
     assert_same(&stored(&store).await, &reference(&input));
     let rest = stored_rest(&store).await;
-    assert!(
-        rest.samples.len() > 100
-            && rest.open_cases.len() > 10
-            && rest.po.len() > 10
-            && rest.formatie > 10,
-        "{rest:?}"
-    );
+    assert!(rest.samples.len() > 100 && rest.open_cases.len() > 10 && rest.po.len() > 10 && rest.formatie > 10, "{rest:?}");
     assert_eq!(rest, reference_rest(&input));
     let (at, end) = store.lag().await.unwrap();
     assert_eq!(at, end);
@@ -285,37 +208,20 @@ async fn in_order_ingest_matches_reference_and_counts_bad_lines() {
 async fn source_batches_store_offsets_and_skip_redeliveries() {
     use caseflow_store::SourceMessage;
     let input = lines(5);
-    let messages: Vec<SourceMessage> = input
-        .iter()
-        .enumerate()
-        .map(|(i, l)| SourceMessage {
-            partition: (i % 3) as i32,
-            offset: (i / 3) as i64,
-            payload: l.clone().into_bytes(),
-        })
-        .collect();
+    let messages: Vec<SourceMessage> =
+        input.iter().enumerate().map(|(i, l)| SourceMessage { partition: (i % 3) as i32, offset: (i / 3) as i64, payload: l.clone().into_bytes() }).collect();
     let (dir, url) = temp_db("source");
     let store = Store::open(&url).await.unwrap();
     let src = "kafka:caseflow.events.v1:test";
     let mut rejected = 0;
     for chunk in messages.chunks(250) {
-        let r = store
-            .apply_source_batch(src, "caseflow.events.v1", chunk)
-            .await
-            .unwrap();
+        let r = store.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
         assert_eq!(r.already_applied, 0);
         assert_eq!(r.dead(chunk).count() as u64, r.append.rejected);
         rejected += r.append.rejected;
     }
     let offsets = store.source_offsets(src).await.unwrap();
-    let expect_next = |p: i32| {
-        messages
-            .iter()
-            .filter(|m| m.partition == p)
-            .map(|m| m.offset + 1)
-            .max()
-            .unwrap()
-    };
+    let expect_next = |p: i32| messages.iter().filter(|m| m.partition == p).map(|m| m.offset + 1).max().unwrap();
     assert_eq!(offsets.len(), 3);
     for p in 0..3 {
         assert_eq!(offsets[&p], expect_next(p));
@@ -323,23 +229,12 @@ async fn source_batches_store_offsets_and_skip_redeliveries() {
     let got = stored(&store).await;
     assert_same(&got, &reference(&input));
     // A redelivery of everything (as after a crash before the Kafka commit) changes nothing.
-    let r = store
-        .apply_source_batch(src, "caseflow.events.v1", &messages)
-        .await
-        .unwrap();
+    let r = store.apply_source_batch(src, "caseflow.events.v1", &messages).await.unwrap();
     assert_eq!(r.already_applied as usize, messages.len());
-    assert_eq!(
-        r.append.accepted + r.append.duplicates + r.append.rejected,
-        0
-    );
+    assert_eq!(r.append.accepted + r.append.duplicates + r.append.rejected, 0);
     assert_eq!(stored(&store).await, got);
-    assert_eq!(
-        store.dead_letters(100_000, false).await.unwrap().len() as u64,
-        rejected
-    );
-    assert!(store.dead_letters(1, false).await.unwrap()[0]
-        .position
-        .starts_with("caseflow.events.v1/"));
+    assert_eq!(store.dead_letters(100_000, false).await.unwrap().len() as u64, rejected);
+    assert!(store.dead_letters(1, false).await.unwrap()[0].position.starts_with("caseflow.events.v1/"));
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
