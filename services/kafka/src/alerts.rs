@@ -35,6 +35,8 @@ pub const OUTBOX_ID_HEADER: &str = "caseflow.outbox-id";
 
 const BATCH: i64 = 500;
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the read-back waits for more after the reported end offsets.
+const READ_BACK_IDLE: Duration = Duration::from_millis(1500);
 
 /// Publishes the alerts outbox to a Kafka topic.
 pub struct AlertRelay {
@@ -66,6 +68,7 @@ impl AlertRelay {
             .set("group.id", format!("{}-alerts-reconcile", cfg.group))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
+            .set("fetch.wait.max.ms", "100")
             .set("client.id", "caseflow-alerts-reconcile");
         cfg.apply_properties(&mut reader);
         Ok(AlertRelay {
@@ -226,42 +229,41 @@ fn outbox_ids_on_topic(
     let mut tpl = TopicPartitionList::new();
     let mut remaining: BTreeSet<i32> = BTreeSet::new();
     for (p, end) in &ends {
+        // Every partition is read, also one whose reported end is not past the
+        // recorded offset (the report may be low; see below).
         let start = from.get(p).copied().unwrap_or(0).min(*end);
+        tpl.add_partition_offset(topic, *p, Offset::Offset(start))?;
         if start < *end {
-            tpl.add_partition_offset(topic, *p, Offset::Offset(start))?;
             remaining.insert(*p);
         }
     }
     let mut ids = Vec::new();
-    if remaining.is_empty() {
-        return Ok(ids);
-    }
     c.assign(&tpl)?;
+    // Read to the end offsets, then on until nothing more arrives for a moment:
+    // a broker may report an end offset below its last record batch (tansu 0.6
+    // answers with the start of the last batch), and the messages past it are
+    // exactly the ones a relay that died last may have published.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !remaining.is_empty() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the topic did not deliver offsets up to {ends:?} within 60 s"
-        );
-        let Some(m) = c.poll(Duration::from_millis(200)) else {
-            continue;
-        };
+    let mut last_message = Instant::now();
+    loop {
+        if remaining.is_empty() && last_message.elapsed() >= READ_BACK_IDLE {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the topic did not deliver offsets up to {ends:?} within 60 s");
+        let Some(m) = c.poll(Duration::from_millis(100)) else { continue };
         let m = m?;
+        last_message = Instant::now();
         if let Some(h) = m.headers() {
             for i in 0..h.count() {
                 let h = h.get(i);
                 if h.key == OUTBOX_ID_HEADER {
-                    if let Some(id) = h
-                        .value
-                        .and_then(|v| std::str::from_utf8(v).ok())
-                        .and_then(|v| v.parse().ok())
-                    {
+                    if let Some(id) = h.value.and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.parse().ok()) {
                         ids.push(id);
                     }
                 }
             }
         }
-        if m.offset() + 1 >= ends[&m.partition()] {
+        if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(0) {
             remaining.remove(&m.partition());
         }
     }
