@@ -177,6 +177,13 @@ fn project_args<'a>(
     ]
 }
 
+/// The event topic, the dead-letter topic and the alerts topic of a test.
+fn create_topics(broker: &Broker, topic: &str, dlq: &str, alerts: &str) {
+    broker.create_topic(topic, PARTITIONS);
+    broker.create_topic(dlq, 1);
+    broker.create_topic(alerts, 2);
+}
+
 /// Read the DLQ topic with the external client: (value, headers) per message.
 fn dlq_messages(broker: &Broker, dlq: &str, expect: usize) -> Vec<serde_json::Value> {
     let got = broker.consume(dlq, expect, Duration::from_secs(120));
@@ -215,72 +222,38 @@ fn assert_alerts_published(
     assert!(!ids.is_empty(), "the stream raises alerts");
     // Ask for one more than the outbox holds: the read then runs to its timeout
     // and shows any duplicate.
-    let mut msgs = broker.consume(alerts, ids.len() + 1, Duration::from_secs(15));
-    let mut seen = std::collections::BTreeMap::new();
-    for m in &msgs {
-        let id: i64 = m["headers"]["caseflow.outbox-id"]
-            .as_str()
-            .expect("outbox-id header")
-            .parse()
-            .unwrap();
-        *seen.entry(id).or_insert(0) += 1;
-        let v: serde_json::Value = serde_json::from_str(m["value"].as_str().unwrap()).unwrap();
-        assert_eq!(m["key"], v["beschikking_id"], "key = beschikking_id");
-    }
-    let twice: Vec<_> = msgs
+    // Each message once parsed: (partition, offset, outbox id, value), in topic order.
+    let mut msgs: Vec<(i64, i64, i64, serde_json::Value)> = broker
+        .consume(alerts, ids.len() + 1, Duration::from_secs(15))
         .iter()
-        .filter(|m| {
-            seen[&m["headers"]["caseflow.outbox-id"]
-                .as_str()
-                .unwrap()
-                .parse::<i64>()
-                .unwrap()]
-                > 1
-        })
-        .take(10)
         .map(|m| {
-            format!(
-                "outbox {} at {}@{}",
-                m["headers"]["caseflow.outbox-id"], m["partition"], m["offset"]
-            )
+            let v: serde_json::Value = serde_json::from_str(m["value"].as_str().unwrap()).unwrap();
+            assert_eq!(m["key"], v["beschikking_id"], "key = beschikking_id");
+            let id = m["headers"]["caseflow.outbox-id"].as_str().expect("outbox-id header").parse().unwrap();
+            (m["partition"].as_i64().unwrap(), m["offset"].as_i64().unwrap(), id, v)
         })
         .collect();
-    assert!(
-        twice.is_empty(),
-        "alert transitions published more than once: {twice:?}"
-    );
-    assert_eq!(
-        seen.keys().copied().collect::<BTreeSet<_>>(),
-        ids,
-        "the alerts topic holds exactly the outbox"
-    );
-    msgs.sort_by_key(|m| (m["partition"].as_i64(), m["offset"].as_i64()));
+    msgs.sort_by_key(|(p, o, _, _)| (*p, *o));
+    let mut seen = std::collections::BTreeMap::new();
+    for (_, _, id, _) in &msgs {
+        *seen.entry(*id).or_insert(0) += 1;
+    }
+    let twice: Vec<_> = msgs.iter().filter(|(_, _, id, _)| seen[id] > 1).take(10).map(|(p, o, id, _)| format!("outbox {id} at {p}@{o}")).collect();
+    assert!(twice.is_empty(), "alert transitions published more than once: {twice:?}");
+    assert_eq!(seen.keys().copied().collect::<BTreeSet<_>>(), ids, "the alerts topic holds exactly the outbox");
     let mut open = std::collections::BTreeMap::new();
-    for m in &msgs {
-        let v: serde_json::Value = serde_json::from_str(m["value"].as_str().unwrap()).unwrap();
+    for (_, _, _, v) in &msgs {
         let alert = v["alert_id"].as_i64().unwrap();
         match v["transition"].as_str() {
-            Some("raised") => assert!(open
-                .insert(
-                    alert,
-                    (
-                        v["beschikking_id"].as_str().unwrap().to_string(),
-                        v["kind"].as_str().unwrap().to_string()
-                    )
-                )
-                .is_none()),
-            Some("resolved") => assert!(
-                open.remove(&alert).is_some(),
-                "resolve of alert {alert} follows its raise on the topic"
-            ),
+            Some("raised") => {
+                let what = (v["beschikking_id"].as_str().unwrap().to_string(), v["kind"].as_str().unwrap().to_string());
+                assert!(open.insert(alert, what).is_none(), "alert {alert} raised twice");
+            }
+            Some("resolved") => assert!(open.remove(&alert).is_some(), "resolve of alert {alert} follows its raise on the topic"),
             t => panic!("unknown transition {t:?}"),
         }
     }
-    assert_eq!(
-        open.into_values().collect::<BTreeSet<_>>(),
-        open_alerts(db),
-        "the topic's raises minus resolves = the open alerts"
-    );
+    assert_eq!(open.into_values().collect::<BTreeSet<_>>(), open_alerts(db), "the topic's raises minus resolves = the open alerts");
     ids.len()
 }
 
@@ -320,9 +293,7 @@ fn kafka_end_to_end_with_poison_in_every_partition() {
         "caseflow.dlq.v1",
         "caseflow.alerts.v1",
     );
-    broker.create_topic(topic, PARTITIONS);
-    broker.create_topic(dlq, 1);
-    broker.create_topic(alerts, 2);
+    create_topics(&broker, topic, dlq, alerts);
     let mut total = broker.produce(&r.stream.file, &[]) as i64;
     assert_eq!(total as u64, r.stream.lines);
     let poison = TempDir::new("poison");
@@ -416,9 +387,7 @@ fn kafka_kill_9_five_times_during_ingest() {
     let r = big();
     let broker = Broker::start();
     let (topic, dlq, alerts) = ("events.kill", "dlq.kill", "alerts.kill");
-    broker.create_topic(topic, PARTITIONS);
-    broker.create_topic(dlq, 1);
-    broker.create_topic(alerts, 2);
+    create_topics(&broker, topic, dlq, alerts);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let pg = PgServer::shared();
     let db = pg.database();
@@ -476,9 +445,7 @@ fn kafka_every_event_twice() {
     let r = small();
     let broker = Broker::start();
     let (topic, dlq, alerts) = ("events.twice", "dlq.twice", "alerts.twice");
-    broker.create_topic(topic, PARTITIONS);
-    broker.create_topic(dlq, 1);
-    broker.create_topic(alerts, 2);
+    create_topics(&broker, topic, dlq, alerts);
     let total = broker.produce(&r.stream.file, &["--copies", "2", "--topic", topic]) as i64;
     assert_eq!(total as u64, 2 * r.stream.lines);
     let pg = PgServer::shared();
@@ -507,9 +474,7 @@ fn kafka_postgres_restart_mid_ingest() {
     let r = small();
     let broker = Broker::start();
     let (topic, dlq, alerts) = ("events.pg", "dlq.pg", "alerts.pg");
-    broker.create_topic(topic, PARTITIONS);
-    broker.create_topic(dlq, 1);
-    broker.create_topic(alerts, 2);
+    create_topics(&broker, topic, dlq, alerts);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let pg = PgServer::start();
     let db = pg.database();
@@ -581,9 +546,7 @@ fn kafka_broker_unreachable_then_back() {
     );
 
     let broker = Broker::start();
-    broker.create_topic(topic, PARTITIONS);
-    broker.create_topic(dlq, 1);
-    broker.create_topic(alerts, 2);
+    create_topics(&broker, topic, dlq, alerts);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let db = pg.database();
     let mut p = ProjectorProcess::start(

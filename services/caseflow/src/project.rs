@@ -107,21 +107,20 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
 
     let dead_added = Arc::new(Notify::new());
     let relay_stop = Arc::new(Notify::new());
-    let relay = tokio::spawn(caseflow_kafka::run_dlq_relay(
-        store.clone(),
+    let dlq = caseflow_kafka::DlqRelay {
+        store: store.clone(),
         producer,
-        caseflow_kafka::source_name(&cfg.topic),
-        cfg.dlq_topic.clone(),
-        dead_added.clone(),
-        relay_stop.clone(),
-    ));
+        source: caseflow_kafka::source_name(&cfg.topic),
+        topic: cfg.dlq_topic.clone(),
+    };
+    let relay = tokio::spawn(caseflow_kafka::run_relay(dlq, Duration::from_secs(5), Some(dead_added.clone()), relay_stop.clone()));
 
     let alerts_stop = Arc::new(Notify::new());
     let alerts_relay = caseflow_kafka::AlertRelay::new(&cfg, store.clone(), &a.alerts_topic)?;
-    let alerts = tokio::spawn(caseflow_kafka::run_alert_relay(
+    let alerts = tokio::spawn(caseflow_kafka::run_relay(
         alerts_relay,
         Duration::from_millis(a.alerts_poll_ms.max(10)),
-        Arc::new(Notify::new()),
+        None,
         alerts_stop.clone(),
     ));
 

@@ -13,7 +13,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,7 +23,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use tokio::sync::Notify;
 
 use crate::{Config, ProducerCtx};
 
@@ -270,38 +268,14 @@ fn outbox_ids_on_topic(
     Ok(ids)
 }
 
-/// Run the relay: publish when woken and every `interval` (backing off after a
-/// failure) until `stop`; then once more.
-pub async fn run_alert_relay(
-    mut relay: AlertRelay,
-    interval: Duration,
-    wake: Arc<Notify>,
-    stop: Arc<Notify>,
-) {
-    let mut delay = interval;
-    loop {
-        match relay.publish_pending().await {
-            Ok(n) => {
-                if n > 0 {
-                    tracing::debug!(published = n, topic = %relay.topic, "alert transitions published");
-                }
-                delay = interval;
-            }
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs_f64(), "alerts relay");
-                delay = (delay * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
-            }
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(delay) => {}
-            _ = stop.notified() => {
-                if let Err(e) = relay.publish_pending().await {
-                    tracing::warn!(error = %format!("{e:#}"), "alert transitions left for the next start");
-                }
-                let _ = relay.producer.flush(Duration::from_secs(5));
-                return;
-            }
-        }
+impl crate::Relay for AlertRelay {
+    fn what(&self) -> &'static str {
+        "alert transitions"
+    }
+    fn publish(&mut self) -> impl std::future::Future<Output = anyhow::Result<u64>> + Send {
+        self.publish_pending()
+    }
+    fn flush(&self) {
+        let _ = self.producer.flush(Duration::from_secs(5));
     }
 }

@@ -44,7 +44,7 @@ pub const DEFAULT_GROUP: &str = "caseflow-projector";
 
 pub mod alerts;
 
-pub use alerts::{run_alert_relay, AlertRelay, DEFAULT_ALERTS_TOPIC, OUTBOX_ID_HEADER};
+pub use alerts::{AlertRelay, DEFAULT_ALERTS_TOPIC, OUTBOX_ID_HEADER};
 
 /// Header names on dead-letter topic messages.
 pub mod headers {
@@ -762,38 +762,68 @@ fn dlq_headers(d: &PendingDeadLetter) -> OwnedHeaders {
     h
 }
 
-/// The relay: publish pending dead letters when woken, and every few seconds
-/// (retrying with backoff after a failure), until `stop`; then once more.
-pub async fn run_dlq_relay(
-    store: Store,
-    producer: DlqProducer,
-    source: String,
-    dlq_topic: String,
-    wake: Arc<Notify>,
-    stop: Arc<Notify>,
-) {
-    let mut delay = Duration::from_secs(5);
+/// An outbox relay: dead letters to the DLQ topic, alert transitions to the
+/// alerts topic. [`run_relay`] drives either.
+pub trait Relay: Send {
+    /// What it publishes, for the logs.
+    fn what(&self) -> &'static str;
+    /// Publish everything pending; how many messages went out.
+    fn publish(&mut self) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    /// Wait (bounded) for messages still in the producer's queue.
+    fn flush(&self);
+}
+
+/// The dead-letter relay: the unpublished dead letters of `source` to `topic`.
+pub struct DlqRelay {
+    pub store: Store,
+    pub producer: DlqProducer,
+    pub source: String,
+    pub topic: String,
+}
+
+impl Relay for DlqRelay {
+    fn what(&self) -> &'static str {
+        "dead letters"
+    }
+    fn publish(&mut self) -> impl Future<Output = anyhow::Result<u64>> + Send {
+        publish_dead_letters(&self.store, &self.producer, &self.source, &self.topic)
+    }
+    fn flush(&self) {
+        let _ = self.producer.flush(Duration::from_secs(5));
+    }
+}
+
+/// Run a relay: publish when woken (if `wake` is given) and every `interval`
+/// (backing off up to a minute after a failure) until `stop`; then once more.
+pub async fn run_relay<R: Relay>(mut relay: R, interval: Duration, wake: Option<Arc<Notify>>, stop: Arc<Notify>) {
+    let mut delay = interval;
     loop {
-        match publish_dead_letters(&store, &producer, &source, &dlq_topic).await {
+        match relay.publish().await {
             Ok(n) => {
                 if n > 0 {
-                    tracing::debug!(published = n, topic = %dlq_topic, "dead letters published");
+                    tracing::debug!(published = n, what = relay.what(), "relay published");
                 }
-                delay = Duration::from_secs(5);
+                delay = interval;
             }
             Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "dead-letter relay");
-                delay = (delay * 2).min(Duration::from_secs(60));
+                tracing::warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs_f64(), what = relay.what(), "relay failed; retrying");
+                delay = (delay * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
             }
         }
+        let woken = async {
+            match &wake {
+                Some(w) => w.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = wake.notified() => {}
+            _ = woken => {}
             _ = tokio::time::sleep(delay) => {}
             _ = stop.notified() => {
-                if let Err(e) = publish_dead_letters(&store, &producer, &source, &dlq_topic).await {
-                    tracing::warn!(error = %format!("{e:#}"), "dead letters left for the next start");
+                if let Err(e) = relay.publish().await {
+                    tracing::warn!(error = %format!("{e:#}"), what = relay.what(), "left unpublished for the next start");
                 }
-                let _ = producer.flush(Duration::from_secs(5));
+                relay.flush();
                 return;
             }
         }

@@ -56,7 +56,7 @@ pub struct AlertQuery {
     pub limit: i64,
 }
 
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
+fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

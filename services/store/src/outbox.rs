@@ -14,12 +14,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use sqlx::AnyConnection;
 use sqlx::{Connection, Row};
 
-use crate::alerts::ts;
-use crate::sql::list_placeholders;
+use crate::log::now_text;
+use crate::sql::set_by_ids;
 use crate::{Dialect, Store, StoreError};
 
 /// An outbox message not yet published.
@@ -105,7 +104,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        let now = ts(Utc::now());
+        let now = now_text();
         let offsets = serde_json::to_string(end_offsets).expect("a map of integers serializes");
         let updated = sqlx::query(
             "UPDATE outbox_relay SET end_offsets = $1, updated_at = $2 WHERE topic = $3",
@@ -125,17 +124,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "UPDATE outbox SET attempted_at = $1 WHERE id IN ({})",
-                list_placeholders(self.dialect, chunk.len(), 2)
-            );
-            let mut q = sqlx::query(&sql).bind(&now);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        set_by_ids(&mut tx, "outbox", "attempted_at", &now, ids).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -163,19 +152,8 @@ impl Store {
     /// Mark outbox messages as published.
     pub async fn outbox_mark_published(&self, ids: &[i64]) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().await;
-        let now = ts(Utc::now());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "UPDATE outbox SET published_at = $1 WHERE id IN ({})",
-                list_placeholders(self.dialect, chunk.len(), 2)
-            );
-            let mut q = sqlx::query(&sql).bind(&now);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&self.pool).await?;
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        set_by_ids(&mut conn, "outbox", "published_at", &now_text(), ids).await
     }
 
     /// (all, unpublished) outbox messages of `topic`.

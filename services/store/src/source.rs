@@ -103,16 +103,8 @@ impl Store {
 
     /// Mark dead letters as published to the dead-letter topic.
     pub async fn mark_dead_letters_published(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let now = crate::log::now_text();
-        for chunk in ids.chunks(crate::sql::MAX_PARAMS - 1) {
-            let sql = format!("UPDATE dead_letters SET published_at = $1 WHERE id IN ({})", crate::sql::list_placeholders(self.dialect, chunk.len(), 2));
-            let mut q = sqlx::query(&sql).bind(&now);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&self.pool).await?;
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        crate::sql::set_by_ids(&mut conn, "dead_letters", "published_at", &crate::log::now_text(), ids).await
     }
 
     /// Apply messages from any partitions in one transaction, with their offsets.

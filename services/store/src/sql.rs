@@ -93,3 +93,18 @@ mod tests {
         assert_eq!(list_placeholders(Dialect::Sqlite, 2, 2), "?2, ?3");
     }
 }
+
+/// `UPDATE table SET column = value WHERE id IN (ids)`, in chunks within the
+/// parameter limit (marking rows published, attempted, …).
+pub(crate) async fn set_by_ids(conn: &mut AnyConnection, table: &str, column: &str, value: &str, ids: &[i64]) -> Result<(), crate::StoreError> {
+    let dialect = dialect_of(conn);
+    for chunk in ids.chunks(MAX_PARAMS - 1) {
+        let sql = format!("UPDATE {table} SET {column} = $1 WHERE id IN ({})", list_placeholders(dialect, chunk.len(), 2));
+        let mut q = sqlx::query(&sql).bind(value);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
