@@ -96,6 +96,9 @@ pub struct IngestArgs {
     /// Print the counts as JSON: {"accepted":N,"duplicates":N,"rejected":N}.
     #[arg(long)]
     pub json: bool,
+    /// Afterwards, print where the time went (wall seconds per phase) on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Subcommand)]

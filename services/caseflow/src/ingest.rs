@@ -49,6 +49,7 @@ fn bar(len: Option<u64>, what: &str) -> ProgressBar {
 }
 
 pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let store = open(g).await?;
     let (reader, source, len): (Box<dyn Read + Send>, String, Option<u64>) = if a.file == "-" {
         (Box::new(std::io::stdin()), "stdin".to_string(), None)
@@ -125,6 +126,9 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if a.timings {
+        print_timings(started.elapsed().as_secs_f64());
+    }
     store.close().await;
     Ok(())
 }
@@ -152,4 +156,15 @@ pub async fn rebuild(g: &Global) -> anyhow::Result<()> {
     println!("rebuilt the read models from {total} events");
     store.close().await;
     Ok(())
+}
+
+/// Wall seconds per phase of the write path, and what is left (reading input, the bar, …).
+fn print_timings(total: f64) {
+    let phases = caseflow_store::phase_timings();
+    let accounted: f64 = phases.iter().filter(|(name, _)| !name.starts_with("write: ")).map(|(_, s)| s).sum();
+    eprintln!("{:<34} {:>9} {:>6}", "phase", "seconds", "share");
+    for (name, secs) in phases.iter().map(|(n, s)| (n.to_string(), *s)).chain([("other".to_string(), (total - accounted).max(0.0)), ("total".to_string(), total)]) {
+        let indent = if name.starts_with("write: ") { "  " } else { "" };
+        eprintln!("{indent}{:<w$} {:>9.2} {:>5.1}%", name, secs, 100.0 * secs / total.max(1e-9), w = 34 - indent.len());
+    }
 }

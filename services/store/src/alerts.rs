@@ -15,8 +15,7 @@ use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use crate::project::fetch_pairs;
-use crate::sql::{dialect_of, list_placeholders};
+use crate::sql::{dialect_of, list_placeholders, values_placeholders};
 use crate::{Store, StoreError};
 
 /// The topic alert transitions are published to.
@@ -66,7 +65,7 @@ impl Store {
     pub async fn evaluate_alerts(&self, at: DateTime<Utc>) -> Result<AlertReport, StoreError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        let r = evaluate_in(&mut tx, None, at, &self.config).await?;
+        let r = evaluate_in(&mut tx, Scope::All, at, &self.config).await?;
         tx.commit().await?;
         Ok(r)
     }
@@ -118,46 +117,52 @@ impl Store {
     }
 }
 
-/// Bring the alerts of `only` (or of every beschikking) in line with their status at `at`.
-pub(crate) async fn evaluate_in(
-    tx: &mut Transaction<'_, Any>,
-    only: Option<&[Uuid]>,
-    at: DateTime<Utc>,
-    config: &Config,
-) -> Result<AlertReport, StoreError> {
+/// Which beschikkingen an evaluation covers.
+pub(crate) enum Scope<'a> {
+    /// Every monitored beschikking (the periodic evaluation), read from `po_monitor`.
+    All,
+    /// The beschikkingen a projection transaction changed, with their timelines as
+    /// just written (None: no longer monitored).
+    Changed(Vec<(Uuid, Option<&'a PoTimeline>)>),
+}
+
+/// Bring the alerts of `scope` in line with their status at `at`. Every
+/// transition is written with a few multi-row statements, not one per alert.
+pub(crate) async fn evaluate_in(tx: &mut Transaction<'_, Any>, scope: Scope<'_>, at: DateTime<Utc>, config: &Config) -> Result<AlertReport, StoreError> {
     // What should be open now.
-    let timelines: Vec<(String, String)> = match only {
-        Some(ids) => {
-            let keys: Vec<String> = ids.iter().map(|b| format!("beschikking:{b}")).collect();
-            fetch_pairs(tx, "SELECT key, body FROM po_monitor WHERE key IN", &keys).await?
-        }
-        None => sqlx::query("SELECT key, body FROM po_monitor")
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, StoreError>>()?,
-    };
     let mut desired: BTreeMap<String, PoState> = BTreeMap::new();
-    for (key, body) in timelines {
-        let tl: PoTimeline = serde_json::from_str(&body)
-            .map_err(|e| StoreError::Corrupt(format!("po_monitor {key}: {e}")))?;
+    let mut want = |tl: &PoTimeline| {
         if let Some(s) = tl.state_at(at, config).filter(|s| s.status.is_alert()) {
             desired.insert(s.beschikking_id.to_string(), s);
         }
-    }
+    };
+    let scope_ids: Option<Vec<String>> = match &scope {
+        Scope::Changed(changed) => {
+            for tl in changed.iter().filter_map(|(_, tl)| *tl) {
+                want(tl);
+            }
+            Some(changed.iter().map(|(b, _)| b.to_string()).collect())
+        }
+        Scope::All => {
+            for r in sqlx::query("SELECT key, body FROM po_monitor").fetch_all(&mut **tx).await? {
+                let (key, body): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                let tl: PoTimeline = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("po_monitor {key}: {e}")))?;
+                want(&tl);
+            }
+            None
+        }
+    };
 
     // What is open.
-    let open_rows = match only {
+    let open_rows = match &scope_ids {
         Some(ids) => {
-            let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
             let mut rows = Vec::new();
             for chunk in ids.chunks(crate::sql::MAX_PARAMS) {
                 let sql = format!(
                     "SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL AND beschikking_id IN ({})",
                     list_placeholders(dialect_of(tx), chunk.len(), 1)
                 );
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query(&sql).persistent(false);
                 for id in chunk {
                     q = q.bind(id);
                 }
@@ -165,78 +170,89 @@ pub(crate) async fn evaluate_in(
             }
             rows
         }
-        None => {
-            sqlx::query("SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL")
-                .fetch_all(&mut **tx)
-                .await?
-        }
+        None => sqlx::query("SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL").fetch_all(&mut **tx).await?,
     };
     let mut open: BTreeMap<String, (i64, String)> = BTreeMap::new();
     for r in open_rows {
-        open.insert(
-            r.try_get("beschikking_id")?,
-            (r.try_get("id")?, r.try_get("kind")?),
-        );
+        open.insert(r.try_get("beschikking_id")?, (r.try_get("id")?, r.try_get("kind")?));
     }
 
-    let mut report = AlertReport::default();
-    let all: BTreeSet<String> = desired.keys().chain(open.keys()).cloned().collect();
-    let now = ts(at);
+    // The transitions: resolve what should no longer be open (or is open with
+    // another kind), raise what should be open and is not.
+    let all: BTreeSet<&String> = desired.keys().chain(open.keys()).collect();
+    let mut resolves: Vec<(&String, i64, &String)> = Vec::new();
+    let mut raises: Vec<(&String, &PoState)> = Vec::new();
     for b in all {
-        let want = desired.get(&b);
-        let have = open.get(&b);
+        let want = desired.get(b);
+        let have = open.get(b);
         if want.map(|s| s.status.as_str()) == have.map(|(_, k)| k.as_str()) {
             continue;
         }
         if let Some((id, kind)) = have {
-            sqlx::query("UPDATE alerts SET resolved_at = $1 WHERE id = $2")
-                .bind(&now)
-                .bind(*id)
-                .execute(&mut **tx)
-                .await?;
-            outbox(tx, &b, json!({"transition": "resolved", "alert_id": id, "kind": kind, "beschikking_id": b, "at": now})).await?;
-            report.resolved += 1;
+            resolves.push((b, *id, kind));
         }
         if let Some(s) = want {
-            let row = sqlx::query(
-                "INSERT INTO alerts (kind, beschikking_id, gemeente, domein, team, cycle_start, gepland_op, raised_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
-            .bind(s.status.as_str())
-            .bind(&b)
-            .bind(&s.gemeente)
-            .bind(&s.domein)
-            .bind(&s.team)
-            .bind(ts(s.cycle_start))
-            .bind(s.gepland_op.map(|d| d.to_string()))
-            .bind(&now)
-            .fetch_one(&mut **tx)
-            .await?;
-            let id: i64 = row.try_get("id")?;
-            outbox(
-                tx,
-                &b,
-                json!({"transition": "raised", "alert_id": id, "kind": s.status.as_str(), "beschikking_id": b, "gemeente": s.gemeente,
-                       "domein": s.domein, "team": s.team, "cycle_start": ts(s.cycle_start), "gepland_op": s.gepland_op, "at": now}),
-            )
-            .await?;
-            report.raised += 1;
+            raises.push((b, s));
         }
     }
-    Ok(report)
+    let now = ts(at);
+    let ids: Vec<i64> = resolves.iter().map(|(_, id, _)| *id).collect();
+    crate::sql::set_by_ids(tx, "alerts", "resolved_at", &now, &ids).await?;
+    let mut messages: Vec<(&str, serde_json::Value)> = resolves
+        .iter()
+        .map(|(b, id, kind)| (b.as_str(), json!({"transition": "resolved", "alert_id": id, "kind": kind, "beschikking_id": b, "at": now})))
+        .collect();
+
+    const ALERT_COLS: usize = 8;
+    let mut raised_ids: BTreeMap<String, i64> = BTreeMap::new();
+    for chunk in raises.chunks(crate::sql::MAX_PARAMS / ALERT_COLS) {
+        let sql = format!(
+            "INSERT INTO alerts (kind, beschikking_id, gemeente, domein, team, cycle_start, gepland_op, raised_at) VALUES {} RETURNING id, beschikking_id",
+            values_placeholders(dialect_of(tx), chunk.len(), ALERT_COLS, 1)
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (b, s) in chunk {
+            q = q
+                .bind(s.status.as_str())
+                .bind(*b)
+                .bind(&s.gemeente)
+                .bind(&s.domein)
+                .bind(&s.team)
+                .bind(ts(s.cycle_start))
+                .bind(s.gepland_op.map(|d| d.to_string()))
+                .bind(&now);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            raised_ids.insert(r.try_get("beschikking_id")?, r.try_get("id")?);
+        }
+    }
+    for (b, s) in &raises {
+        let id = raised_ids.get(*b).copied().ok_or_else(|| StoreError::Corrupt(format!("no alert id returned for beschikking {b}")))?;
+        messages.push((
+            b.as_str(),
+            json!({"transition": "raised", "alert_id": id, "kind": s.status.as_str(), "beschikking_id": b, "gemeente": s.gemeente,
+                   "domein": s.domein, "team": s.team, "cycle_start": ts(s.cycle_start), "gepland_op": s.gepland_op, "at": now}),
+        ));
+    }
+    outbox(tx, &messages).await?;
+    Ok(AlertReport { raised: raises.len() as u64, resolved: resolves.len() as u64 })
 }
 
-async fn outbox(
-    tx: &mut Transaction<'_, Any>,
-    key: &str,
-    payload: serde_json::Value,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO outbox (topic, msg_key, payload, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(ALERTS_TOPIC)
-        .bind(key)
-        .bind(payload.to_string())
-        .bind(ts(Utc::now()))
-        .execute(&mut **tx)
-        .await?;
+/// Write alert transitions to the outbox, in order (per beschikking a resolve
+/// comes before the raise that replaces it).
+async fn outbox(tx: &mut Transaction<'_, Any>, messages: &[(&str, serde_json::Value)]) -> Result<(), StoreError> {
+    const OUTBOX_COLS: usize = 4;
+    let created_at = ts(Utc::now());
+    for chunk in messages.chunks(crate::sql::MAX_PARAMS / OUTBOX_COLS) {
+        let sql = format!(
+            "INSERT INTO outbox (topic, msg_key, payload, created_at) VALUES {}",
+            values_placeholders(dialect_of(tx), chunk.len(), OUTBOX_COLS, 1)
+        );
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (key, payload) in chunk {
+            q = q.bind(ALERTS_TOPIC).bind(*key).bind(payload.to_string()).bind(&created_at);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod project;
 mod query;
 mod source;
 mod sql;
+mod timings;
 mod version;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use error::StoreError;
 pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
 pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;
+pub use timings::phase_timings;
 pub use source::{PendingDeadLetter, SourceMessage, SourceReport};
 
 /// Which SQL database is behind the pool.

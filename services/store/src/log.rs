@@ -141,6 +141,7 @@ impl Store {
 }
 
 pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+    let t0 = std::time::Instant::now();
     let mut report = AppendReport::default();
     let mut dead: Vec<DeadRow> = Vec::new();
     let mut parsed: Vec<(usize, Incoming, Event)> = Vec::with_capacity(batch.len());
@@ -151,6 +152,8 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         }
     }
 
+    crate::timings::record("append: parse, validate", t0);
+    let t0 = std::time::Instant::now();
     // What the log already holds for these ids.
     let ids: Vec<String> = parsed.iter().map(|(_, _, e)| e.event_id.to_string()).collect();
     let mut known: HashMap<String, String> = HashMap::new();
@@ -186,13 +189,22 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         }
     }
 
+    crate::timings::record("append: duplicates", t0);
+    let t0 = std::time::Instant::now();
     let received_at = now_text();
     const EVENT_COLS: usize = 12;
     for chunk in fresh.chunks(MAX_PARAMS / EVENT_COLS) {
-        let sql = format!(
-            "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {} RETURNING seq",
-            values_placeholders(dialect_of(tx), chunk.len(), EVENT_COLS, 1)
+        // The highest seq written: SQLite's last rowid after the statement;
+        // PostgreSQL returns the maximum (not one row per event: fewer rows to pass back).
+        let dialect = dialect_of(tx);
+        let values = values_placeholders(dialect, chunk.len(), EVENT_COLS, 1);
+        let insert = format!(
+            "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {values}"
         );
+        let sql = match dialect {
+            crate::Dialect::Sqlite => insert,
+            crate::Dialect::Postgres => format!("WITH ins AS ({insert} RETURNING seq) SELECT MAX(seq) AS seq FROM ins"),
+        };
         let mut q = sqlx::query(&sql).persistent(false);
         for (inc, e, body) in chunk {
             q = q
@@ -209,13 +221,19 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
                 .bind(&inc.position)
                 .bind(&received_at);
         }
-        for row in q.fetch_all(&mut **tx).await? {
-            let seq: i64 = row.try_get("seq")?;
-            report.last_seq = report.last_seq.max(seq);
-        }
+        let seq: i64 = match dialect {
+            crate::Dialect::Sqlite => {
+                // (sqlx's Any driver does not pass SQLite's last rowid on.)
+                q.execute(&mut **tx).await?;
+                sqlx::query("SELECT last_insert_rowid() AS seq").fetch_one(&mut **tx).await?.try_get("seq")?
+            }
+            crate::Dialect::Postgres => q.fetch_one(&mut **tx).await?.try_get("seq")?,
+        };
+        report.last_seq = report.last_seq.max(seq);
         report.accepted += chunk.len() as u64;
     }
 
+    crate::timings::record("append: insert", t0);
     report.fresh = fresh.into_iter().map(|(_, e, _)| e).collect();
 
     dead.sort_by_key(|d| d.index);

@@ -28,9 +28,10 @@ use uuid::Uuid;
 use crate::cache::KeyCache;
 use crate::log::{append_in, AppendReport, Incoming};
 use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
-use crate::{Store, StoreError};
+use crate::{timings, Store, StoreError};
 
 pub(crate) const EMBEDDED: &str = "embedded";
+
 
 /// The checkpoint row holding the token of the last projection transaction.
 const TOKEN: &str = "projection_token";
@@ -85,7 +86,9 @@ impl Store {
             let keys = project_events(&mut tx, &mut cache, fresh, None, &self.config).await?;
             set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
             let token = new_token(&mut tx).await?;
+            let t0 = std::time::Instant::now();
             tx.commit().await?;
+            timings::record("commit", t0);
             Ok::<_, StoreError>((keys, token))
         }
         .await;
@@ -130,7 +133,9 @@ impl Store {
                 set_checkpoint(&mut tx, EMBEDDED, 0, report.last_seq).await?;
                 token = Some(new_token(&mut tx).await?);
             }
+            let t0 = std::time::Instant::now();
             tx.commit().await?;
+            timings::record("commit", t0);
             Ok::<_, StoreError>((report, token))
         }
         .await;
@@ -312,6 +317,7 @@ pub(crate) struct NewKeys {
 impl NewKeys {
     /// `fresh` were appended after the log's position `end`.
     async fn find(tx: &mut Transaction<'_, Any>, fresh: &[Event], end: i64) -> Result<NewKeys, StoreError> {
+        let t0 = std::time::Instant::now();
         let mut cases: HashSet<Uuid> = fresh.iter().filter_map(|e| e.case_id).collect();
         let mut beschikkingen: HashSet<Uuid> = fresh.iter().filter_map(Event::beschikking_id).collect();
         let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
@@ -324,6 +330,7 @@ impl NewKeys {
         for (b, _) in fetch_pairs(tx, &sql, &ids).await? {
             beschikkingen.remove(&parse_uuid(&b)?);
         }
+        timings::record("project: find new keys", t0);
         Ok(NewKeys { cases, beschikkingen })
     }
 }
@@ -339,6 +346,7 @@ pub(crate) async fn project_events(
     new_keys: Option<&NewKeys>,
     config: &Config,
 ) -> Result<u64, StoreError> {
+    let t0 = std::time::Instant::now();
     check_token(tx, cache).await?;
     cache.tick();
     if fresh.is_empty() {
@@ -398,7 +406,11 @@ pub(crate) async fn project_events(
             missing.push(*c);
         }
     }
+    timings::record("project: corrections, cache", t0);
+    let t0 = std::time::Instant::now();
     load_cases(tx, cache, &missing).await?;
+    timings::record("project: load cases", t0);
+    let t0 = std::time::Instant::now();
 
     // Beschikkingen: those of the new events, of the reloaded keys, and of every
     // affected case (whose assignments may have changed).
@@ -427,6 +439,8 @@ pub(crate) async fn project_events(
     }
     let need: Vec<Uuid> = need.into_iter().collect();
     load_cases(tx, cache, &need).await?;
+    timings::record("project: load beschikkingen", t0);
+    let t0 = std::time::Instant::now();
 
     // New facts, and the difference with the facts last written.
     let mut w = Writes::default();
@@ -443,10 +457,16 @@ pub(crate) async fn project_events(
         let old = cache.replace_facts(&key, new);
         w.add(&key, &old, cache.facts(&key));
     }
+    timings::record("project: folds, differences", t0);
+    let t0 = std::time::Instant::now();
     w.apply(tx).await?;
+    timings::record("project: write read models", t0);
+    let t0 = std::time::Instant::now();
     if !w.po_changed.is_empty() {
-        crate::alerts::evaluate_in(tx, Some(&w.po_changed), chrono::Utc::now(), config).await?;
+        let changed = w.po_changed.iter().map(|b| (*b, cache.facts(&ProjectionKey::Beschikking(*b)).po.as_ref())).collect();
+        crate::alerts::evaluate_in(tx, crate::alerts::Scope::Changed(changed), chrono::Utc::now(), config).await?;
     }
+    timings::record("project: alerts, outbox", t0);
     cache.evict();
     Ok((case_keys.len() + besch_keys.len()) as u64)
 }
@@ -572,6 +592,7 @@ async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]
 
 impl Writes {
     async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+        let t0 = std::time::Instant::now();
         let delta: Vec<(&CountKey, f64)> = self.delta.iter().filter(|(_, v)| **v != 0.0).map(|(k, v)| (k, *v)).collect();
         const AGG_COLS: usize = 7;
         for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
@@ -594,6 +615,8 @@ impl Writes {
             q.execute(&mut **tx).await?;
         }
 
+        timings::record("write: agg_daily", t0);
+        let t0 = std::time::Instant::now();
         delete_keys(tx, "leadtime_samples", &self.sample_keys).await?;
         const SAMPLE_COLS: usize = 7;
         for chunk in self.samples.chunks(MAX_PARAMS / SAMPLE_COLS) {
@@ -615,6 +638,8 @@ impl Writes {
             q.execute(&mut **tx).await?;
         }
 
+        timings::record("write: leadtime_samples", t0);
+        let t0 = std::time::Instant::now();
         delete_keys(tx, "open_cases", &self.open_deletes).await?;
         for chunk in self.open_upserts.chunks(MAX_PARAMS / 5) {
             let sql = format!(
@@ -634,6 +659,8 @@ impl Writes {
             q.execute(&mut **tx).await?;
         }
 
+        timings::record("write: open_cases", t0);
+        let t0 = std::time::Instant::now();
         delete_keys(tx, "po_monitor", &self.po_deletes).await?;
         for chunk in self.po_upserts.chunks(MAX_PARAMS / 4) {
             let sql = format!(
@@ -648,6 +675,8 @@ impl Writes {
             q.execute(&mut **tx).await?;
         }
 
+        timings::record("write: po_monitor", t0);
+        let t0 = std::time::Instant::now();
         delete_keys(tx, "key_facts", &self.fact_deletes).await?;
         for chunk in self.fact_upserts.chunks(MAX_PARAMS / 2) {
             let sql = format!(
@@ -660,6 +689,7 @@ impl Writes {
             }
             q.execute(&mut **tx).await?;
         }
+        timings::record("write: key_facts", t0);
         Ok(())
     }
 }

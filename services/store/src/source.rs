@@ -147,7 +147,9 @@ impl Store {
                 set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
             }
             let token = new_token(&mut tx).await?;
+            let t0 = std::time::Instant::now();
             tx.commit().await?;
+            crate::timings::record("commit", t0);
             Ok::<_, StoreError>((SourceReport { append, already_applied: already, keys }, token))
         }
         .await;

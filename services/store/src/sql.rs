@@ -100,7 +100,7 @@ pub(crate) async fn set_by_ids(conn: &mut AnyConnection, table: &str, column: &s
     let dialect = dialect_of(conn);
     for chunk in ids.chunks(MAX_PARAMS - 1) {
         let sql = format!("UPDATE {table} SET {column} = $1 WHERE id IN ({})", list_placeholders(dialect, chunk.len(), 2));
-        let mut q = sqlx::query(&sql).bind(value);
+        let mut q = sqlx::query(&sql).persistent(false).bind(value);
         for id in chunk {
             q = q.bind(*id);
         }
