@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use anyhow::Context;
 use caseflow_core::config::Config;
-use caseflow_store::{AppendReport, Incoming, Store};
+use caseflow_store::{AppendReport, Incoming, Prepared, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Global, IngestArgs};
@@ -59,39 +59,17 @@ pub async fn ingest(g: &Global, a: &IngestArgs) -> anyhow::Result<()> {
         (Box::new(f), format!("file:{}", a.file), len)
     };
     let pb = bar(len, "ingest");
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    // A reader thread reads and parses the next batch while this one is written.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Prepared>>(1);
+    let reader_pb = pb.clone();
+    let reader_thread = std::thread::spawn(move || read_batches(reader, &reader_pb, &tx));
     let mut report = AppendReport::default();
-    let mut batch = Vec::with_capacity(LINES_PER_BATCH);
-    let mut line_no = 0u64;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .context("reading input")?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        pb.inc(n as u64);
-        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        batch.push(Incoming {
-            position: format!("line {line_no}"),
-            raw: line.to_vec(),
-        });
-        if batch.len() >= LINES_PER_BATCH {
-            // Appended and projected in one transaction while the projector is at
-            // the end of the log; anything left is projected below.
-            report.absorb(store.ingest_batch(&source, std::mem::take(&mut batch)).await?);
-        }
+    while let Some(batch) = rx.recv().await {
+        // Appended and projected in one transaction while the projector is at the
+        // end of the log; anything left is projected below.
+        report.absorb(store.ingest_batch(&source, batch.context("reading input")?).await?);
     }
-    if !batch.is_empty() {
-        report.absorb(store.ingest_batch(&source, batch).await?);
-    }
+    reader_thread.join().map_err(|_| anyhow::anyhow!("the input reader panicked"))?;
     pb.finish_and_clear();
 
     let pb = bar(None, "project");
@@ -161,10 +139,49 @@ pub async fn rebuild(g: &Global) -> anyhow::Result<()> {
 /// Wall seconds per phase of the write path, and what is left (reading input, the bar, …).
 fn print_timings(total: f64) {
     let phases = caseflow_store::phase_timings();
-    let accounted: f64 = phases.iter().filter(|(name, _)| !name.starts_with("write: ")).map(|(_, s)| s).sum();
+    // `write: …` are parts of `project: write read models`; `prepare: …` runs on the reader thread, alongside.
+    let accounted: f64 = phases.iter().filter(|(name, _)| !name.starts_with("write: ") && !name.starts_with("prepare: ")).map(|(_, s)| s).sum();
     eprintln!("{:<34} {:>9} {:>6}", "phase", "seconds", "share");
     for (name, secs) in phases.iter().map(|(n, s)| (n.to_string(), *s)).chain([("other".to_string(), (total - accounted).max(0.0)), ("total".to_string(), total)]) {
         let indent = if name.starts_with("write: ") { "  " } else { "" };
         eprintln!("{indent}{:<w$} {:>9.2} {:>5.1}%", name, secs, 100.0 * secs / total.max(1e-9), w = 34 - indent.len());
+    }
+}
+
+/// Read NDJSON lines in batches of [`LINES_PER_BATCH`], parse and validate each
+/// batch, and send it on; stops at the end of the input, on a read error (sent
+/// on) or when the receiver is gone.
+fn read_batches(reader: Box<dyn Read + Send>, pb: &ProgressBar, tx: &tokio::sync::mpsc::Sender<std::io::Result<Prepared>>) {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut batch = Vec::with_capacity(LINES_PER_BATCH);
+    let mut line_no = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = match reader.read_until(b'\n', &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        if n > 0 {
+            line_no += 1;
+            pb.inc(n as u64);
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                batch.push(Incoming { position: format!("line {line_no}"), raw: line.to_vec() });
+            }
+        }
+        if batch.len() >= LINES_PER_BATCH || (n == 0 && !batch.is_empty()) {
+            let prepared = Prepared::new(std::mem::replace(&mut batch, Vec::with_capacity(LINES_PER_BATCH)));
+            if tx.blocking_send(Ok(prepared)).is_err() {
+                return;
+            }
+        }
+        if n == 0 {
+            return;
+        }
     }
 }

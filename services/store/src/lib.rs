@@ -25,7 +25,7 @@ use sqlx::AnyPool;
 
 pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use error::StoreError;
-pub use log::{AppendReport, DeadLetter, Incoming, Rejected};
+pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected};
 pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;
 pub use timings::phase_timings;

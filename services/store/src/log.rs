@@ -95,6 +95,7 @@ impl Store {
     /// events go to the log, repeats are counted, everything else goes to the
     /// dead-letter store with its reason, bytes and position.
     pub async fn append(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+        let batch = Prepared::new(batch);
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let mut report = append_in(&mut tx, source, batch).await?;
@@ -140,22 +141,54 @@ impl Store {
     }
 }
 
-pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
-    let t0 = std::time::Instant::now();
-    let mut report = AppendReport::default();
-    let mut dead: Vec<DeadRow> = Vec::new();
-    let mut parsed: Vec<(usize, Incoming, Event)> = Vec::with_capacity(batch.len());
-    for (index, inc) in batch.into_iter().enumerate() {
-        match Event::from_json_bytes(&inc.raw) {
-            Ok(e) => parsed.push((index, inc, e)),
-            Err(err) => dead.push(DeadRow { index, position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
+/// A batch of input lines, parsed and validated, each valid event with its
+/// canonical body: the CPU part of an append, no database. `caseflow ingest`
+/// prepares the next batch on another thread while the current one is written.
+pub struct Prepared {
+    valid: Vec<(usize, Incoming, Event, String)>,
+    invalid: Vec<DeadRow>,
+}
+
+impl Prepared {
+    pub fn new(batch: Vec<Incoming>) -> Prepared {
+        let t0 = std::time::Instant::now();
+        let mut valid = Vec::with_capacity(batch.len());
+        let mut invalid = Vec::new();
+        for (index, inc) in batch.into_iter().enumerate() {
+            match Event::from_json_bytes(&inc.raw) {
+                Ok(e) => {
+                    let body = e.canonical_json();
+                    valid.push((index, inc, e, body));
+                }
+                Err(err) => invalid.push(DeadRow { index, position: inc.position, kind: err.kind(), reason: err.to_string(), event_id: None, raw: inc.raw }),
+            }
         }
+        crate::timings::record("prepare: parse, validate", t0);
+        Prepared { valid, invalid }
     }
 
-    crate::timings::record("append: parse, validate", t0);
+    /// Number of input lines.
+    pub fn len(&self) -> usize {
+        self.valid.len() + self.invalid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Vec<Incoming>> for Prepared {
+    fn from(batch: Vec<Incoming>) -> Prepared {
+        Prepared::new(batch)
+    }
+}
+
+pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Prepared) -> Result<AppendReport, StoreError> {
     let t0 = std::time::Instant::now();
+    let mut report = AppendReport::default();
+    let Prepared { valid: parsed, invalid: mut dead } = batch;
     // What the log already holds for these ids.
-    let ids: Vec<String> = parsed.iter().map(|(_, _, e)| e.event_id.to_string()).collect();
+    let ids: Vec<String> = parsed.iter().map(|(_, _, e, _)| e.event_id.to_string()).collect();
     let mut known: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(MAX_PARAMS) {
         let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
@@ -169,11 +202,10 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     }
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
-    for (index, inc, e) in parsed {
+    for (index, inc, e, body) in parsed {
         let id = e.event_id.to_string();
         match admit(known.get(&id).map(String::as_str), &e) {
             Admission::Accepted => {
-                let body = e.canonical_json();
                 known.insert(id, body.clone());
                 fresh.push((inc, e, body));
             }

@@ -26,7 +26,7 @@ use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 use crate::cache::KeyCache;
-use crate::log::{append_in, AppendReport, Incoming};
+use crate::log::{append_in, AppendReport, Prepared};
 use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
 use crate::{timings, Store, StoreError};
 
@@ -108,7 +108,8 @@ impl Store {
     /// end of the log, project them in the same transaction (the events are not
     /// read back and parsed again). Otherwise only append; [`Store::project_pending`]
     /// projects them.
-    pub async fn ingest_batch(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
+    pub async fn ingest_batch(&self, source: &str, batch: impl Into<Prepared>) -> Result<AppendReport, StoreError> {
+        let batch = batch.into();
         let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let result = async {

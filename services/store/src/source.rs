@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::log::{append_in, AppendReport, Incoming};
+use crate::log::{append_in, AppendReport, Incoming, Prepared};
 use crate::project::{new_token, project_events, set_checkpoint};
 use crate::{Store, StoreError};
 
@@ -140,7 +140,7 @@ impl Store {
                 *n = (*n).max(m.offset + 1);
                 fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
             }
-            let mut append = append_in(&mut tx, source, fresh).await?;
+            let mut append = append_in(&mut tx, source, Prepared::new(fresh)).await?;
             let events = std::mem::take(&mut append.fresh);
             let keys = project_events(&mut tx, &mut cache, events, None, &self.config).await?;
             for (p, o) in &next {
