@@ -12,7 +12,7 @@ use crate::cli::{Global, IngestArgs};
 /// Lines per ingest transaction (appended, and projected in the same
 /// transaction while the projector is at the end of the log). Larger
 /// transactions mean fewer commits and WAL checkpoints.
-const LINES_PER_BATCH: usize = 20_000;
+const LINES_PER_BATCH: usize = 50_000;
 
 /// Open the database with the configured norms and parameters.
 pub async fn open(g: &Global) -> anyhow::Result<Store> {

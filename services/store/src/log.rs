@@ -230,12 +230,14 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         // PostgreSQL returns the maximum (not one row per event: fewer rows to pass back).
         let dialect = dialect_of(tx);
         let values = values_placeholders(dialect, chunk.len(), EVENT_COLS, 1);
-        let insert = format!(
-            "INSERT INTO events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at) VALUES {values}"
-        );
+        let columns = "events (event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at)";
         let sql = match dialect {
-            crate::Dialect::Sqlite => insert,
-            crate::Dialect::Postgres => format!("WITH ins AS ({insert} RETURNING seq) SELECT MAX(seq) AS seq FROM ins"),
+            // OR IGNORE: a statement that cannot abort half way needs no statement
+            // journal (SQLite would otherwise copy every page the insert touches).
+            // The ids were checked above under the write lock; that every row was
+            // inserted is checked below, so nothing can be skipped silently.
+            crate::Dialect::Sqlite => format!("INSERT OR IGNORE INTO {columns} VALUES {values}"),
+            crate::Dialect::Postgres => format!("WITH ins AS (INSERT INTO {columns} VALUES {values} RETURNING seq) SELECT MAX(seq) AS seq FROM ins"),
         };
         let mut q = sqlx::query(&sql).persistent(false);
         for (inc, e, body) in chunk {
@@ -256,7 +258,10 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
         let seq: i64 = match dialect {
             crate::Dialect::Sqlite => {
                 // (sqlx's Any driver does not pass SQLite's last rowid on.)
-                q.execute(&mut **tx).await?;
+                let inserted = q.execute(&mut **tx).await?.rows_affected();
+                if inserted != chunk.len() as u64 {
+                    return Err(StoreError::Corrupt(format!("{} of {} events were not appended (an event id already in the log?)", chunk.len() as u64 - inserted, chunk.len())));
+                }
                 sqlx::query("SELECT last_insert_rowid() AS seq").fetch_one(&mut **tx).await?.try_get("seq")?
             }
             crate::Dialect::Postgres => q.fetch_one(&mut **tx).await?.try_get("seq")?,
