@@ -318,6 +318,11 @@ pub async fn drain(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: 
     let seconds = t0.elapsed().as_secs_f64();
     let total_seconds = pr.p.started.elapsed().as_secs_f64();
     let (rereads, retries) = (pr.metric("caseflow_partition_rereads_total"), pr.metric("caseflow_batch_retries_total"));
+    // The projector's own account of where the time went (caseflow_write_phase_seconds_total).
+    let (status_code, metrics) = caseflow_tests::broker::http_get(&format!("{}/metrics", pr.base));
+    if status_code == 200 {
+        let _ = std::fs::write(s.logs().join(format!("{tag}-metrics.txt")), metrics);
+    }
     let exit = pr.p.kill();
     let _ = c.close().await;
     Ok(DrainResult {

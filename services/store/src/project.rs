@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::cache::KeyCache;
 use crate::log::{append_in, AppendReport, Prepared};
-use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
+use crate::sql::{dialect_of, insert_rows, list_placeholders, values_placeholders, Val, MAX_PARAMS};
 use crate::{timings, Store, StoreError};
 
 pub(crate) const EMBEDDED: &str = "embedded";
@@ -594,51 +594,57 @@ async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]
 impl Writes {
     async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
         let t0 = std::time::Instant::now();
-        let delta: Vec<(&CountKey, f64)> = self.delta.iter().filter(|(_, v)| **v != 0.0).map(|(k, v)| (k, *v)).collect();
-        const AGG_COLS: usize = 7;
-        for chunk in delta.chunks(MAX_PARAMS / AGG_COLS) {
-            let sql = format!(
-                "INSERT INTO agg_daily (metric, gemeente, domein, day, team, category, value) VALUES {} \
-                 ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
-                values_placeholders(dialect_of(tx), chunk.len(), AGG_COLS, 1)
-            );
-            let mut q = sqlx::query(&sql).persistent(false);
-            for (k, v) in chunk {
-                q = q
-                    .bind(&k.metric)
-                    .bind(&k.dims.gemeente)
-                    .bind(k.dims.domein.as_str())
-                    .bind(k.day.to_string())
-                    .bind(k.dims.team.clone().unwrap_or_default())
-                    .bind(&k.category)
-                    .bind(*v);
-            }
-            q.execute(&mut **tx).await?;
-        }
+        let rows: Vec<Vec<Val>> = self
+            .delta
+            .iter()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(k, v)| {
+                vec![
+                    Val::Str(&k.metric),
+                    Val::Str(&k.dims.gemeente),
+                    Val::Str(k.dims.domein.as_str()),
+                    Val::Text(k.day.to_string()),
+                    Val::Str(k.dims.team.as_deref().unwrap_or_default()),
+                    Val::Str(&k.category),
+                    Val::F64(*v),
+                ]
+            })
+            .collect();
+        insert_rows(
+            tx,
+            "agg_daily",
+            &[("metric", "text"), ("gemeente", "text"), ("domein", "text"), ("day", "text"), ("team", "text"), ("category", "text"), ("value", "double precision")],
+            &rows,
+            "ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
+        )
+        .await?;
 
         timings::record("write: agg_daily", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "leadtime_samples", &self.sample_keys).await?;
-        const SAMPLE_COLS: usize = 7;
-        for chunk in self.samples.chunks(MAX_PARAMS / SAMPLE_COLS) {
-            let sql = format!(
-                "INSERT INTO leadtime_samples (key, measure, gemeente, domein, team, day, days) VALUES {}",
-                values_placeholders(dialect_of(tx), chunk.len(), SAMPLE_COLS, 1)
-            );
-            let mut q = sqlx::query(&sql).persistent(false);
-            for (key, s) in chunk {
-                q = q
-                    .bind(key)
-                    .bind(&s.measure)
-                    .bind(&s.dims.gemeente)
-                    .bind(s.dims.domein.as_str())
-                    .bind(s.dims.team.clone().unwrap_or_default())
-                    .bind(s.day.to_string())
-                    .bind(s.days);
-            }
-            q.execute(&mut **tx).await?;
-        }
-
+        let rows: Vec<Vec<Val>> = self
+            .samples
+            .iter()
+            .map(|(key, smp)| {
+                vec![
+                    Val::Str(key),
+                    Val::Str(&smp.measure),
+                    Val::Str(&smp.dims.gemeente),
+                    Val::Str(smp.dims.domein.as_str()),
+                    Val::Str(smp.dims.team.as_deref().unwrap_or_default()),
+                    Val::Text(smp.day.to_string()),
+                    Val::F64(smp.days),
+                ]
+            })
+            .collect();
+        insert_rows(
+            tx,
+            "leadtime_samples",
+            &[("key", "text"), ("measure", "text"), ("gemeente", "text"), ("domein", "text"), ("team", "text"), ("day", "text"), ("days", "double precision")],
+            &rows,
+            "",
+        )
+        .await?;
         timings::record("write: leadtime_samples", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "open_cases", &self.open_deletes).await?;
@@ -679,17 +685,8 @@ impl Writes {
         timings::record("write: po_monitor", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "key_facts", &self.fact_deletes).await?;
-        for chunk in self.fact_upserts.chunks(MAX_PARAMS / 2) {
-            let sql = format!(
-                "INSERT INTO key_facts (key, facts) VALUES {} ON CONFLICT (key) DO UPDATE SET facts = excluded.facts",
-                values_placeholders(dialect_of(tx), chunk.len(), 2, 1)
-            );
-            let mut q = sqlx::query(&sql).persistent(false);
-            for (k, f) in chunk {
-                q = q.bind(k).bind(f);
-            }
-            q.execute(&mut **tx).await?;
-        }
+        let rows: Vec<Vec<Val>> = self.fact_upserts.iter().map(|(k, f)| vec![Val::Str(k), Val::Str(f)]).collect();
+        insert_rows(tx, "key_facts", &[("key", "text"), ("facts", "text")], &rows, "ON CONFLICT (key) DO UPDATE SET facts = excluded.facts").await?;
         timings::record("write: key_facts", t0);
         Ok(())
     }

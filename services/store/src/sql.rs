@@ -108,3 +108,64 @@ pub(crate) async fn set_by_ids(conn: &mut AnyConnection, table: &str, column: &s
     }
     Ok(())
 }
+
+/// A value for [`insert_rows`].
+pub(crate) enum Val<'a> {
+    Str(&'a str),
+    Text(String),
+    F64(f64),
+}
+
+impl Val<'_> {
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Val::Str(s) => serde_json::Value::from(*s),
+            Val::Text(s) => serde_json::Value::from(s.as_str()),
+            Val::F64(v) => serde_json::Value::from(*v),
+        }
+    }
+}
+
+/// `INSERT INTO table (columns) … suffix` for many rows, the way each database
+/// takes them fastest: on SQLite multi-row `VALUES` (chunked within the parameter
+/// limit); on PostgreSQL the rows as one JSON parameter expanded by
+/// `json_to_recordset` (a small statement to parse and plan, whatever the batch
+/// size). `columns` are (name, PostgreSQL type); `suffix` is e.g. an `ON CONFLICT`
+/// clause referring to `excluded`. Returns the rows affected.
+pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: &[(&str, &str)], rows: &[Vec<Val<'_>>], suffix: &str) -> Result<u64, crate::StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let names = names.join(", ");
+    match dialect_of(conn) {
+        Dialect::Sqlite => {
+            let mut affected = 0;
+            for chunk in rows.chunks(MAX_PARAMS / columns.len()) {
+                let sql = format!("INSERT INTO {table} ({names}) VALUES {} {suffix}", values_placeholders(Dialect::Sqlite, chunk.len(), columns.len(), 1));
+                let mut q = sqlx::query(&sql).persistent(false);
+                for row in chunk {
+                    for v in row {
+                        q = match v {
+                            Val::Str(s) => q.bind(*s),
+                            Val::Text(s) => q.bind(s.as_str()),
+                            Val::F64(x) => q.bind(*x),
+                        };
+                    }
+                }
+                affected += q.execute(&mut *conn).await?.rows_affected();
+            }
+            Ok(affected)
+        }
+        Dialect::Postgres => {
+            let json: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|row| serde_json::Value::Object(columns.iter().zip(row).map(|((n, _), v)| (n.to_string(), v.json())).collect()))
+                .collect();
+            let types: Vec<String> = columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
+            let sql = format!("INSERT INTO {table} ({names}) SELECT {names} FROM json_to_recordset($1::json) AS r({}) {suffix}", types.join(", "));
+            let json = serde_json::Value::Array(json).to_string();
+            Ok(sqlx::query(&sql).bind(json).execute(&mut *conn).await?.rows_affected())
+        }
+    }
+}
