@@ -47,6 +47,8 @@ pub struct ProjectArgs {
     #[arg(long, env = "CASEFLOW_SESSION_TIMEOUT_MS", default_value_t = 6000)]
     pub session_timeout_ms: u64,
     /// Longest wait to fill a batch, in milliseconds (--batch-size caps its size).
+    /// A batch is applied as soon as no further message arrives within 5 ms,
+    /// so a trickle is applied at once and a backlog in full batches.
     #[arg(long, env = "CASEFLOW_BATCH_WAIT_MS", default_value_t = 100)]
     pub batch_wait_ms: u64,
     /// Extra librdkafka property KEY=VALUE (repeatable), e.g. security.protocol=SSL.

@@ -56,6 +56,9 @@ pub mod headers {
     pub const POSITION: &str = "caseflow.position";
 }
 
+/// How long a non-empty batch waits for a further message before it is applied.
+pub const BATCH_LINGER: Duration = Duration::from_millis(5);
+
 /// How the projector connects and batches.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -541,7 +544,11 @@ impl Projector {
         }
     }
 
-    /// Up to `batch_max` messages, waiting at most `batch_wait` for them.
+    /// Up to `batch_max` messages, waiting at most `batch_wait` for them. Once
+    /// the batch has a message it closes as soon as no further message arrives
+    /// within [`BATCH_LINGER`] (group commit): under a trickle every message is
+    /// applied at once, under load (a backlog, messages always waiting) batches
+    /// fill up to `batch_max`.
     fn collect(&self, last_error: &mut Option<Instant>) -> Vec<SourceMessage> {
         let mut batch = Vec::new();
         let deadline = Instant::now() + self.cfg.batch_wait;
@@ -550,7 +557,8 @@ impl Projector {
             if now >= deadline {
                 break;
             }
-            match self.consumer.poll(deadline - now) {
+            let wait = if batch.is_empty() { deadline - now } else { (deadline - now).min(BATCH_LINGER) };
+            match self.consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => batch.push(SourceMessage {
                     partition: m.partition(),
