@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use crate::sql::{dialect_of, list_placeholders, values_placeholders};
+use crate::sql::{dialect_of, values_placeholders};
 use crate::{Store, StoreError};
 
 /// The topic alert transitions are published to.
@@ -117,6 +117,21 @@ impl Store {
     }
 }
 
+/// What an open alert says, as stored: a change in any of it replaces the alert.
+#[derive(Debug, Clone, PartialEq)]
+struct AlertIdentity {
+    kind: String,
+    team: Option<String>,
+    cycle_start: String,
+    gepland_op: Option<String>,
+}
+
+impl AlertIdentity {
+    fn of(s: &PoState) -> AlertIdentity {
+        AlertIdentity { kind: s.status.as_str().to_string(), team: s.team.clone(), cycle_start: ts(s.cycle_start), gepland_op: s.gepland_op.map(|d| d.to_string()) }
+    }
+}
+
 /// Which beschikkingen an evaluation covers.
 pub(crate) enum Scope<'a> {
     /// Every monitored beschikking (the periodic evaluation), read from `po_monitor`.
@@ -154,42 +169,32 @@ pub(crate) async fn evaluate_in(tx: &mut Transaction<'_, Any>, scope: Scope<'_>,
     };
 
     // What is open.
+    const OPEN: &str = "SELECT id, kind, beschikking_id, team, cycle_start, gepland_op FROM alerts WHERE resolved_at IS NULL";
     let open_rows = match &scope_ids {
-        Some(ids) => {
-            let mut rows = Vec::new();
-            for chunk in ids.chunks(crate::sql::MAX_PARAMS) {
-                let sql = format!(
-                    "SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL AND beschikking_id IN ({})",
-                    list_placeholders(dialect_of(tx), chunk.len(), 1)
-                );
-                let mut q = sqlx::query(&sql).persistent(false);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                rows.extend(q.fetch_all(&mut **tx).await?);
-            }
-            rows
-        }
-        None => sqlx::query("SELECT id, kind, beschikking_id FROM alerts WHERE resolved_at IS NULL").fetch_all(&mut **tx).await?,
+        Some(ids) => crate::sql::fetch_in(tx, &format!("{OPEN} AND beschikking_id IN"), ids).await?,
+        None => sqlx::query(OPEN).fetch_all(&mut **tx).await?,
     };
-    let mut open: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    let mut open: BTreeMap<String, (i64, AlertIdentity)> = BTreeMap::new();
     for r in open_rows {
-        open.insert(r.try_get("beschikking_id")?, (r.try_get("id")?, r.try_get("kind")?));
+        let identity = AlertIdentity { kind: r.try_get("kind")?, team: r.try_get("team")?, cycle_start: r.try_get("cycle_start")?, gepland_op: r.try_get("gepland_op")? };
+        open.insert(r.try_get("beschikking_id")?, (r.try_get("id")?, identity));
     }
 
-    // The transitions: resolve what should no longer be open (or is open with
-    // another kind), raise what should be open and is not.
+    // The transitions: resolve what should no longer be open, or is open with
+    // another kind, cycle, planned date or team (so an open alert always shows
+    // the current state, however the events were cut into batches); raise what
+    // should be open and is not.
     let all: BTreeSet<&String> = desired.keys().chain(open.keys()).collect();
     let mut resolves: Vec<(&String, i64, &String)> = Vec::new();
     let mut raises: Vec<(&String, &PoState)> = Vec::new();
     for b in all {
         let want = desired.get(b);
         let have = open.get(b);
-        if want.map(|s| s.status.as_str()) == have.map(|(_, k)| k.as_str()) {
+        if want.map(AlertIdentity::of) == have.map(|(_, identity)| identity.clone()) {
             continue;
         }
-        if let Some((id, kind)) = have {
-            resolves.push((b, *id, kind));
+        if let Some((id, identity)) = have {
+            resolves.push((b, *id, &identity.kind));
         }
         if let Some(s) = want {
             raises.push((b, s));

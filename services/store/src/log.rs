@@ -9,7 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::sql::{dialect_of, list_placeholders, values_placeholders, MAX_PARAMS};
+use crate::sql::{dialect_of, values_placeholders, MAX_PARAMS};
 use crate::{Store, StoreError};
 
 /// One line of input as it arrived, with where it came from (e.g. `line 17`).
@@ -242,15 +242,8 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     // What the log already holds for these ids.
     let ids: Vec<String> = parsed.iter().map(|(_, _, e, _)| e.event_id.to_string()).collect();
     let mut known: HashMap<String, String> = HashMap::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!("SELECT event_id, body FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-        let mut q = sqlx::query(&sql).persistent(false);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
-            known.insert(row.try_get("event_id")?, row.try_get("body")?);
-        }
+    for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", &ids).await? {
+        known.insert(row.try_get("event_id")?, row.try_get("body")?);
     }
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::cache::KeyCache;
 use crate::log::{append_in, AppendReport, Prepared};
-use crate::sql::{dialect_of, insert_rows, list_placeholders, values_placeholders, Val, MAX_PARAMS};
+use crate::sql::{execute_in, fetch_in, insert_rows, Val};
 use crate::{timings, Store, StoreError};
 
 pub(crate) const EMBEDDED: &str = "embedded";
@@ -246,22 +246,15 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
     // Two levels: the target, and the target of a withdrawn correction.
     for _ in 0..2 {
         let mut next = Vec::new();
-        for chunk in frontier.chunks(MAX_PARAMS) {
-            let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-            let mut q = sqlx::query(&sql).persistent(false);
-            for id in chunk {
-                q = q.bind(id);
+        for r in fetch_in(tx, "SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN", &frontier).await? {
+            if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
+                keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
             }
-            for r in q.fetch_all(&mut **tx).await? {
-                if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
-                    keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
-                }
-                if let Some(b) = r.try_get::<Option<String>, _>("beschikking_id")? {
-                    keys.insert(ProjectionKey::Beschikking(parse_uuid(&b)?));
-                }
-                if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
-                    next.push(t);
-                }
+            if let Some(b) = r.try_get::<Option<String>, _>("beschikking_id")? {
+                keys.insert(ProjectionKey::Beschikking(parse_uuid(&b)?));
+            }
+            if let Some(t) = r.try_get::<Option<String>, _>("retracts")? {
+                next.push(t);
             }
         }
         frontier = next;
@@ -270,18 +263,7 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) 
 }
 
 pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(MAX_PARAMS) {
-        let sql = format!("{sql_prefix} ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-        let mut q = sqlx::query(&sql).persistent(false);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            out.push((r.try_get(0)?, r.try_get(1)?));
-        }
-    }
-    Ok(out)
+    fetch_in(tx, sql_prefix, ids).await?.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
 /// Parse stored `(event_id, body)` rows and drop the withdrawn ones.
@@ -580,15 +562,7 @@ impl Writes {
 }
 
 async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
-    for chunk in keys.chunks(MAX_PARAMS) {
-        let sql = format!("DELETE FROM {table} WHERE key IN ({})", list_placeholders(dialect_of(tx), chunk.len(), 1));
-        let mut q = sqlx::query(&sql).persistent(false);
-        for k in chunk {
-            q = q.bind(k);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+    execute_in(tx, &format!("DELETE FROM {table} WHERE key IN"), keys).await
 }
 
 impl Writes {
@@ -648,40 +622,43 @@ impl Writes {
         timings::record("write: leadtime_samples", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "open_cases", &self.open_deletes).await?;
-        for chunk in self.open_upserts.chunks(MAX_PARAMS / 5) {
-            let sql = format!(
-                "INSERT INTO open_cases (key, gemeente, domein, team, body) VALUES {} \
-                 ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
-                values_placeholders(dialect_of(tx), chunk.len(), 5, 1)
-            );
-            let mut q = sqlx::query(&sql).persistent(false);
-            for (key, c) in chunk {
-                q = q
-                    .bind(key)
-                    .bind(&c.gemeente)
-                    .bind(c.domein.as_str())
-                    .bind(c.team.clone().unwrap_or_default())
-                    .bind(serde_json::to_string(c).expect("serializes"));
-            }
-            q.execute(&mut **tx).await?;
-        }
-
+        let rows: Vec<Vec<Val>> = self
+            .open_upserts
+            .iter()
+            .map(|(key, c)| {
+                vec![
+                    Val::Str(key),
+                    Val::Str(&c.gemeente),
+                    Val::Str(c.domein.as_str()),
+                    Val::Str(c.team.as_deref().unwrap_or_default()),
+                    Val::Text(serde_json::to_string(c).expect("serializes")),
+                ]
+            })
+            .collect();
+        insert_rows(
+            tx,
+            "open_cases",
+            &[("key", "text"), ("gemeente", "text"), ("domein", "text"), ("team", "text"), ("body", "text")],
+            &rows,
+            "ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
+        )
+        .await?;
         timings::record("write: open_cases", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "po_monitor", &self.po_deletes).await?;
-        for chunk in self.po_upserts.chunks(MAX_PARAMS / 4) {
-            let sql = format!(
-                "INSERT INTO po_monitor (key, gemeente, domein, body) VALUES {} \
-                 ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
-                values_placeholders(dialect_of(tx), chunk.len(), 4, 1)
-            );
-            let mut q = sqlx::query(&sql).persistent(false);
-            for (key, p) in chunk {
-                q = q.bind(key).bind(&p.gemeente).bind(p.domein.as_str()).bind(serde_json::to_string(p).expect("serializes"));
-            }
-            q.execute(&mut **tx).await?;
-        }
-
+        let rows: Vec<Vec<Val>> = self
+            .po_upserts
+            .iter()
+            .map(|(key, p)| vec![Val::Str(key), Val::Str(&p.gemeente), Val::Str(p.domein.as_str()), Val::Text(serde_json::to_string(p).expect("serializes"))])
+            .collect();
+        insert_rows(
+            tx,
+            "po_monitor",
+            &[("key", "text"), ("gemeente", "text"), ("domein", "text"), ("body", "text")],
+            &rows,
+            "ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
+        )
+        .await?;
         timings::record("write: po_monitor", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "key_facts", &self.fact_deletes).await?;
