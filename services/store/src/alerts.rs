@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use crate::sql::{dialect_of, values_placeholders};
+use crate::sql::{dialect_of, insert_rows, values_placeholders, Val};
 use crate::{Store, StoreError};
 
 /// The topic alert transitions are published to.
@@ -246,18 +246,9 @@ pub(crate) async fn evaluate_in(tx: &mut Transaction<'_, Any>, scope: Scope<'_>,
 /// Write alert transitions to the outbox, in order (per beschikking a resolve
 /// comes before the raise that replaces it).
 async fn outbox(tx: &mut Transaction<'_, Any>, messages: &[(&str, serde_json::Value)]) -> Result<(), StoreError> {
-    const OUTBOX_COLS: usize = 4;
     let created_at = ts(Utc::now());
-    for chunk in messages.chunks(crate::sql::MAX_PARAMS / OUTBOX_COLS) {
-        let sql = format!(
-            "INSERT INTO outbox (topic, msg_key, payload, created_at) VALUES {}",
-            values_placeholders(dialect_of(tx), chunk.len(), OUTBOX_COLS, 1)
-        );
-        let mut q = sqlx::query(&sql).persistent(false);
-        for (key, payload) in chunk {
-            q = q.bind(ALERTS_TOPIC).bind(*key).bind(payload.to_string()).bind(&created_at);
-        }
-        q.execute(&mut **tx).await?;
-    }
+    let rows: Vec<Vec<Val>> =
+        messages.iter().map(|(key, payload)| vec![Val::Str(ALERTS_TOPIC), Val::Str(key), Val::Text(payload.to_string()), Val::Str(&created_at)]).collect();
+    insert_rows(tx, "outbox", &[("topic", "text"), ("msg_key", "text"), ("payload", "text"), ("created_at", "text")], &rows, "").await?;
     Ok(())
 }

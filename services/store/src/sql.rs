@@ -130,7 +130,7 @@ impl Val<'_> {
 /// takes them fastest: on SQLite multi-row `VALUES` (chunked within the parameter
 /// limit); on PostgreSQL the rows as one JSON parameter expanded by
 /// `json_to_recordset` (a small statement to parse and plan, whatever the batch
-/// size). `columns` are (name, PostgreSQL type); `suffix` is e.g. an `ON CONFLICT`
+/// size), in input order. `columns` are (name, PostgreSQL type); `suffix` is e.g. an `ON CONFLICT`
 /// clause referring to `excluded`. Returns the rows affected.
 pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: &[(&str, &str)], rows: &[Vec<Val<'_>>], suffix: &str) -> Result<u64, crate::StoreError> {
     if rows.is_empty() {
@@ -163,7 +163,11 @@ pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: 
                 .map(|row| serde_json::Value::Object(columns.iter().zip(row).map(|((n, _), v)| (n.to_string(), v.json())).collect()))
                 .collect();
             let types: Vec<String> = columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
-            let sql = format!("INSERT INTO {table} ({names}) SELECT {names} FROM json_to_recordset($1::json) AS r({}) {suffix}", types.join(", "));
+            // In input order (serial ids, e.g. the outbox's, follow the rows).
+            let sql = format!(
+                "INSERT INTO {table} ({names}) SELECT {names} FROM ROWS FROM (json_to_recordset($1::json) AS ({})) WITH ORDINALITY AS r({names}, ord) ORDER BY ord {suffix}",
+                types.join(", ")
+            );
             let json = serde_json::Value::Array(json).to_string();
             Ok(sqlx::query(&sql).bind(json).execute(&mut *conn).await?.rows_affected())
         }
