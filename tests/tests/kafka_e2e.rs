@@ -549,10 +549,10 @@ fn kafka_broker_unreachable_then_back() {
     create_topics(&broker, topic, dlq, alerts);
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let db = pg.database();
-    let mut p = ProjectorProcess::start(
-        &db,
-        &project_args(&broker.bootstrap(), topic, dlq, alerts, "net"),
-    );
+    // Small batches, so the broker freezes while most of the stream is unapplied.
+    let mut args = project_args(&broker.bootstrap(), topic, dlq, alerts, "net");
+    args.extend(["--batch-size", "1000"]);
+    let mut p = ProjectorProcess::start(&db, &args);
     let at = wait_progress(pg, &db, topic, 0, &mut p);
     assert!(at < total, "froze the broker before the stream was applied");
     broker.freeze();

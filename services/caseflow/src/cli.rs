@@ -29,14 +29,21 @@ pub struct Global {
     /// Log format: text for people, json for log collectors.
     #[arg(long, global = true, env = "CASEFLOW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Events per projection transaction.
+    /// Most events per projection transaction (the Kafka projector, catch-up,
+    /// rebuild). A trickle is applied at once whatever the bound; under a backlog
+    /// larger batches recompute each case fewer times.
     #[arg(
         long,
         global = true,
         env = "CASEFLOW_BATCH_SIZE",
-        default_value_t = 5000
+        default_value_t = 20_000
     )]
     pub batch_size: usize,
+    /// Bound of the projector's in-memory cache: events plus projection keys held
+    /// between transactions (0 keeps nothing). Memory stays flat in the length of
+    /// the history whatever the bound; a larger bound reloads fewer keys from the log.
+    #[arg(long, global = true, env = "CASEFLOW_PROJECTION_CACHE", default_value_t = caseflow_store::DEFAULT_PROJECTION_CACHE)]
+    pub projection_cache: usize,
     /// Norms and parameters per gemeente (JSON; see docs/config.md). Default: the spec's.
     #[arg(long, global = true, env = "CASEFLOW_CONFIG")]
     pub config: Option<PathBuf>,

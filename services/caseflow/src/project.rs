@@ -72,10 +72,12 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
 pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let signal = tokio::spawn(shutdown_signal());
+    let config = crate::ingest::load_config(g)?;
     let store = tokio::select! {
         s = open_retrying(&g.database) => s?,
         _ = wait_signal(&signal) => return Ok(()),
     };
+    let store = crate::ingest::configure(store, g, config).await?;
 
     let cfg = Config {
         brokers: a.brokers.clone(),

@@ -92,7 +92,7 @@ impl Config {
             group: DEFAULT_GROUP.to_string(),
             dlq_topic: DEFAULT_DLQ_TOPIC.to_string(),
             instance_id: None,
-            batch_max: 5000,
+            batch_max: 20_000,
             batch_wait: Duration::from_millis(100),
             session_timeout: Duration::from_secs(6),
             properties: Vec::new(),

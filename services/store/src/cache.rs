@@ -15,7 +15,10 @@ use caseflow_core::Event;
 use uuid::Uuid;
 
 /// Default bound: cached events plus cached keys.
-pub const DEFAULT_CAPACITY: usize = 100_000;
+/// 300,000 keeps the keys a time-ordered stream touches again within a few
+/// weeks of history (a case's life, a beschikking's first PO steps); about
+/// 250 MiB of the projector's memory once full.
+pub const DEFAULT_CAPACITY: usize = 300_000;
 
 struct CaseEntry {
     /// Effective events of the case, each once.

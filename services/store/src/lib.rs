@@ -23,6 +23,7 @@ use caseflow_core::config::Config;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
+pub use cache::DEFAULT_CAPACITY as DEFAULT_PROJECTION_CACHE;
 pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use error::StoreError;
 pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected};
@@ -97,7 +98,7 @@ impl Store {
     }
 
     /// Bound the projector's cache (events plus keys held in memory; 0 keeps
-    /// nothing between batches). The default is 100,000.
+    /// nothing between batches). The default is [`cache::DEFAULT_CAPACITY`].
     pub async fn set_projection_cache_capacity(&self, capacity: usize) {
         self.write_lock.lock().await.set_capacity(capacity);
     }

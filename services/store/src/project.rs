@@ -64,6 +64,7 @@ impl Store {
     pub async fn project_batch(&self, batch_size: usize) -> Result<ProjectReport, StoreError> {
         let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
+        lock_projection(&mut tx).await?;
         let from: i64 = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
         let rows = sqlx::query("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(from)
@@ -83,7 +84,7 @@ impl Store {
         drop(rows);
         let n = fresh.len() as u64;
         let result = async {
-            let keys = project_events(&mut tx, &mut cache, fresh, None, &self.config).await?;
+            let keys = project_events(&mut tx, &mut cache, fresh, from, &self.config).await?;
             set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
             let token = new_token(&mut tx).await?;
             let t0 = std::time::Instant::now();
@@ -113,24 +114,14 @@ impl Store {
         let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let result = async {
-            if self.dialect == crate::Dialect::Postgres {
-                // One projecting writer at a time across processes, as for source batches.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::source::PROJECTION_LOCK).execute(&mut *tx).await?;
-            }
+            lock_projection(&mut tx).await?;
             let at = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
-            let end: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM events").fetch_one(&mut *tx).await?.try_get("m")?;
+            let end = log_end(&mut tx).await?;
             let mut report = append_in(&mut tx, source, batch).await?;
             let fresh = std::mem::take(&mut report.fresh);
             let mut token = None;
             if at == end && !fresh.is_empty() {
-                // SQLite has one writer at a time, so the log before this append is
-                // `seq <= end`; on PostgreSQL another writer's events may still commit
-                // below `end`, so every key is loaded from the log.
-                let new_keys = match self.dialect {
-                    crate::Dialect::Sqlite => Some(NewKeys::find(&mut tx, &fresh, end).await?),
-                    crate::Dialect::Postgres => None,
-                };
-                project_events(&mut tx, &mut cache, fresh, new_keys.as_ref(), &self.config).await?;
+                project_events(&mut tx, &mut cache, fresh, end, &self.config).await?;
                 set_checkpoint(&mut tx, EMBEDDED, 0, report.last_seq).await?;
                 token = Some(new_token(&mut tx).await?);
             }
@@ -187,6 +178,22 @@ impl Store {
         let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events").fetch_one(&mut *conn).await?.try_get("m")?;
         Ok((at, end.unwrap_or(0)))
     }
+}
+
+/// One projecting writer at a time across processes: on PostgreSQL every
+/// projection transaction (source batches, ingest, catch-up) takes the projection
+/// advisory lock first, so each reads what the previous one committed and computes
+/// the read-model differences from current facts. (SQLite has one writer anyway.)
+pub(crate) async fn lock_projection(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+    if crate::sql::dialect_of(tx) == crate::Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::source::PROJECTION_LOCK).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The highest seq in the log this transaction sees (0 when empty).
+pub(crate) async fn log_end(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM events").fetch_one(&mut **tx).await?.try_get("m")?)
 }
 
 /// An event as stored in the log (it was validated when it was appended).
@@ -290,43 +297,23 @@ pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String
 }
 
 
-/// The keys of fresh events that have no other events in the log: they need
-/// not be loaded (no earlier events, no stored facts).
-pub(crate) struct NewKeys {
-    cases: HashSet<Uuid>,
-    beschikkingen: HashSet<Uuid>,
-}
-
-impl NewKeys {
-    /// `fresh` were appended after the log's position `end`.
-    async fn find(tx: &mut Transaction<'_, Any>, fresh: &[Event], end: i64) -> Result<NewKeys, StoreError> {
-        let t0 = std::time::Instant::now();
-        let mut cases: HashSet<Uuid> = fresh.iter().filter_map(|e| e.case_id).collect();
-        let mut beschikkingen: HashSet<Uuid> = fresh.iter().filter_map(Event::beschikking_id).collect();
-        let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
-        let sql = format!("SELECT DISTINCT case_id, case_id FROM events WHERE seq <= {end} AND case_id IN");
-        for (c, _) in fetch_pairs(tx, &sql, &ids).await? {
-            cases.remove(&parse_uuid(&c)?);
-        }
-        let ids: Vec<String> = beschikkingen.iter().map(Uuid::to_string).collect();
-        let sql = format!("SELECT DISTINCT beschikking_id, beschikking_id FROM events WHERE seq <= {end} AND beschikking_id IN");
-        for (b, _) in fetch_pairs(tx, &sql, &ids).await? {
-            beschikkingen.remove(&parse_uuid(&b)?);
-        }
-        timings::record("project: find new keys", t0);
-        Ok(NewKeys { cases, beschikkingen })
-    }
-}
-
 /// Project `fresh` (events just appended, or read after the checkpoint; all of
 /// them already in the log): recompute the facts of every key they affect and
 /// write the difference. Returns the number of keys recomputed. On error the
 /// caller must empty the cache (it may be half updated).
+///
+/// `before` is a log position below every fresh event (the log's end before the
+/// append, or the checkpoint the batch starts after). A key that is not cached
+/// is loaded from the log up to `before`, and the fresh events are added from
+/// memory: they are neither read back nor parsed again, and a key new to the log
+/// costs one empty index probe. (Keys a correction touches are reloaded whole.)
+/// Old facts always come from `key_facts`, so the difference written is right
+/// whatever another writer appended meanwhile.
 pub(crate) async fn project_events(
     tx: &mut Transaction<'_, Any>,
     cache: &mut KeyCache,
     fresh: Vec<Event>,
-    new_keys: Option<&NewKeys>,
+    before: i64,
     config: &Config,
 ) -> Result<u64, StoreError> {
     let t0 = std::time::Instant::now();
@@ -373,25 +360,31 @@ pub(crate) async fn project_events(
             fresh_by_case.entry(c).or_default().push(e);
         }
     }
-    let is_new = |k: &ProjectionKey| !reload.contains(k) && new_keys.is_some_and(|n| match k {
-        ProjectionKey::Case(c) => n.cases.contains(c),
-        ProjectionKey::Beschikking(b) => n.beschikkingen.contains(b),
-    });
     let mut missing: Vec<Uuid> = Vec::new();
+    let mut reloaded: Vec<Uuid> = Vec::new();
     for c in &case_keys {
         if cache.has_case(c) {
-            for e in fresh_by_case.remove(c).unwrap_or_default() {
-                cache.add_event(*c, e);
-            }
-        } else if is_new(&ProjectionKey::Case(*c)) {
-            cache.insert_case(*c, fresh_by_case.remove(c).unwrap_or_default(), Facts::default());
+            continue;
+        }
+        if reload.contains(&ProjectionKey::Case(*c)) {
+            reloaded.push(*c);
         } else {
             missing.push(*c);
         }
     }
     timings::record("project: corrections, cache", t0);
     let t0 = std::time::Instant::now();
-    load_cases(tx, cache, &missing).await?;
+    // Reloaded keys: every event in the log, the fresh ones included.
+    load_cases(tx, cache, &reloaded, None).await?;
+    for c in &reloaded {
+        fresh_by_case.remove(c);
+    }
+    load_cases(tx, cache, &missing, Some(before)).await?;
+    for (c, events) in fresh_by_case {
+        for e in events {
+            cache.add_event(c, e);
+        }
+    }
     timings::record("project: load cases", t0);
     let t0 = std::time::Instant::now();
 
@@ -401,17 +394,10 @@ pub(crate) async fn project_events(
     for c in &case_keys {
         besch_keys.extend(cache.beschikkingen_of(c));
     }
-    let mut missing: Vec<Uuid> = Vec::new();
-    for b in &besch_keys {
-        if !cache.has_beschikking(b) {
-            if is_new(&ProjectionKey::Beschikking(*b)) {
-                cache.insert_beschikking(*b, BTreeSet::new(), Facts::default());
-            } else {
-                missing.push(*b);
-            }
-        }
-    }
-    load_beschikkingen(tx, cache, &missing).await?;
+    let (reloaded, missing): (Vec<Uuid>, Vec<Uuid>) =
+        besch_keys.iter().filter(|b| !cache.has_beschikking(b)).partition(|b| reload.contains(&ProjectionKey::Beschikking(**b)));
+    load_beschikkingen(tx, cache, &reloaded, None).await?;
+    load_beschikkingen(tx, cache, &missing, Some(before)).await?;
     for (b, c) in new_besch_cases {
         cache.add_beschikking_case(b, c);
     }
@@ -420,8 +406,9 @@ pub(crate) async fn project_events(
     for b in &besch_keys {
         need.extend(cache.cases_of(b).iter().filter(|c| !cache.has_case(c)).copied());
     }
+    // (These cases have no fresh events: every case with one is cached by now.)
     let need: Vec<Uuid> = need.into_iter().collect();
-    load_cases(tx, cache, &need).await?;
+    load_cases(tx, cache, &need, Some(before)).await?;
     timings::record("project: load beschikkingen", t0);
     let t0 = std::time::Instant::now();
 
@@ -454,13 +441,20 @@ pub(crate) async fn project_events(
     Ok((case_keys.len() + besch_keys.len()) as u64)
 }
 
-/// Load cases into the cache: their effective events from the log, their facts from `key_facts`.
-async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid]) -> Result<(), StoreError> {
+/// `AND seq <= upto`, or nothing: the part of the log a load reads.
+fn up_to(upto: Option<i64>) -> String {
+    upto.map(|u| format!("seq <= {u} AND ")).unwrap_or_default()
+}
+
+/// Load cases into the cache: their effective events from the log (up to `upto`),
+/// their facts from `key_facts`.
+async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid], upto: Option<i64>) -> Result<(), StoreError> {
     if cases.is_empty() {
         return Ok(());
     }
     let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
-    let bodies = fetch_pairs(tx, "SELECT event_id, body FROM events WHERE case_id IN", &ids).await?;
+    let sql = format!("SELECT event_id, body FROM events WHERE {}case_id IN", up_to(upto));
+    let bodies = fetch_pairs(tx, &sql, &ids).await?;
     let mut by_case: HashMap<Uuid, Vec<Event>> = cases.iter().map(|c| (*c, Vec::new())).collect();
     for e in effective(tx, bodies).await? {
         if let Some(v) = e.case_id.and_then(|c| by_case.get_mut(&c)) {
@@ -476,14 +470,16 @@ async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: 
     Ok(())
 }
 
-/// Load beschikkingen into the cache: the cases they occur in, their facts.
-async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid]) -> Result<(), StoreError> {
+/// Load beschikkingen into the cache: the cases they occur in (up to `upto` in
+/// the log), their facts.
+async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid], upto: Option<i64>) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
     let text: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     let mut cases: HashMap<Uuid, BTreeSet<Uuid>> = ids.iter().map(|b| (*b, BTreeSet::new())).collect();
-    for (b, c) in fetch_pairs(tx, "SELECT DISTINCT beschikking_id, case_id FROM events WHERE case_id IS NOT NULL AND beschikking_id IN", &text).await? {
+    let sql = format!("SELECT DISTINCT beschikking_id, case_id FROM events WHERE {}case_id IS NOT NULL AND beschikking_id IN", up_to(upto));
+    for (b, c) in fetch_pairs(tx, &sql, &text).await? {
         if let Some(set) = cases.get_mut(&parse_uuid(&b)?) {
             set.insert(parse_uuid(&c)?);
         }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::log::{append_in, AppendReport, Incoming, Prepared};
-use crate::project::{new_token, project_events, set_checkpoint};
+use crate::project::{lock_projection, log_end, new_token, project_events, set_checkpoint};
 use crate::{Store, StoreError};
 
 /// Key of the PostgreSQL advisory lock that serializes source batches.
@@ -112,13 +112,9 @@ impl Store {
     pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
         let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        if self.dialect == crate::Dialect::Postgres {
-            // Several projector processes (a rebalance, a zombie after a pause) may
-            // hold messages of the same partition: one writer at a time across
-            // processes, so each reads the checkpoints the previous one committed
-            // and the read-model differences are computed from current facts.
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PROJECTION_LOCK).execute(&mut *tx).await?;
-        }
+        // Several projector processes (a rebalance, a zombie after a pause) may
+        // hold messages of the same partition: they take turns.
+        lock_projection(&mut tx).await?;
         let result = async {
             let stored: BTreeMap<i32, i64> = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
                 .bind(source)
@@ -140,9 +136,10 @@ impl Store {
                 *n = (*n).max(m.offset + 1);
                 fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
             }
+            let end = log_end(&mut tx).await?;
             let mut append = append_in(&mut tx, source, Prepared::new(fresh)).await?;
             let events = std::mem::take(&mut append.fresh);
-            let keys = project_events(&mut tx, &mut cache, events, None, &self.config).await?;
+            let keys = project_events(&mut tx, &mut cache, events, end, &self.config).await?;
             for (p, o) in &next {
                 set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
             }
