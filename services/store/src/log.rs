@@ -9,7 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::sql::{dialect_of, values_placeholders, MAX_PARAMS};
+use crate::sql::{dialect_of, unnest_from, values_placeholders, Columns, MAX_PARAMS};
 use crate::{Store, StoreError};
 
 /// One line of input as it arrived, with where it came from (e.g. `line 17`).
@@ -185,10 +185,56 @@ impl From<Vec<Incoming>> for Prepared {
 
 const EVENT_COLUMNS: &str = "event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at";
 
-/// Append on PostgreSQL: the whole batch as one JSON parameter, expanded by
-/// `json_to_recordset` in input order (one small statement to parse and plan
-/// instead of one with 12 parameters per event). Returns the highest seq.
+/// Append on PostgreSQL: one text parameter per column, split and zipped by
+/// `unnest` in input order (see [`crate::sql::Columns`]; one small statement to
+/// parse and plan instead of one with 12 parameters per event). Absent ids travel
+/// as empty strings. Returns the highest seq.
 async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, fresh: &[(Incoming, Event, String)]) -> Result<i64, StoreError> {
+    const NAMES: [&str; 10] = ["event_id", "event_type", "occurred_at", "gemeente", "domein", "case_id", "beschikking_id", "retracts", "body", "position"];
+    let mut cols = Columns::new(NAMES.len(), fresh.len());
+    let opt = |u: Option<uuid::Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
+    for (inc, e, body) in fresh {
+        cols.push(0, &e.event_id.to_string());
+        cols.push(1, e.event_type().as_str());
+        cols.push(2, &utc_text(e));
+        cols.push(3, &e.gemeente);
+        cols.push(4, e.domein.as_str());
+        cols.push(5, &opt(e.case_id));
+        cols.push(6, &opt(e.beschikking_id()));
+        cols.push(7, &opt(e.retracts()));
+        cols.push(8, body);
+        cols.push(9, &inc.position);
+    }
+    if !cols.plain() {
+        return append_pg_json(tx, source, received_at, fresh).await;
+    }
+    let sql = format!(
+        "WITH ins AS (INSERT INTO events ({EVENT_COLUMNS}) \
+           SELECT r.event_id, r.event_type, r.occurred_at, r.gemeente, r.domein, NULLIF(r.case_id, ''), NULLIF(r.beschikking_id, ''), \
+                  NULLIF(r.retracts, ''), r.body, $11, r.position, $12 \
+           FROM {} ORDER BY r.ord RETURNING seq) \
+         SELECT MAX(seq) AS seq, COUNT(*) AS n FROM ins",
+        unnest_from(&NAMES, 1)
+    );
+    let mut q = sqlx::query(&sql).persistent(false);
+    for t in cols.into_texts() {
+        q = q.bind(t);
+    }
+    let row = q.bind(source).bind(received_at).fetch_one(&mut **tx).await?;
+    appended_seq(&row, fresh.len())
+}
+
+fn appended_seq(row: &sqlx::any::AnyRow, expected: usize) -> Result<i64, StoreError> {
+    let n: i64 = row.try_get("n")?;
+    if n != expected as i64 {
+        return Err(StoreError::Corrupt(format!("{n} of {expected} events were appended")));
+    }
+    Ok(row.try_get("seq")?)
+}
+
+/// [`append_pg`] for a batch where some value holds the column separator: the
+/// whole batch as one JSON parameter, expanded by `json_to_recordset`.
+async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, fresh: &[(Incoming, Event, String)]) -> Result<i64, StoreError> {
     #[derive(Serialize)]
     struct Row<'a> {
         event_id: String,
@@ -228,11 +274,7 @@ async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &st
          SELECT MAX(seq) AS seq, COUNT(*) AS n FROM ins"
     );
     let row = sqlx::query(&sql).bind(json).bind(source).bind(received_at).fetch_one(&mut **tx).await?;
-    let n: i64 = row.try_get("n")?;
-    if n != fresh.len() as i64 {
-        return Err(StoreError::Corrupt(format!("{n} of {} events were appended", fresh.len())));
-    }
-    Ok(row.try_get("seq")?)
+    appended_seq(&row, fresh.len())
 }
 
 pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Prepared) -> Result<AppendReport, StoreError> {

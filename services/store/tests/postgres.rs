@@ -247,3 +247,44 @@ async fn postgres_concurrent_projectors_do_not_double_count() {
     a.close().await;
     b.close().await;
 }
+
+/// On PostgreSQL a batch's column values travel joined by U+001F; a batch in
+/// which some value holds that character (a team name, a position) goes as JSON
+/// instead. Either way the read models are SQLite's.
+#[tokio::test]
+async fn postgres_values_holding_the_column_separator() {
+    let input: Vec<String> = lines(14)
+        .into_iter()
+        .map(|l| {
+            // Half of the events (by id, so repeats stay identical) get teams with the separator.
+            let odd = l.get(13..14).is_some_and(|c| c.as_bytes()[0] >= b'8');
+            if odd {
+                l.replace("\"team\":\"", "\"team\":\"\\u001f")
+            } else {
+                l
+            }
+        })
+        .collect();
+    let pg = Store::open(&PgServer::shared().database()).await.unwrap();
+    let dir = Sqlite::new();
+    let lite = Store::open(&dir.url()).await.unwrap();
+    for store in [&pg, &lite] {
+        for (i, chunk) in input.chunks(600).enumerate() {
+            // Every other batch has positions holding the separator as well.
+            let sep = if i % 2 == 0 { "\u{1f}" } else { " " };
+            let b = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, l)| Incoming { position: format!("line{sep}{}", i * 600 + j + 1), raw: l.clone().into_bytes() })
+                .collect();
+            store.ingest_batch("test", caseflow_store::Prepared::new(b)).await.unwrap();
+        }
+        store.project_pending(600).await.unwrap();
+    }
+    let (a, b) = (snapshot(&pg).await, snapshot(&lite).await);
+    assert!(a["events"].as_i64().unwrap() > 1000, "the stream is not trivial");
+    let text = a["throughput"].to_string();
+    assert!(text.contains("\\u001f"), "teams with the separator are in the read models");
+    assert_eq!(a, b);
+    pg.close().await;
+}
