@@ -53,19 +53,41 @@ pub struct Facts {
     pub po: Option<PoTimeline>,
 }
 
+/// Counts as a list of flat rows, `[gemeente, domein, team, day, metric,
+/// category, value]` (a third of the nested form's size: the store keeps these
+/// per key). The nested `[{dims, day, metric, category}, value]` form of earlier
+/// versions is still read.
 mod count_list {
     use super::*;
     use serde::{Deserializer, Serializer};
 
+    type Flat<'a> = (&'a str, Domein, Option<&'a str>, NaiveDate, &'a str, &'a str, f64);
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Flat(String, Domein, Option<String>, NaiveDate, String, String, f64),
+        Nested(CountKey, f64),
+    }
+
     pub fn serialize<S: Serializer>(m: &BTreeMap<CountKey, f64>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(m.iter())
+        s.collect_seq(m.iter().map(|(k, v)| -> Flat<'_> {
+            (&k.dims.gemeente, k.dims.domein, k.dims.team.as_deref(), k.day, &k.metric, &k.category, *v)
+        }))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<CountKey, f64>, D::Error> {
-        let v: Vec<(CountKey, f64)> = Vec::deserialize(d)?;
-        Ok(v.into_iter().collect())
+        let v: Vec<Stored> = Vec::deserialize(d)?;
+        Ok(v.into_iter()
+            .map(|row| match row {
+                Stored::Flat(gemeente, domein, team, day, metric, category, value) => {
+                    (CountKey { dims: Dims { gemeente, domein, team }, day, metric, category }, value)
+                }
+                Stored::Nested(k, value) => (k, value),
+            })
+            .collect())
     }
 }
 
@@ -273,4 +295,39 @@ pub fn group_by_key<'a>(
         }
     }
     by_key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        let mut f = Facts::default();
+        let dims = |team: Option<&str>| Dims { gemeente: "GM0935".into(), domein: Domein::Wmo, team: team.map(String::from) };
+        let day = NaiveDate::from_ymd_opt(2024, 3, 31).unwrap();
+        f.add(&dims(None), day, "meldingen", "", 1.0);
+        f.add(&dims(Some("IGT Noord")), day, "aanvragen", "nieuw", 2.0);
+        f.add(&dims(Some("IGT Noord")), day, "wl_open", "periodiek_onderzoek", -1.0);
+        f
+    }
+
+    #[test]
+    fn counts_are_stored_as_flat_rows_and_read_back() {
+        let f = facts();
+        let text = serde_json::to_string(&f).unwrap();
+        assert!(text.contains(r#"["GM0935","wmo","IGT Noord","2024-03-31","aanvragen","nieuw",2.0]"#), "{text}");
+        assert!(text.contains(r#"["GM0935","wmo",null,"2024-03-31","meldingen","",1.0]"#), "{text}");
+        let back: Facts = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, f);
+    }
+
+    #[test]
+    fn counts_of_earlier_versions_are_read() {
+        let f = facts();
+        let nested: Vec<(&CountKey, &f64)> = f.counts.iter().collect();
+        let old = serde_json::json!({ "counts": nested }).to_string();
+        assert!(old.contains(r#""dims":{"#), "{old}");
+        let back: Facts = serde_json::from_str(&old).unwrap();
+        assert_eq!(back.counts, f.counts);
+    }
 }

@@ -493,14 +493,33 @@ async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache,
     Ok(())
 }
 
-/// The facts `key_facts` holds for `keys` (absent keys have none).
+/// The facts last written for `keys` (absent keys have none): the counts from
+/// `key_facts`, the rest from the read-model rows that hold it already
+/// (`leadtime_samples`, `open_cases`, `po_monitor`), so `key_facts` stores only
+/// what no read model keeps per key. (Rows of `key_facts` written before it kept
+/// only the counts still hold everything; only their counts are used.)
 async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> Result<HashMap<ProjectionKey, Facts>, StoreError> {
     let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
-    let mut out = HashMap::new();
+    let mut out: HashMap<ProjectionKey, Facts> = HashMap::new();
+    let decode = |k: &str| ProjectionKey::decode(k).ok_or_else(|| StoreError::Corrupt(format!("read-model key `{k}`")));
     for (k, text) in fetch_pairs(tx, "SELECT key, facts FROM key_facts WHERE key IN", &encoded).await? {
-        let key = ProjectionKey::decode(&k).ok_or_else(|| StoreError::Corrupt(format!("key_facts key `{k}`")))?;
         let f: Facts = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("key facts of {k}: {e}")))?;
-        out.insert(key, f);
+        out.entry(decode(&k)?).or_default().counts = f.counts;
+    }
+    let sql = "SELECT key, measure, gemeente, domein, team, day, days FROM leadtime_samples WHERE key IN";
+    for r in fetch_in(tx, sql, &encoded).await? {
+        let k: String = r.try_get("key")?;
+        out.entry(decode(&k)?).or_default().samples.push(crate::query::sample_from_row(&r)?);
+    }
+    let cases: Vec<String> = keys.iter().filter(|k| matches!(k, ProjectionKey::Case(_))).map(ProjectionKey::encode).collect();
+    for (k, body) in fetch_pairs(tx, "SELECT key, body FROM open_cases WHERE key IN", &cases).await? {
+        let c: OpenCase = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("open case {k}: {e}")))?;
+        out.entry(decode(&k)?).or_default().open_case = Some(c);
+    }
+    let besch: Vec<String> = keys.iter().filter(|k| matches!(k, ProjectionKey::Beschikking(_))).map(ProjectionKey::encode).collect();
+    for (k, body) in fetch_pairs(tx, "SELECT key, body FROM po_monitor WHERE key IN", &besch).await? {
+        let p: PoTimeline = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("PO timeline {k}: {e}")))?;
+        out.entry(decode(&k)?).or_default().po = Some(p);
     }
     Ok(out)
 }
@@ -549,10 +568,14 @@ impl Writes {
                 None => self.po_deletes.push(enc.clone()),
             }
         }
-        if new.is_empty() {
-            self.fact_deletes.push(enc);
-        } else {
-            self.fact_upserts.push((enc, serde_json::to_string(new).expect("facts serialize")));
+        // key_facts keeps the counts only: the rest is in the rows written above.
+        if new.counts != old.counts {
+            if new.counts.is_empty() {
+                self.fact_deletes.push(enc);
+            } else {
+                let counts = Facts { counts: new.counts.clone(), ..Facts::default() };
+                self.fact_upserts.push((enc, serde_json::to_string(&counts).expect("facts serialize")));
+            }
         }
     }
 }

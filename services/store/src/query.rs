@@ -283,7 +283,7 @@ impl Store {
     }
 }
 
-fn sample_from_row(r: &sqlx::any::AnyRow) -> Result<Sample, StoreError> {
+pub(crate) fn sample_from_row(r: &sqlx::any::AnyRow) -> Result<Sample, StoreError> {
     let domein: String = r.try_get("domein")?;
     let team: String = r.try_get("team")?;
     let day: String = r.try_get("day")?;
