@@ -550,7 +550,8 @@ fn kafka_broker_unreachable_then_back() {
     let total = broker.produce(&r.stream.file, &["--topic", topic]) as i64;
     let db = pg.database();
     // Small batches, so the broker freezes while most of the stream is unapplied.
-    let mut args = project_args(&broker.bootstrap(), topic, dlq, alerts, "net");
+    let bootstrap = broker.bootstrap();
+    let mut args = project_args(&bootstrap, topic, dlq, alerts, "net");
     args.extend(["--batch-size", "1000"]);
     let mut p = ProjectorProcess::start(&db, &args);
     let at = wait_progress(pg, &db, topic, 0, &mut p);
