@@ -74,16 +74,23 @@ def consume(a):
     c.assign([TopicPartition(a.topic, p) for p in sorted(parts)])
     c.seek_to_beginning()
     got = 0
+    seen = set()
     while got < a.expect and time.time() < deadline:
         for m in c:
+            headers = {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in (m.headers or [])}
             print(json.dumps({
                 "partition": m.partition,
                 "offset": m.offset,
                 "key": m.key.decode("utf-8", "replace") if m.key is not None else None,
                 "value": m.value.decode("utf-8", "replace") if m.value is not None else None,
-                "headers": {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in (m.headers or [])},
+                "headers": headers,
             }), flush=True)
-            got += 1
+            if a.distinct_header:
+                # At-least-once topics: count each value of the header once.
+                seen.add(headers.get(a.distinct_header))
+                got = len(seen)
+            else:
+                got += 1
             if got >= a.expect:
                 break
     c.close()
@@ -104,6 +111,8 @@ def main():
     c.add_argument("--topic", required=True)
     c.add_argument("--expect", type=int, required=True)
     c.add_argument("--timeout", type=float, default=60)
+    c.add_argument("--distinct-header", default=None,
+                   help="stop after --expect distinct values of this header (repeats do not count)")
     a = ap.parse_args()
     produce(a) if a.cmd == "produce" else consume(a)
 

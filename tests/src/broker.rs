@@ -174,20 +174,25 @@ impl Broker {
 
     /// Read `topic` from the beginning with the external client until `expect`
     /// messages arrived (or `timeout`).
-    pub fn consume(&self, topic: &str, expect: usize, timeout: Duration) -> Vec<serde_json::Value> {
-        let out = Command::new(python())
-            .arg(client_script())
-            .args([
-                "consume",
-                "--brokers",
-                &self.bootstrap(),
-                "--topic",
-                topic,
-                "--expect",
-                &expect.to_string(),
-                "--timeout",
-            ])
-            .arg(timeout.as_secs().to_string())
+    /// With `distinct_header`, `expect` counts distinct values of that header
+    /// (for at-least-once topics, where a message may be there twice).
+    pub fn consume(&self, topic: &str, expect: usize, distinct_header: Option<&str>, timeout: Duration) -> Vec<serde_json::Value> {
+        let mut cmd = Command::new(python());
+        cmd.arg(client_script()).args([
+            "consume",
+            "--brokers",
+            &self.bootstrap(),
+            "--topic",
+            topic,
+            "--expect",
+            &expect.to_string(),
+            "--timeout",
+            &timeout.as_secs().to_string(),
+        ]);
+        if let Some(h) = distinct_header {
+            cmd.args(["--distinct-header", h]);
+        }
+        let out = cmd
             .stdin(Stdio::null())
             .output()
             .expect("run kafka_client.py consume");

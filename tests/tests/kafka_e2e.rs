@@ -185,8 +185,11 @@ fn create_topics(broker: &Broker, topic: &str, dlq: &str, alerts: &str) {
 }
 
 /// Read the DLQ topic with the external client: (value, headers) per message.
+/// The dead-letter topic's messages, read until `expect` distinct positions are
+/// there (publishing is at least once: a kill between a publish and its mark
+/// repeats that dead letter).
 fn dlq_messages(broker: &Broker, dlq: &str, expect: usize) -> Vec<serde_json::Value> {
-    let got = broker.consume(dlq, expect, Duration::from_secs(120));
+    let got = broker.consume(dlq, expect, Some("caseflow.position"), Duration::from_secs(120));
     assert!(
         got.len() >= expect,
         "{} of {expect} dead letters on {dlq}",
@@ -224,7 +227,7 @@ fn assert_alerts_published(
     // and shows any duplicate.
     // Each message once parsed: (partition, offset, outbox id, value), in topic order.
     let mut msgs: Vec<(i64, i64, i64, serde_json::Value)> = broker
-        .consume(alerts, ids.len() + 1, Duration::from_secs(15))
+        .consume(alerts, ids.len() + 1, None, Duration::from_secs(15))
         .iter()
         .map(|m| {
             let v: serde_json::Value = serde_json::from_str(m["value"].as_str().unwrap()).unwrap();
