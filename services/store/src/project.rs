@@ -447,7 +447,7 @@ fn up_to(upto: Option<i64>) -> String {
 }
 
 /// Load cases into the cache: their effective events from the log (up to `upto`),
-/// their facts from `key_facts`.
+/// the facts last written for them ([`stored_facts`]).
 async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid], upto: Option<i64>) -> Result<(), StoreError> {
     if cases.is_empty() {
         return Ok(());
@@ -496,8 +496,8 @@ async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache,
 /// The facts last written for `keys` (absent keys have none): the counts from
 /// `key_facts`, the rest from the read-model rows that hold it already
 /// (`leadtime_samples`, `open_cases`, `po_monitor`), so `key_facts` stores only
-/// what no read model keeps per key. (Rows of `key_facts` written before it kept
-/// only the counts still hold everything; only their counts are used.)
+/// what no read model keeps per key. (Rows written by earlier versions hold the
+/// whole facts; only their counts are used.)
 async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> Result<HashMap<ProjectionKey, Facts>, StoreError> {
     let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
     let mut out: HashMap<ProjectionKey, Facts> = HashMap::new();
