@@ -20,7 +20,7 @@ pub async fn open(g: &Global) -> anyhow::Result<Store> {
     let store = Store::open(&g.database)
         .await
         .with_context(|| "check --database / CASEFLOW_DATABASE_URL".to_string())?;
-    configure(store, g, config).await
+    Ok(configure(store, g, config).await)
 }
 
 /// The norms and parameters per gemeente of `--config` (the spec's defaults without it).
@@ -37,9 +37,9 @@ pub fn load_config(g: &Global) -> anyhow::Result<Config> {
 
 /// Apply the global settings to an opened store: norms and parameters, the
 /// projector's cache bound.
-pub async fn configure(store: Store, g: &Global, config: Config) -> anyhow::Result<Store> {
+pub async fn configure(store: Store, g: &Global, config: Config) -> Store {
     store.set_projection_cache_capacity(g.projection_cache).await;
-    Ok(store.with_config(config))
+    store.with_config(config)
 }
 
 fn bar(len: Option<u64>, what: &str) -> ProgressBar {

@@ -77,7 +77,7 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
         s = open_retrying(&g.database) => s?,
         _ = wait_signal(&signal) => return Ok(()),
     };
-    let store = crate::ingest::configure(store, g, config).await?;
+    let store = crate::ingest::configure(store, g, config).await;
 
     let cfg = Config {
         brokers: a.brokers.clone(),

@@ -216,11 +216,7 @@ async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &st
          SELECT MAX(seq) AS seq, COUNT(*) AS n FROM ins",
         unnest_from(&NAMES, 1)
     );
-    let mut q = sqlx::query(&sql).persistent(false);
-    for t in cols.into_texts() {
-        q = q.bind(t);
-    }
-    let row = q.bind(source).bind(received_at).fetch_one(&mut **tx).await?;
+    let row = cols.bind_to(sqlx::query(&sql).persistent(false)).bind(source).bind(received_at).fetch_one(&mut **tx).await?;
     appended_seq(&row, fresh.len())
 }
 

@@ -360,18 +360,8 @@ pub(crate) async fn project_events(
             fresh_by_case.entry(c).or_default().push(e);
         }
     }
-    let mut missing: Vec<Uuid> = Vec::new();
-    let mut reloaded: Vec<Uuid> = Vec::new();
-    for c in &case_keys {
-        if cache.has_case(c) {
-            continue;
-        }
-        if reload.contains(&ProjectionKey::Case(*c)) {
-            reloaded.push(*c);
-        } else {
-            missing.push(*c);
-        }
-    }
+    let (reloaded, missing): (Vec<Uuid>, Vec<Uuid>) =
+        case_keys.iter().filter(|c| !cache.has_case(c)).partition(|c| reload.contains(&ProjectionKey::Case(**c)));
     timings::record("project: corrections, cache", t0);
     let t0 = std::time::Instant::now();
     // Reloaded keys: every event in the log, the fresh ones included.

@@ -17,7 +17,7 @@ use crate::log::{append_in, AppendReport, Incoming, Prepared};
 use crate::project::{lock_projection, log_end, new_token, project_events, set_checkpoint};
 use crate::{Store, StoreError};
 
-/// Key of the PostgreSQL advisory lock that serializes source batches.
+/// Key of the PostgreSQL advisory lock every projection transaction takes ([`crate::project::lock_projection`]).
 pub(crate) const PROJECTION_LOCK: i64 = 0x6361_7365_666c_6f77; // "caseflow"
 
 /// A dead letter of a source not yet published to the dead-letter topic.

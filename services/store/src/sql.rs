@@ -165,8 +165,9 @@ impl Columns {
         self.plain
     }
 
-    pub fn into_texts(self) -> Vec<String> {
-        self.texts
+    /// Bind the column texts, in column order, as the next parameters of `q`.
+    pub fn bind_to<'q>(self, q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        self.texts.into_iter().fold(q, |q, t| q.bind(t))
     }
 }
 
@@ -189,8 +190,8 @@ pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: 
     if rows.is_empty() {
         return Ok(0);
     }
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let names = names.join(", ");
+    let column_names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let names = column_names.join(", ");
     match dialect_of(conn) {
         Dialect::Sqlite => {
             let mut affected = 0;
@@ -227,13 +228,9 @@ pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: 
                 let sql = format!(
                     "INSERT INTO {table} ({names}) SELECT {} FROM {} ORDER BY ord {suffix}",
                     select.join(", "),
-                    unnest_from(&columns.iter().map(|(n, _)| *n).collect::<Vec<_>>(), 1)
+                    unnest_from(&column_names, 1)
                 );
-                let mut q = sqlx::query(&sql).persistent(false);
-                for t in cols.into_texts() {
-                    q = q.bind(t);
-                }
-                return Ok(q.execute(&mut *conn).await?.rows_affected());
+                return Ok(cols.bind_to(sqlx::query(&sql).persistent(false)).execute(&mut *conn).await?.rows_affected());
             }
             let json: Vec<serde_json::Value> = rows
                 .iter()
