@@ -225,6 +225,15 @@ impl Projector {
     }
 }
 
+/// Save the projector's own account of where the time went
+/// (`caseflow_write_phase_seconds_total` and the rest of /metrics) as `{tag}-metrics.txt`.
+fn save_metrics(s: &Settings, pr: &Projector, tag: &str) {
+    let (status_code, metrics) = caseflow_tests::broker::http_get(&format!("{}/metrics", pr.base));
+    if status_code == 200 {
+        let _ = std::fs::write(s.logs().join(format!("{tag}-metrics.txt")), metrics);
+    }
+}
+
 /// Next offset per partition that the projector has applied (the visibility point).
 pub async fn positions(c: &mut PgConnection, topic: &str) -> Option<BTreeMap<i32, i64>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT part::bigint, position::bigint FROM checkpoints WHERE name = $1")
@@ -318,11 +327,7 @@ pub async fn drain(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: 
     let seconds = t0.elapsed().as_secs_f64();
     let total_seconds = pr.p.started.elapsed().as_secs_f64();
     let (rereads, retries) = (pr.metric("caseflow_partition_rereads_total"), pr.metric("caseflow_batch_retries_total"));
-    // The projector's own account of where the time went (caseflow_write_phase_seconds_total).
-    let (status_code, metrics) = caseflow_tests::broker::http_get(&format!("{}/metrics", pr.base));
-    if status_code == 200 {
-        let _ = std::fs::write(s.logs().join(format!("{tag}-metrics.txt")), metrics);
-    }
+    save_metrics(s, &pr, tag);
     let exit = pr.p.kill();
     let _ = c.close().await;
     Ok(DrainResult {
@@ -471,6 +476,7 @@ pub async fn freshness(s: &Settings, db: &str, bootstrap: &str, topic: &str, str
             anyhow::bail!("caseflow project exited ({:?}) during the freshness run; see {}", e.code, pr.p.log.display());
         }
     }
+    save_metrics(s, &pr, "freshness-projector");
     let exit = pr.p.kill();
     let _ = c.close().await;
     let (sent_at, delivered, seconds) = produced.expect("set before the loop ends");

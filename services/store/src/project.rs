@@ -65,7 +65,8 @@ impl Store {
         let mut cache = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         lock_projection(&mut tx).await?;
-        let from: i64 = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
+        let start = batch_start(&mut tx, EMBEDDED).await?;
+        let from = start.position(0);
         let rows = sqlx::query("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(from)
             .bind(batch_size as i64)
@@ -84,9 +85,8 @@ impl Store {
         drop(rows);
         let n = fresh.len() as u64;
         let result = async {
-            let keys = project_events(&mut tx, &mut cache, fresh, from, &self.config).await?;
-            set_checkpoint(&mut tx, EMBEDDED, 0, last).await?;
-            let token = new_token(&mut tx).await?;
+            let keys = project_events(&mut tx, &mut cache, fresh, Start::Checkpoint(from), start.token, &self.config).await?;
+            let token = store_positions(&mut tx, &[(EMBEDDED, 0, last)]).await?;
             let t0 = std::time::Instant::now();
             tx.commit().await?;
             timings::record("commit", t0);
@@ -115,15 +115,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let result = async {
             lock_projection(&mut tx).await?;
-            let at = checkpoint(&mut tx, EMBEDDED, 0).await?.unwrap_or(0);
-            let end = log_end(&mut tx).await?;
+            let start = batch_start(&mut tx, EMBEDDED).await?;
+            let (at, end) = (start.position(0), start.log_end);
             let mut report = append_in(&mut tx, source, batch).await?;
             let fresh = std::mem::take(&mut report.fresh);
             let mut token = None;
             if at == end && !fresh.is_empty() {
-                project_events(&mut tx, &mut cache, fresh, end, &self.config).await?;
-                set_checkpoint(&mut tx, EMBEDDED, 0, report.last_seq).await?;
-                token = Some(new_token(&mut tx).await?);
+                project_events(&mut tx, &mut cache, fresh, Start::LogEnd(end), start.token, &self.config).await?;
+                token = Some(store_positions(&mut tx, &[(EMBEDDED, 0, report.last_seq)]).await?);
             }
             let t0 = std::time::Instant::now();
             tx.commit().await?;
@@ -191,9 +190,44 @@ pub(crate) async fn lock_projection(tx: &mut Transaction<'_, Any>) -> Result<(),
     Ok(())
 }
 
-/// The highest seq in the log this transaction sees (0 when empty).
-pub(crate) async fn log_end(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
-    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM events").fetch_one(&mut **tx).await?.try_get("m")?)
+/// What a projection transaction reads first (after taking the projection lock).
+pub(crate) struct BatchStart {
+    /// The checkpoint rows of the projector's name: part → position.
+    pub positions: std::collections::BTreeMap<i64, i64>,
+    /// The projection token of the last projection transaction.
+    pub token: Option<i64>,
+    /// The highest seq in the log this transaction sees (0 when empty).
+    pub log_end: i64,
+}
+
+impl BatchStart {
+    pub fn position(&self, part: i64) -> i64 {
+        self.positions.get(&part).copied().unwrap_or(0)
+    }
+}
+
+/// The checkpoints of `name`, the projection token and the log's end, in one statement.
+pub(crate) async fn batch_start(tx: &mut Transaction<'_, Any>, name: &str) -> Result<BatchStart, StoreError> {
+    let rows = sqlx::query(
+        "SELECT name, part, position FROM checkpoints WHERE name = $1 OR (name = $2 AND part = 0) \
+         UNION ALL SELECT NULL, 0, COALESCE(MAX(seq), 0) FROM events",
+    )
+    .bind(name)
+    .bind(TOKEN)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut start = BatchStart { positions: Default::default(), token: None, log_end: 0 };
+    for r in rows {
+        let position: i64 = r.try_get(2)?;
+        match r.try_get::<Option<String>, _>(0)? {
+            None => start.log_end = position,
+            Some(n) if n == name => {
+                start.positions.insert(r.try_get(1)?, position);
+            }
+            Some(_) => start.token = Some(position),
+        }
+    }
+    Ok(start)
 }
 
 /// An event as stored in the log (it was validated when it was appended).
@@ -201,48 +235,35 @@ fn parse_stored(body: &str) -> Result<Event, StoreError> {
     Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))
 }
 
-/// Empty the cache unless the database's projection token is the one this
-/// process wrote last (another process projected in between, or a rebuild).
-pub(crate) async fn check_token(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache) -> Result<(), StoreError> {
-    let stored = checkpoint(tx, TOKEN, 0).await?;
+/// Empty the cache unless the database's projection token (`stored`, read by
+/// [`batch_start`]) is the one this process wrote last (another process
+/// projected in between, or a rebuild).
+fn check_token(stored: Option<i64>, cache: &mut KeyCache) {
     if stored.is_none() || stored != cache.token() {
         cache.clear();
     }
-    Ok(())
 }
 
-/// Store a fresh token for this projection transaction; the cache takes it on commit.
-pub(crate) async fn new_token(tx: &mut Transaction<'_, Any>) -> Result<i64, StoreError> {
+/// Store the positions a projection transaction has reached, as (checkpoint
+/// name, part, position), and a fresh token, in one statement. Returns the
+/// token; the cache takes it on commit.
+pub(crate) async fn store_positions(tx: &mut Transaction<'_, Any>, positions: &[(&str, i64, i64)]) -> Result<i64, StoreError> {
     let token = (Uuid::new_v4().as_u64_pair().0 >> 1) as i64;
-    set_checkpoint(tx, TOKEN, 0, token).await?;
+    let d = crate::sql::dialect_of(tx);
+    let sql = format!(
+        "INSERT INTO checkpoints (name, part, position) VALUES {} ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
+        crate::sql::values_placeholders(d, positions.len() + 1, 3, 1)
+    );
+    let mut q = sqlx::query(&sql).persistent(false);
+    for (name, part, position) in positions.iter().copied().chain([(TOKEN, 0, token)]) {
+        q = q.bind(name).bind(part).bind(position);
+    }
+    q.execute(&mut **tx).await?;
     Ok(token)
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("`{s}` in the log is not a UUID")))
-}
-
-pub(crate) async fn checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query("SELECT position FROM checkpoints WHERE name = $1 AND part = $2")
-        .bind(name)
-        .bind(part)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("position"))
-        .transpose()?)
-}
-
-pub(crate) async fn set_checkpoint(tx: &mut Transaction<'_, Any>, name: &str, part: i64, position: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO checkpoints (name, part, position) VALUES ($1, $2, $3) \
-         ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
-    )
-    .bind(name)
-    .bind(part)
-    .bind(position)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// The keys whose effective events change when `targets` are withdrawn (or,
@@ -297,6 +318,27 @@ pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String
 }
 
 
+/// Where a batch's fresh events start in the log (every fresh event is above it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// The log's end seen under the projection lock before the fresh events were
+    /// appended. Every event any writer has projected was committed before the
+    /// lock was taken, so it is at or below this position: a key with no event up
+    /// to here has never been projected and has no stored facts to read.
+    LogEnd(i64),
+    /// The embedded projector's checkpoint (catch-up): events above it may have
+    /// been projected by a source batch, so stored facts are always read.
+    Checkpoint(i64),
+}
+
+impl Start {
+    fn seq(self) -> i64 {
+        match self {
+            Start::LogEnd(s) | Start::Checkpoint(s) => s,
+        }
+    }
+}
+
 /// Project `fresh` (events just appended, or read after the checkpoint; all of
 /// them already in the log): recompute the facts of every key they affect and
 /// write the difference. Returns the number of keys recomputed. On error the
@@ -313,11 +355,16 @@ pub(crate) async fn project_events(
     tx: &mut Transaction<'_, Any>,
     cache: &mut KeyCache,
     fresh: Vec<Event>,
-    before: i64,
+    start: Start,
+    stored_token: Option<i64>,
     config: &Config,
 ) -> Result<u64, StoreError> {
     let t0 = std::time::Instant::now();
-    check_token(tx, cache).await?;
+    let before = start.seq();
+    // Keys with no event in what is loaded have no stored facts: always for a
+    // whole-log load, and for a load up to `before` when that is the log's end.
+    let unlogged_have_no_facts = matches!(start, Start::LogEnd(_));
+    check_token(stored_token, cache);
     cache.tick();
     if fresh.is_empty() {
         return Ok(0);
@@ -365,11 +412,11 @@ pub(crate) async fn project_events(
     timings::record("project: corrections, cache", t0);
     let t0 = std::time::Instant::now();
     // Reloaded keys: every event in the log, the fresh ones included.
-    load_cases(tx, cache, &reloaded, None).await?;
+    load_cases(tx, cache, &reloaded, None, true).await?;
     for c in &reloaded {
         fresh_by_case.remove(c);
     }
-    load_cases(tx, cache, &missing, Some(before)).await?;
+    load_cases(tx, cache, &missing, Some(before), unlogged_have_no_facts).await?;
     for (c, events) in fresh_by_case {
         for e in events {
             cache.add_event(c, e);
@@ -386,8 +433,8 @@ pub(crate) async fn project_events(
     }
     let (reloaded, missing): (Vec<Uuid>, Vec<Uuid>) =
         besch_keys.iter().filter(|b| !cache.has_beschikking(b)).partition(|b| reload.contains(&ProjectionKey::Beschikking(**b)));
-    load_beschikkingen(tx, cache, &reloaded, None).await?;
-    load_beschikkingen(tx, cache, &missing, Some(before)).await?;
+    load_beschikkingen(tx, cache, &reloaded, None, true).await?;
+    load_beschikkingen(tx, cache, &missing, Some(before), unlogged_have_no_facts).await?;
     for (b, c) in new_besch_cases {
         cache.add_beschikking_case(b, c);
     }
@@ -398,7 +445,7 @@ pub(crate) async fn project_events(
     }
     // (These cases have no fresh events: every case with one is cached by now.)
     let need: Vec<Uuid> = need.into_iter().collect();
-    load_cases(tx, cache, &need, Some(before)).await?;
+    load_cases(tx, cache, &need, Some(before), unlogged_have_no_facts).await?;
     timings::record("project: load beschikkingen", t0);
     let t0 = std::time::Instant::now();
 
@@ -437,21 +484,38 @@ fn up_to(upto: Option<i64>) -> String {
 }
 
 /// Load cases into the cache: their effective events from the log (up to `upto`),
-/// the facts last written for them ([`stored_facts`]).
-async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid], upto: Option<i64>) -> Result<(), StoreError> {
+/// the facts last written for them ([`stored_facts`]). With `unlogged_have_no_facts`
+/// the facts are only read for cases with some event in what was loaded (a
+/// case new to the log costs one empty index probe, not four).
+async fn load_cases(
+    tx: &mut Transaction<'_, Any>,
+    cache: &mut KeyCache,
+    cases: &[Uuid],
+    upto: Option<i64>,
+    unlogged_have_no_facts: bool,
+) -> Result<(), StoreError> {
     if cases.is_empty() {
         return Ok(());
     }
     let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
-    let sql = format!("SELECT event_id, body FROM events WHERE {}case_id IN", up_to(upto));
-    let bodies = fetch_pairs(tx, &sql, &ids).await?;
+    let sql = format!("SELECT event_id, body, case_id FROM events WHERE {}case_id IN", up_to(upto));
+    let mut logged: HashSet<String> = HashSet::new();
+    let mut bodies = Vec::new();
+    for r in fetch_in(tx, &sql, &ids).await? {
+        logged.insert(r.try_get(2)?);
+        bodies.push((r.try_get(0)?, r.try_get(1)?));
+    }
     let mut by_case: HashMap<Uuid, Vec<Event>> = cases.iter().map(|c| (*c, Vec::new())).collect();
     for e in effective(tx, bodies).await? {
         if let Some(v) = e.case_id.and_then(|c| by_case.get_mut(&c)) {
             v.push(e);
         }
     }
-    let keys: Vec<ProjectionKey> = cases.iter().map(|c| ProjectionKey::Case(*c)).collect();
+    let keys: Vec<ProjectionKey> = cases
+        .iter()
+        .filter(|c| !unlogged_have_no_facts || logged.contains(&c.to_string()))
+        .map(|c| ProjectionKey::Case(*c))
+        .collect();
     let mut facts = stored_facts(tx, &keys).await?;
     for (c, events) in by_case {
         let f = facts.remove(&ProjectionKey::Case(c)).unwrap_or_default();
@@ -461,8 +525,15 @@ async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: 
 }
 
 /// Load beschikkingen into the cache: the cases they occur in (up to `upto` in
-/// the log), their facts.
-async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid], upto: Option<i64>) -> Result<(), StoreError> {
+/// the log), their facts (as for [`load_cases`]: with `unlogged_have_no_facts`
+/// only of beschikkingen with some event in what was loaded).
+async fn load_beschikkingen(
+    tx: &mut Transaction<'_, Any>,
+    cache: &mut KeyCache,
+    ids: &[Uuid],
+    upto: Option<i64>,
+    unlogged_have_no_facts: bool,
+) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -474,7 +545,11 @@ async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache,
             set.insert(parse_uuid(&c)?);
         }
     }
-    let keys: Vec<ProjectionKey> = ids.iter().map(|b| ProjectionKey::Beschikking(*b)).collect();
+    let keys: Vec<ProjectionKey> = ids
+        .iter()
+        .filter(|b| !unlogged_have_no_facts || cases.get(b).is_some_and(|set| !set.is_empty()))
+        .map(|b| ProjectionKey::Beschikking(*b))
+        .collect();
     let mut facts = stored_facts(tx, &keys).await?;
     for (b, set) in cases {
         let f = facts.remove(&ProjectionKey::Beschikking(b)).unwrap_or_default();

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::log::{append_in, AppendReport, Incoming, Prepared};
-use crate::project::{lock_projection, log_end, new_token, project_events, set_checkpoint};
+use crate::project::{batch_start, lock_projection, project_events, store_positions, Start};
 use crate::{Store, StoreError};
 
 /// Key of the PostgreSQL advisory lock every projection transaction takes ([`crate::project::lock_projection`]).
@@ -116,13 +116,8 @@ impl Store {
         // hold messages of the same partition: they take turns.
         lock_projection(&mut tx).await?;
         let result = async {
-            let stored: BTreeMap<i32, i64> = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1")
-                .bind(source)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?)))
-                .collect::<Result<_, StoreError>>()?;
+            let start = batch_start(&mut tx, source).await?;
+            let stored: BTreeMap<i32, i64> = start.positions.iter().map(|(p, o)| (*p as i32, *o)).collect();
 
             let mut next: BTreeMap<i32, i64> = BTreeMap::new();
             let mut fresh: Vec<Incoming> = Vec::with_capacity(messages.len());
@@ -136,14 +131,11 @@ impl Store {
                 *n = (*n).max(m.offset + 1);
                 fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
             }
-            let end = log_end(&mut tx).await?;
             let mut append = append_in(&mut tx, source, Prepared::new(fresh)).await?;
             let events = std::mem::take(&mut append.fresh);
-            let keys = project_events(&mut tx, &mut cache, events, end, &self.config).await?;
-            for (p, o) in &next {
-                set_checkpoint(&mut tx, source, i64::from(*p), *o).await?;
-            }
-            let token = new_token(&mut tx).await?;
+            let keys = project_events(&mut tx, &mut cache, events, Start::LogEnd(start.log_end), start.token, &self.config).await?;
+            let positions: Vec<(&str, i64, i64)> = next.iter().map(|(p, o)| (source, i64::from(*p), *o)).collect();
+            let token = store_positions(&mut tx, &positions).await?;
             let t0 = std::time::Instant::now();
             tx.commit().await?;
             crate::timings::record("commit", t0);
