@@ -16,6 +16,8 @@ pub struct Settings {
     pub events: u64,
     /// The history length for the memory comparison (the `large` stage).
     pub large_events: u64,
+    /// Which paths the `large` stage runs: `embedded`, `kafka` or both.
+    pub large_paths: BTreeSet<String>,
     pub stages: BTreeSet<String>,
     pub seed: u64,
     /// Last day of the simulated history (BENCH_SIM_TO, default today).
@@ -95,6 +97,16 @@ impl Settings {
         let events: u64 = num("BENCH_EVENTS", 1_000_000)?;
         anyhow::ensure!(events >= 1000, "BENCH_EVENTS={events}: use at least 1000 events");
         let large_events: u64 = num("BENCH_LARGE_EVENTS", 10_000_000)?;
+        let large_paths: BTreeSet<String> = var("BENCH_LARGE_PATHS")
+            .unwrap_or_else(|| "embedded,kafka".into())
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(p) = large_paths.iter().find(|p| !["embedded", "kafka"].contains(&p.as_str())) {
+            bail!("BENCH_LARGE_PATHS: unknown path `{p}`; paths: embedded,kafka");
+        }
         let mut stages: BTreeSet<String> = match var("BENCH_STAGES") {
             None => STAGES.iter().filter(|s| **s != "large").map(|s| s.to_string()).collect(),
             Some(list) => {
@@ -132,6 +144,7 @@ impl Settings {
         let s = Settings {
             events,
             large_events,
+            large_paths,
             stages,
             seed: num("BENCH_SEED", 2020)?,
             simulate_to: match var("BENCH_SIM_TO") {

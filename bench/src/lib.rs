@@ -250,11 +250,16 @@ async fn large(s: &Settings) -> anyhow::Result<LargeResult> {
     let n = s.large_events;
     let stream = stream::prepare(s, n)?;
     let mut out = LargeResult { events: n, ..Default::default() };
-    let db = s.work().join("embedded-large.db");
-    println!("  [large] embedded ingest of {n} events");
-    let e = embedded::run(s, &stream, &db, "embedded-large").await;
-    embedded::remove_sqlite(&db);
-    out.embedded = Some(e?);
+    if s.large_paths.contains("embedded") {
+        let db = s.work().join("embedded-large.db");
+        println!("  [large] embedded ingest of {n} events");
+        let e = embedded::run(s, &stream, &db, "embedded-large").await;
+        embedded::remove_sqlite(&db);
+        out.embedded = Some(e?);
+    }
+    if !s.large_paths.contains("kafka") {
+        return Ok(out);
+    }
     let (pg, _) = pg::start(s.pg_durable)?;
     let broker = start_broker()?;
     let topic = "bench.large";
