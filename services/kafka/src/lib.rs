@@ -16,7 +16,7 @@
 //! between the two at worst publishes a dead letter twice (key and `position`
 //! header identify it), never loses one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +34,6 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::statistics::Statistics;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
-use serde::Deserialize;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
@@ -358,13 +357,6 @@ struct GapCheck {
     reread_from: BTreeMap<i32, (i64, u32)>,
 }
 
-/// Just enough of an event to count it by type.
-#[derive(Deserialize)]
-struct TypeOnly<'a> {
-    #[serde(borrow)]
-    event_type: std::borrow::Cow<'a, str>,
-}
-
 /// A consumer-group member projecting one topic into the store.
 pub struct Projector {
     cfg: Config,
@@ -607,27 +599,13 @@ impl Projector {
         let (report, took) = report;
 
         // Metrics: valid events per type (new or repeated), batch size and latency.
-        let dead: BTreeSet<(i32, i64)> = report
-            .dead(batch)
-            .map(|(m, _, _)| (m.partition, m.offset))
-            .collect();
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
-        let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
-        {
-            let pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
-            for m in batch {
-                let n = next.entry(m.partition).or_insert(0);
-                *n = (*n).max(m.offset + 1);
-                let fresh = m.offset >= pos.get(&m.partition).copied().unwrap_or(0);
-                if fresh && !dead.contains(&(m.partition, m.offset)) {
-                    if let Ok(t) = serde_json::from_slice::<TypeOnly>(&m.payload) {
-                        *by_type.entry(t.event_type.into_owned()).or_default() += 1;
-                    }
-                }
-            }
+        for m in batch {
+            let n = next.entry(m.partition).or_insert(0);
+            *n = (*n).max(m.offset + 1);
         }
-        for (t, n) in by_type {
-            metrics().add_applied_type(&t, n);
+        for (t, n) in &report.append.valid_by_type {
+            metrics().add_applied_type(t, *n);
         }
         let a = &report.append;
         metrics().batch(

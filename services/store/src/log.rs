@@ -46,6 +46,9 @@ pub struct AppendReport {
     /// once the append is committed on its own).
     #[serde(skip)]
     pub(crate) fresh: Vec<Event>,
+    /// Valid events (accepted or duplicate) per event type.
+    #[serde(skip)]
+    pub valid_by_type: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl AppendReport {
@@ -55,6 +58,9 @@ impl AppendReport {
         self.rejected += other.rejected;
         self.rejections.extend(other.rejections);
         self.last_seq = self.last_seq.max(other.last_seq);
+        for (t, n) in other.valid_by_type {
+            *self.valid_by_type.entry(t).or_default() += n;
+        }
     }
 }
 
@@ -287,7 +293,11 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
     for (index, inc, e, body) in parsed {
         let id = e.event_id.to_string();
-        match admit(known.get(&id).map(String::as_str), &e) {
+        let admission = admit(known.get(&id).map(String::as_str), &e);
+        if admission != Admission::Conflict {
+            *report.valid_by_type.entry(e.event_type().as_str()).or_default() += 1;
+        }
+        match admission {
             Admission::Accepted => {
                 known.insert(id, body.clone());
                 fresh.push((inc, e, body));

@@ -252,12 +252,31 @@ async fn source_batches_store_offsets_and_skip_redeliveries() {
     let store = Store::open(&url).await.unwrap();
     let src = "kafka:caseflow.events.v1:test";
     let mut rejected = 0;
+    let mut by_type: std::collections::BTreeMap<String, u64> = Default::default();
     for chunk in messages.chunks(250) {
         let r = store.apply_source_batch(src, "caseflow.events.v1", chunk).await.unwrap();
         assert_eq!(r.already_applied, 0);
         assert_eq!(r.dead(chunk).count() as u64, r.append.rejected);
+        assert_eq!(r.append.valid_by_type.values().sum::<u64>(), r.append.accepted + r.append.duplicates);
+        for (t, n) in &r.append.valid_by_type {
+            *by_type.entry(t.to_string()).or_default() += n;
+        }
         rejected += r.append.rejected;
     }
+    // The per-type counts (the `caseflow_events_applied_total` metric) are those of the valid input lines.
+    // (Accepted or repeated; not conflicting with an earlier event of the same id.)
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut log = MemoryLog::new();
+    for l in &input {
+        if let Ok(e) = caseflow_core::Event::from_json_bytes(l.as_bytes()) {
+            let t = e.event_type().as_str().to_string();
+            if log.offer(e) != caseflow_core::model::Admission::Conflict {
+                *want.entry(t).or_default() += 1;
+            }
+        }
+    }
+    assert!(want.len() > 5, "{want:?}");
+    assert_eq!(by_type, want);
     let offsets = store.source_offsets(src).await.unwrap();
     let expect_next = |p: i32| messages.iter().filter(|m| m.partition == p).map(|m| m.offset + 1).max().unwrap();
     assert_eq!(offsets.len(), 3);
