@@ -50,6 +50,45 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<cache::KeyCache>>,
     /// Per-gemeente norms and parameters (alerts are evaluated with them).
     config: Arc<Config>,
+    /// SQLite: the background WAL checkpointer, stopped with the last handle.
+    _checkpointer: Option<Arc<WalCheckpointer>>,
+}
+
+/// How often the SQLite WAL is checkpointed in the background.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// SQLite copies committed WAL frames into the database file (a checkpoint);
+/// left to itself the writer does that at commit once the WAL exceeds
+/// `wal_autocheckpoint` pages, and a large ingest transaction always does, so
+/// every commit waited for it. A passive checkpoint on another connection every
+/// [`CHECKPOINT_EVERY`] does that work on another thread instead; it never
+/// blocks the writer or readers. `wal_autocheckpoint` is raised, not disabled:
+/// should this task fall behind, the writer still checkpoints.
+struct WalCheckpointer(tokio::task::AbortHandle);
+
+impl WalCheckpointer {
+    fn start(pool: AnyPool) -> WalCheckpointer {
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if pool.is_closed() {
+                    break;
+                }
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::debug!(error = %e, "background WAL checkpoint failed; the writer checkpoints instead");
+                }
+            }
+        });
+        WalCheckpointer(task.abort_handle())
+    }
+}
+
+impl Drop for WalCheckpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -73,7 +112,7 @@ impl Store {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             use sqlx::Executor;
-                            conn.execute("PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY;").await?;
+                            conn.execute("PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=32768; PRAGMA journal_size_limit=268435456;").await?;
                             Ok(())
                         })
                     })
@@ -88,7 +127,14 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATOR,
         };
         migrator.run(&pool).await?;
-        Ok(Store { pool, dialect, write_lock: Arc::new(tokio::sync::Mutex::new(cache::KeyCache::new(cache::DEFAULT_CAPACITY))), config: Arc::new(Config::default()) })
+        let checkpointer = (dialect == Dialect::Sqlite).then(|| Arc::new(WalCheckpointer::start(pool.clone())));
+        Ok(Store {
+            pool,
+            dialect,
+            write_lock: Arc::new(tokio::sync::Mutex::new(cache::KeyCache::new(cache::DEFAULT_CAPACITY))),
+            config: Arc::new(Config::default()),
+            _checkpointer: checkpointer,
+        })
     }
 
     /// Use these norms and parameters (the spec's defaults otherwise).

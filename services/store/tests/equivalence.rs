@@ -295,3 +295,29 @@ async fn source_batches_store_offsets_and_skip_redeliveries() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// SQLite: committed WAL frames reach the database file in the background,
+/// without a commit or a close doing it (the writer no longer checkpoints at
+/// commit for a transaction below `wal_autocheckpoint`).
+#[tokio::test]
+async fn sqlite_wal_is_checkpointed_in_the_background() {
+    let (dir, url) = temp_db("checkpoint");
+    let store = Store::open(&url).await.unwrap();
+    let db = dir.join("t.db");
+    let size = || std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    // Let the checkpoint of the migrations pass, then write a batch.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let before = size();
+    let batch: Vec<Incoming> = lines(11).into_iter().take(2000).enumerate().map(|(i, l)| Incoming { position: format!("line {}", i + 1), raw: l.into_bytes() }).collect();
+    let r = store.ingest_batch("test", batch).await.unwrap();
+    assert!(r.accepted > 1000, "{r:?}");
+    let wal = std::fs::metadata(dir.join("t.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert!(wal > 0, "the batch is in the WAL");
+    let t0 = std::time::Instant::now();
+    while size() <= before {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "the database file stayed at {before} bytes: nothing checkpointed the WAL ({wal} bytes)");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
