@@ -64,6 +64,18 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// A variable's value, or `default` when it is unset or empty.
+/// The comma-separated `list` of variable `name`, each one of `allowed` (a `what`).
+fn names(name: &str, list: &str, what: &str, allowed: &[&str]) -> anyhow::Result<BTreeSet<String>> {
+    let mut set = BTreeSet::new();
+    for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !allowed.contains(&s) {
+            bail!("{name}: unknown {what} `{s}`; {what}s: {}", allowed.join(","));
+        }
+        set.insert(s.to_string());
+    }
+    Ok(set)
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
@@ -97,28 +109,14 @@ impl Settings {
         let events: u64 = num("BENCH_EVENTS", 1_000_000)?;
         anyhow::ensure!(events >= 1000, "BENCH_EVENTS={events}: use at least 1000 events");
         let large_events: u64 = num("BENCH_LARGE_EVENTS", 10_000_000)?;
-        let large_paths: BTreeSet<String> = var("BENCH_LARGE_PATHS")
-            .unwrap_or_else(|| "embedded,kafka".into())
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
-        if let Some(p) = large_paths.iter().find(|p| !["embedded", "kafka"].contains(&p.as_str())) {
-            bail!("BENCH_LARGE_PATHS: unknown path `{p}`; paths: embedded,kafka");
-        }
+        const LARGE_PATHS: &[&str] = &["embedded", "kafka"];
+        let large_paths = match var("BENCH_LARGE_PATHS") {
+            None => LARGE_PATHS.iter().map(|p| p.to_string()).collect(),
+            Some(list) => names("BENCH_LARGE_PATHS", &list, "path", LARGE_PATHS)?,
+        };
         let mut stages: BTreeSet<String> = match var("BENCH_STAGES") {
             None => STAGES.iter().filter(|s| **s != "large").map(|s| s.to_string()).collect(),
-            Some(list) => {
-                let mut set = BTreeSet::new();
-                for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    if !STAGES.contains(&s) {
-                        bail!("BENCH_STAGES: unknown stage `{s}`; stages: {}", STAGES.join(","));
-                    }
-                    set.insert(s.to_string());
-                }
-                set
-            }
+            Some(list) => names("BENCH_STAGES", &list, "stage", STAGES)?,
         };
         // The 10M memory run: opt-in, and pointless when the main run is that long already.
         if flag("BENCH_LARGE", false)? {

@@ -599,11 +599,6 @@ impl Projector {
         let (report, took) = report;
 
         // Metrics: valid events per type (new or repeated), batch size and latency.
-        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
-        for m in batch {
-            let n = next.entry(m.partition).or_insert(0);
-            *n = (*n).max(m.offset + 1);
-        }
         for (t, n) in &report.append.valid_by_type {
             metrics().add_applied_type(t, *n);
         }
@@ -631,6 +626,11 @@ impl Projector {
         }
 
         // Positions advance; Kafka's committed offsets follow for lag monitoring.
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        for m in batch {
+            let n = next.entry(m.partition).or_insert(0);
+            *n = (*n).max(m.offset + 1);
+        }
         {
             let mut pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
             for (p, o) in &next {

@@ -339,17 +339,30 @@ impl Start {
     }
 }
 
+/// What a load reads of the log: everything (`None`), or up to a batch's
+/// [`Start`]. A key with no event in what is read has no stored facts when the
+/// whole log is read, or when it is read up to the log's end.
+fn only_logged_have_facts(upto: Option<Start>) -> bool {
+    upto.is_none_or(|s| matches!(s, Start::LogEnd(_)))
+}
+
+/// `AND seq <= …`, or nothing: the part of the log a load reads.
+fn up_to(upto: Option<Start>) -> String {
+    upto.map(|u| format!("seq <= {} AND ", u.seq())).unwrap_or_default()
+}
+
 /// Project `fresh` (events just appended, or read after the checkpoint; all of
 /// them already in the log): recompute the facts of every key they affect and
 /// write the difference. Returns the number of keys recomputed. On error the
 /// caller must empty the cache (it may be half updated).
 ///
-/// `before` is a log position below every fresh event (the log's end before the
+/// `start` is a log position below every fresh event (the log's end before the
 /// append, or the checkpoint the batch starts after). A key that is not cached
-/// is loaded from the log up to `before`, and the fresh events are added from
+/// is loaded from the log up to `start`, and the fresh events are added from
 /// memory: they are neither read back nor parsed again, and a key new to the log
 /// costs one empty index probe. (Keys a correction touches are reloaded whole.)
-/// Old facts always come from `key_facts`, so the difference written is right
+/// Old facts come from the stored read models (skipped only for keys that
+/// cannot have any, see [`Start::LogEnd`]), so the difference written is right
 /// whatever another writer appended meanwhile.
 pub(crate) async fn project_events(
     tx: &mut Transaction<'_, Any>,
@@ -360,10 +373,6 @@ pub(crate) async fn project_events(
     config: &Config,
 ) -> Result<u64, StoreError> {
     let t0 = std::time::Instant::now();
-    let before = start.seq();
-    // Keys with no event in what is loaded have no stored facts: always for a
-    // whole-log load, and for a load up to `before` when that is the log's end.
-    let unlogged_have_no_facts = matches!(start, Start::LogEnd(_));
     check_token(stored_token, cache);
     cache.tick();
     if fresh.is_empty() {
@@ -412,11 +421,11 @@ pub(crate) async fn project_events(
     timings::record("project: corrections, cache", t0);
     let t0 = std::time::Instant::now();
     // Reloaded keys: every event in the log, the fresh ones included.
-    load_cases(tx, cache, &reloaded, None, true).await?;
+    load_cases(tx, cache, &reloaded, None).await?;
     for c in &reloaded {
         fresh_by_case.remove(c);
     }
-    load_cases(tx, cache, &missing, Some(before), unlogged_have_no_facts).await?;
+    load_cases(tx, cache, &missing, Some(start)).await?;
     for (c, events) in fresh_by_case {
         for e in events {
             cache.add_event(c, e);
@@ -433,8 +442,8 @@ pub(crate) async fn project_events(
     }
     let (reloaded, missing): (Vec<Uuid>, Vec<Uuid>) =
         besch_keys.iter().filter(|b| !cache.has_beschikking(b)).partition(|b| reload.contains(&ProjectionKey::Beschikking(**b)));
-    load_beschikkingen(tx, cache, &reloaded, None, true).await?;
-    load_beschikkingen(tx, cache, &missing, Some(before), unlogged_have_no_facts).await?;
+    load_beschikkingen(tx, cache, &reloaded, None).await?;
+    load_beschikkingen(tx, cache, &missing, Some(start)).await?;
     for (b, c) in new_besch_cases {
         cache.add_beschikking_case(b, c);
     }
@@ -445,7 +454,7 @@ pub(crate) async fn project_events(
     }
     // (These cases have no fresh events: every case with one is cached by now.)
     let need: Vec<Uuid> = need.into_iter().collect();
-    load_cases(tx, cache, &need, Some(before), unlogged_have_no_facts).await?;
+    load_cases(tx, cache, &need, Some(start)).await?;
     timings::record("project: load beschikkingen", t0);
     let t0 = std::time::Instant::now();
 
@@ -478,27 +487,17 @@ pub(crate) async fn project_events(
     Ok((case_keys.len() + besch_keys.len()) as u64)
 }
 
-/// `AND seq <= upto`, or nothing: the part of the log a load reads.
-fn up_to(upto: Option<i64>) -> String {
-    upto.map(|u| format!("seq <= {u} AND ")).unwrap_or_default()
-}
-
 /// Load cases into the cache: their effective events from the log (up to `upto`),
-/// the facts last written for them ([`stored_facts`]). With `unlogged_have_no_facts`
-/// the facts are only read for cases with some event in what was loaded (a
-/// case new to the log costs one empty index probe, not four).
-async fn load_cases(
-    tx: &mut Transaction<'_, Any>,
-    cache: &mut KeyCache,
-    cases: &[Uuid],
-    upto: Option<i64>,
-    unlogged_have_no_facts: bool,
-) -> Result<(), StoreError> {
+/// the facts last written for them ([`stored_facts`]); those only for cases with
+/// some event in what was read where [`only_logged_have_facts`] (a case new to
+/// the log costs one empty index probe, not four).
+async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid], upto: Option<Start>) -> Result<(), StoreError> {
     if cases.is_empty() {
         return Ok(());
     }
     let ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
     let sql = format!("SELECT event_id, body, case_id FROM events WHERE {}case_id IN", up_to(upto));
+    let only_logged = only_logged_have_facts(upto);
     let mut logged: HashSet<String> = HashSet::new();
     let mut bodies = Vec::new();
     for r in fetch_in(tx, &sql, &ids).await? {
@@ -513,7 +512,7 @@ async fn load_cases(
     }
     let keys: Vec<ProjectionKey> = cases
         .iter()
-        .filter(|c| !unlogged_have_no_facts || logged.contains(&c.to_string()))
+        .filter(|c| !only_logged || logged.contains(&c.to_string()))
         .map(|c| ProjectionKey::Case(*c))
         .collect();
     let mut facts = stored_facts(tx, &keys).await?;
@@ -525,21 +524,15 @@ async fn load_cases(
 }
 
 /// Load beschikkingen into the cache: the cases they occur in (up to `upto` in
-/// the log), their facts (as for [`load_cases`]: with `unlogged_have_no_facts`
-/// only of beschikkingen with some event in what was loaded).
-async fn load_beschikkingen(
-    tx: &mut Transaction<'_, Any>,
-    cache: &mut KeyCache,
-    ids: &[Uuid],
-    upto: Option<i64>,
-    unlogged_have_no_facts: bool,
-) -> Result<(), StoreError> {
+/// the log), their facts (as for [`load_cases`]).
+async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid], upto: Option<Start>) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
     let text: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     let mut cases: HashMap<Uuid, BTreeSet<Uuid>> = ids.iter().map(|b| (*b, BTreeSet::new())).collect();
     let sql = format!("SELECT DISTINCT beschikking_id, case_id FROM events WHERE {}case_id IS NOT NULL AND beschikking_id IN", up_to(upto));
+    let only_logged = only_logged_have_facts(upto);
     for (b, c) in fetch_pairs(tx, &sql, &text).await? {
         if let Some(set) = cases.get_mut(&parse_uuid(&b)?) {
             set.insert(parse_uuid(&c)?);
@@ -547,7 +540,7 @@ async fn load_beschikkingen(
     }
     let keys: Vec<ProjectionKey> = ids
         .iter()
-        .filter(|b| !unlogged_have_no_facts || cases.get(b).is_some_and(|set| !set.is_empty()))
+        .filter(|b| !only_logged || cases.get(b).is_some_and(|set| !set.is_empty()))
         .map(|b| ProjectionKey::Beschikking(*b))
         .collect();
     let mut facts = stored_facts(tx, &keys).await?;
