@@ -1,6 +1,6 @@
 //! The append-only event log and the dead-letter store.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use caseflow_core::model::{admit, conflict_reason, Admission};
 use caseflow_core::event::mask_bsn;
@@ -191,15 +191,47 @@ impl From<Vec<Incoming>> for Prepared {
 
 const EVENT_COLUMNS: &str = "event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at";
 
+/// What [`append_pg`] did: the highest seq and number of rows it appended, and
+/// the stored body of every offered id that the log already held (`None` when
+/// another transaction appended it after this statement's snapshot was taken).
+struct PgAppended {
+    last_seq: i64,
+    appended: u64,
+    existing: Vec<(String, Option<String>)>,
+}
+
+/// The append statement on PostgreSQL, over an input `r(event_id, …, position, ord)`
+/// given by `input` and with the source and reception time at parameters
+/// `source` and `source + 1`: insert in input order, skip ids already in the log
+/// (`ON CONFLICT DO NOTHING`: the unique index finds them while inserting, no
+/// separate lookup of every id), and return one row with the highest seq and the
+/// count, plus one row per skipped id with its stored body. The body is read in
+/// the statement's snapshot, which does not hold the rows the statement inserts,
+/// so it is the earlier event's.
+fn append_pg_sql(input: &str, source: usize) -> String {
+    format!(
+        "WITH r AS MATERIALIZED (SELECT * FROM {input}), \
+         ins AS (INSERT INTO events ({EVENT_COLUMNS}) \
+           SELECT r.event_id, r.event_type, r.occurred_at, r.gemeente, r.domein, NULLIF(r.case_id, ''), NULLIF(r.beschikking_id, ''), \
+                  NULLIF(r.retracts, ''), r.body, ${source}, r.position, ${} \
+           FROM r ORDER BY r.ord ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id) \
+         SELECT (SELECT MAX(seq) FROM ins) AS seq, (SELECT COUNT(*) FROM ins) AS n, NULL::text AS event_id, NULL::text AS body \
+         UNION ALL \
+         SELECT NULL, NULL, r.event_id, (SELECT e.body FROM events e WHERE e.event_id = r.event_id) \
+         FROM r WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.event_id = r.event_id)",
+        source + 1
+    )
+}
+
 /// Append on PostgreSQL: one text parameter per column, split and zipped by
 /// `unnest` in input order (see [`crate::sql::Columns`]; one small statement to
 /// parse and plan instead of one with 12 parameters per event). Absent ids travel
-/// as empty strings. Returns the highest seq.
-async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, fresh: &[(Incoming, Event, String)]) -> Result<i64, StoreError> {
+/// as empty strings. `offered` holds each id once.
+async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<PgAppended, StoreError> {
     const NAMES: [&str; 10] = ["event_id", "event_type", "occurred_at", "gemeente", "domein", "case_id", "beschikking_id", "retracts", "body", "position"];
-    let mut cols = Columns::new(NAMES.len(), fresh.len());
+    let mut cols = Columns::new(NAMES.len(), offered.len());
     let opt = |u: Option<uuid::Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
-    for (inc, e, body) in fresh {
+    for (inc, e, body) in offered {
         cols.push(0, &e.event_id.to_string());
         cols.push(1, e.event_type().as_str());
         cols.push(2, &utc_text(e));
@@ -212,31 +244,30 @@ async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &st
         cols.push(9, &inc.position);
     }
     if !cols.plain() {
-        return append_pg_json(tx, source, received_at, fresh).await;
+        return append_pg_json(tx, source, received_at, offered).await;
     }
-    let sql = format!(
-        "WITH ins AS (INSERT INTO events ({EVENT_COLUMNS}) \
-           SELECT r.event_id, r.event_type, r.occurred_at, r.gemeente, r.domein, NULLIF(r.case_id, ''), NULLIF(r.beschikking_id, ''), \
-                  NULLIF(r.retracts, ''), r.body, $11, r.position, $12 \
-           FROM {} ORDER BY r.ord RETURNING seq) \
-         SELECT MAX(seq) AS seq, COUNT(*) AS n FROM ins",
-        unnest_from(&NAMES, 1)
-    );
-    let row = cols.bind_to(sqlx::query(&sql).persistent(false)).bind(source).bind(received_at).fetch_one(&mut **tx).await?;
-    appended_seq(&row, fresh.len())
+    let sql = append_pg_sql(&unnest_from(&NAMES, 1), NAMES.len() + 1);
+    let rows = cols.bind_to(sqlx::query(&sql).persistent(false)).bind(source).bind(received_at).fetch_all(&mut **tx).await?;
+    pg_appended(rows)
 }
 
-fn appended_seq(row: &sqlx::any::AnyRow, expected: usize) -> Result<i64, StoreError> {
-    let n: i64 = row.try_get("n")?;
-    if n != expected as i64 {
-        return Err(StoreError::Corrupt(format!("{n} of {expected} events were appended")));
+fn pg_appended(rows: Vec<sqlx::any::AnyRow>) -> Result<PgAppended, StoreError> {
+    let mut out = PgAppended { last_seq: 0, appended: 0, existing: Vec::new() };
+    for row in rows {
+        match row.try_get::<Option<String>, _>("event_id")? {
+            Some(id) => out.existing.push((id, row.try_get("body")?)),
+            None => {
+                out.last_seq = row.try_get::<Option<i64>, _>("seq")?.unwrap_or(0);
+                out.appended = row.try_get::<i64, _>("n")? as u64;
+            }
+        }
     }
-    Ok(row.try_get("seq")?)
+    Ok(out)
 }
 
 /// [`append_pg`] for a batch where some value holds the column separator: the
 /// whole batch as one JSON parameter, expanded by `json_to_recordset`.
-async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, fresh: &[(Incoming, Event, String)]) -> Result<i64, StoreError> {
+async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<PgAppended, StoreError> {
     #[derive(Serialize)]
     struct Row<'a> {
         event_id: String,
@@ -250,7 +281,7 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
         body: &'a str,
         position: &'a str,
     }
-    let rows: Vec<Row> = fresh
+    let rows: Vec<Row> = offered
         .iter()
         .map(|(inc, e, body)| Row {
             event_id: e.event_id.to_string(),
@@ -266,28 +297,53 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
         })
         .collect();
     let json = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(format!("encoding the batch: {e}")))?;
-    let sql = format!(
-        "WITH ins AS (INSERT INTO events ({EVENT_COLUMNS}) \
-           SELECT r.event_id, r.event_type, r.occurred_at, r.gemeente, r.domein, r.case_id, r.beschikking_id, r.retracts, r.body, $2, r.position, $3 \
-           FROM ROWS FROM (json_to_recordset($1::json) AS (event_id text, event_type text, occurred_at text, gemeente text, domein text, \
+    let input = "ROWS FROM (json_to_recordset($1::json) AS (event_id text, event_type text, occurred_at text, gemeente text, domein text, \
                 case_id text, beschikking_id text, retracts text, body text, position text)) WITH ORDINALITY \
-                AS r(event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, position, ord) \
-           ORDER BY r.ord RETURNING seq) \
-         SELECT MAX(seq) AS seq, COUNT(*) AS n FROM ins"
-    );
-    let row = sqlx::query(&sql).bind(json).bind(source).bind(received_at).fetch_one(&mut **tx).await?;
-    appended_seq(&row, fresh.len())
+                AS r(event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, position, ord)";
+    let sql = append_pg_sql(input, 2);
+    let rows = sqlx::query(&sql).persistent(false).bind(json).bind(source).bind(received_at).fetch_all(&mut **tx).await?;
+    pg_appended(rows)
 }
 
 pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Prepared) -> Result<AppendReport, StoreError> {
-    let t0 = std::time::Instant::now();
+    let mut t0 = std::time::Instant::now();
     let mut report = AppendReport::default();
     let Prepared { valid: parsed, invalid: mut dead } = batch;
-    // What the log already holds for these ids.
-    let ids: Vec<String> = parsed.iter().map(|(_, _, e, _)| e.event_id.to_string()).collect();
+    let received_at = now_text();
+    // What the log already holds for these ids. PostgreSQL appends first (each id
+    // once, at its first occurrence in the batch) and reports the ids it found;
+    // the admission below then comes to the same verdicts as with a lookup first,
+    // and accepts exactly the rows the statement appended (checked).
     let mut known: HashMap<String, String> = HashMap::new();
-    for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", &ids).await? {
-        known.insert(row.try_get("event_id")?, row.try_get("body")?);
+    let mut pg_appended = None;
+    if dialect_of(tx) == crate::Dialect::Postgres {
+        let mut seen = HashSet::new();
+        let offered: Vec<(&Incoming, &Event, &str)> =
+            parsed.iter().filter(|(_, _, e, _)| seen.insert(e.event_id)).map(|(_, inc, e, body)| (inc, e, body.as_str())).collect();
+        if !offered.is_empty() {
+            let out = append_pg(tx, source, &received_at, &offered).await?;
+            crate::timings::record("append: insert", t0);
+            t0 = std::time::Instant::now();
+            let mut unseen = Vec::new();
+            for (id, body) in out.existing {
+                match body {
+                    Some(b) => {
+                        known.insert(id, b);
+                    }
+                    None => unseen.push(id),
+                }
+            }
+            // Appended by a transaction that committed after the statement's snapshot.
+            for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", &unseen).await? {
+                known.insert(row.try_get("event_id")?, row.try_get("body")?);
+            }
+            pg_appended = Some((out.last_seq, out.appended));
+        }
+    } else {
+        let ids: Vec<String> = parsed.iter().map(|(_, _, e, _)| e.event_id.to_string()).collect();
+        for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", &ids).await? {
+            known.insert(row.try_get("event_id")?, row.try_get("body")?);
+        }
     }
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
@@ -316,10 +372,12 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
 
     crate::timings::record("append: duplicates", t0);
     let t0 = std::time::Instant::now();
-    let received_at = now_text();
-    if dialect_of(tx) == crate::Dialect::Postgres && !fresh.is_empty() {
-        report.last_seq = append_pg(tx, source, &received_at, &fresh).await?;
-        report.accepted += fresh.len() as u64;
+    if let Some((last_seq, appended)) = pg_appended {
+        if appended != fresh.len() as u64 {
+            return Err(StoreError::Corrupt(format!("{appended} events were appended for {} accepted", fresh.len())));
+        }
+        report.last_seq = last_seq;
+        report.accepted += appended;
     }
     const EVENT_COLS: usize = 12;
     let sqlite_rows: &[(Incoming, Event, String)] = if dialect_of(tx) == crate::Dialect::Sqlite { &fresh } else { &[] };

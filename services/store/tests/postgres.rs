@@ -288,3 +288,47 @@ async fn postgres_values_holding_the_column_separator() {
     assert_eq!(a, b);
     pg.close().await;
 }
+
+/// Repeats of ids the log holds and repeats within one batch get the same
+/// verdicts on PostgreSQL (which appends first and learns which ids the log held
+/// from the insert) as on SQLite (which looks them up first): a repeat is judged
+/// against the stored event, never against an earlier copy in the same batch.
+#[tokio::test]
+async fn postgres_repeats_in_a_batch_are_judged_against_the_log() {
+    // Two valid case events of the stream, and variants of them with other content.
+    let input = lines(15);
+    let mut valid = input.iter().filter(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).is_ok() && l.contains("\"client_ref\""));
+    let (a, b) = (valid.next().unwrap().clone(), valid.next().unwrap().clone());
+    let changed = |l: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+        v["source"] = serde_json::json!("another-system");
+        v.to_string()
+    };
+    let (a2, b2) = (changed(&a), changed(&b));
+    assert!(caseflow_core::Event::from_json_bytes(a2.as_bytes()).is_ok(), "the variant is valid");
+    let batch = |lines: &[&String]| -> Vec<Incoming> {
+        lines.iter().enumerate().map(|(i, l)| Incoming { position: format!("line {}", i + 1), raw: l.as_bytes().to_vec() }).collect()
+    };
+
+    let pg = Store::open(&PgServer::shared().database()).await.unwrap();
+    let dir = Sqlite::new();
+    let lite = Store::open(&dir.url()).await.unwrap();
+    let mut outcomes = Vec::new();
+    for store in [&pg, &lite] {
+        let first = store.append("test", batch(&[&a])).await.unwrap();
+        assert_eq!((first.accepted, first.duplicates, first.rejected), (1, 0, 0));
+        // a's variant first, then a itself; b new, then b again, then b's variant.
+        let second = store.append("test", batch(&[&a2, &a, &b, &b, &b2])).await.unwrap();
+        let kinds: Vec<(String, String)> = second.rejections.iter().map(|r| (r.position.clone(), r.kind.clone())).collect();
+        assert_eq!((second.accepted, second.duplicates, second.rejected), (1, 2, 2), "only b is new");
+        assert_eq!(kinds, [("line 1".to_string(), "conflict".to_string()), ("line 5".to_string(), "conflict".to_string())]);
+        // Nothing but repeats: nothing appended, the log's end unchanged.
+        let third = store.append("test", batch(&[&b, &a, &a2])).await.unwrap();
+        assert_eq!((third.accepted, third.duplicates, third.rejected, third.last_seq), (0, 2, 1, 0));
+        assert_eq!(store.event_count().await.unwrap(), 2);
+        assert_eq!(store.dead_letter_count().await.unwrap(), 3);
+        outcomes.push(second.last_seq > first.last_seq);
+    }
+    assert_eq!(outcomes, [true, true], "the new event comes after the first in the log");
+    pg.close().await;
+}
