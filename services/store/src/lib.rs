@@ -63,17 +63,32 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// every commit waited for it. A passive checkpoint on another connection every
 /// [`CHECKPOINT_EVERY`] does that work on another thread instead; it never
 /// blocks the writer or readers. `wal_autocheckpoint` is raised, not disabled:
-/// should this task fall behind, the writer still checkpoints.
+/// should this task fall behind, the writer still checkpoints. It has a
+/// connection of its own, on which a checkpoint taking over a second (normal
+/// during a large ingest) is not logged as a slow statement.
 struct WalCheckpointer(tokio::task::AbortHandle);
 
 impl WalCheckpointer {
-    fn start(pool: AnyPool) -> WalCheckpointer {
+    /// Runs until the store's `pool` is closed or this is dropped.
+    fn start(url: &str, store_pool: AnyPool) -> WalCheckpointer {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let options = sqlx::any::AnyConnectOptions::from_str(url)
+            .map(|o| o.log_slow_statements(::log::LevelFilter::Debug, std::time::Duration::from_secs(1)));
         let task = tokio::spawn(async move {
+            let pool = match options {
+                Ok(o) => match AnyPoolOptions::new().max_connections(1).connect_with(o).await {
+                    Ok(p) => p,
+                    Err(e) => return tracing::warn!(error = %e, "no connection for background WAL checkpoints; the writer checkpoints instead"),
+                },
+                Err(e) => return tracing::warn!(error = %e, "no connection for background WAL checkpoints; the writer checkpoints instead"),
+            };
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if pool.is_closed() {
+                if store_pool.is_closed() {
+                    pool.close().await;
                     break;
                 }
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
@@ -127,7 +142,7 @@ impl Store {
             Dialect::Postgres => &POSTGRES_MIGRATOR,
         };
         migrator.run(&pool).await?;
-        let checkpointer = (dialect == Dialect::Sqlite).then(|| Arc::new(WalCheckpointer::start(pool.clone())));
+        let checkpointer = (dialect == Dialect::Sqlite).then(|| Arc::new(WalCheckpointer::start(&url, pool.clone())));
         Ok(Store {
             pool,
             dialect,
