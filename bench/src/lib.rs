@@ -93,6 +93,10 @@ pub struct Results {
     pub kafka: Option<kafka::DrainResult>,
     pub naive: Option<kafka::DrainResult>,
     pub copy: Option<baselines::CopyResult>,
+    /// The event ids alone into a uuid primary key (PostgreSQL, `COPY`).
+    pub copy_keyed: Option<baselines::KeyedResult>,
+    /// The event ids alone into a keyed SQLite table.
+    pub sqlite_keyed: Option<baselines::KeyedResult>,
     pub freshness: Option<kafka::FreshnessResult>,
     pub large: Option<LargeResult>,
     pub postgres: Option<pg::PgInfo>,
@@ -157,6 +161,10 @@ pub async fn main(target_dir: PathBuf, workspace: &Path) -> anyhow::Result<bool>
     if s.runs("api") {
         r.api = stage(&mut r.errors, "api", api::run(&s, &embedded_db)).await;
     }
+    let ids = if s.runs("copy") { stage(&mut r.errors, "event ids", async { baselines::event_ids(&stream) }).await } else { None };
+    if let Some(ids) = &ids {
+        r.sqlite_keyed = stage(&mut r.errors, "sqlite keyed", baselines::sqlite_keyed(&s.work(), ids)).await;
+    }
 
     if ["kafka", "naive", "copy", "freshness"].iter().any(|st| s.runs(st)) {
         let setup = stage(&mut r.errors, "postgres+broker", async {
@@ -191,6 +199,9 @@ pub async fn main(target_dir: PathBuf, workspace: &Path) -> anyhow::Result<bool>
             if s.runs("copy") {
                 let db = pg.database();
                 r.copy = stage(&mut r.errors, "copy", baselines::copy(&db, &stream)).await;
+                if let Some(ids) = &ids {
+                    r.copy_keyed = stage(&mut r.errors, "copy keyed", baselines::copy_keyed(&db, ids)).await;
+                }
             }
             if s.runs("freshness") {
                 let db = pg.database();
@@ -281,6 +292,8 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
     let naive_rate = r.naive.as_ref().and_then(|k| k.events_per_sec);
     let copy_rate = r.copy.as_ref().map(|c| c.events_per_sec);
     let parse_rate = r.parse.as_ref().map(|p| p.events_per_sec_1_thread);
+    let pg_keyed_rate = r.copy_keyed.as_ref().map(|c| c.ids_per_sec);
+    let sqlite_keyed_rate = r.sqlite_keyed.as_ref().map(|c| c.ids_per_sec);
     let embedded_rate = r.embedded.as_ref().and_then(|e| e.events_per_sec);
 
     if let Some(e) = &r.embedded {
@@ -288,6 +301,7 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
             Row::new(format!("embedded: ingest+project {n} (SQLite)"), e.events_per_sec, "events/s")
                 .target(Target::AtLeast(150_000.0))
                 .ratio(ratio(embedded_rate, parse_rate), "parse")
+                .ratio(ratio(embedded_rate, sqlite_keyed_rate), "ids")
                 .note(e.status.note()),
         );
     }
@@ -297,6 +311,7 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
                 .target(Target::AtLeast(100_000.0))
                 .ratio(ratio(kafka_rate, copy_rate), "COPY")
                 .ratio(ratio(kafka_rate, parse_rate), "parse")
+                .ratio(ratio(kafka_rate, pg_keyed_rate), "ids")
                 .note(k.status.note()),
         );
         rows.push(Row::new("kafka->postgres: incl. startup", k.events_per_sec_incl_startup, "events/s").note(k.status.note()));
@@ -318,6 +333,12 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
     }
     if let Some(c) = &r.copy {
         rows.push(Row::new(format!("baseline: COPY {n} into a plain table"), Some(c.events_per_sec), "events/s"));
+    }
+    if let Some(c) = &r.copy_keyed {
+        rows.push(Row::new(format!("baseline: COPY {} event ids into a uuid key (PG)", short(c.ids)), Some(c.ids_per_sec), "ids/s"));
+    }
+    if let Some(c) = &r.sqlite_keyed {
+        rows.push(Row::new(format!("baseline: {} event ids into a keyed SQLite table", short(c.ids)), Some(c.ids_per_sec), "ids/s"));
     }
     if let Some(k) = &r.naive {
         rows.push(
