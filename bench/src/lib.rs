@@ -391,10 +391,14 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
     }
     if let Some(k) = &r.kafka {
         rows.push(Row::new(format!("RSS peak: projector @{n}"), Some(k.peak_rss_mib), "MiB").note(k.status.note()));
+        // Within one run this includes the projection cache filling up (bounded
+        // by --projection-cache, 300,000 entries: full by about 0.7M events), so
+        // it is shown without a target; whether memory grows with history is
+        // judged on the 10M run against this one (BENCH_LARGE=1, below).
+        let filling = (r.large.as_ref().and_then(|l| l.kafka.as_ref()).is_none()).then(|| "incl. the cache filling; flat: BENCH_LARGE=1".to_string());
         rows.push(
             Row::new("RSS growth: projector 10% -> 100% of history", ratio(Some(k.peak_rss_mib), k.peak_rss_mib_at_10pct), "x")
-                .target(flat)
-                .note(k.status.note()),
+                .note(k.status.note().or(filling)),
         );
     }
     if let Some(l) = &r.large {
