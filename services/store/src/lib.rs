@@ -76,11 +76,8 @@ impl WalCheckpointer {
         let options = sqlx::any::AnyConnectOptions::from_str(url)
             .map(|o| o.log_slow_statements(::log::LevelFilter::Debug, std::time::Duration::from_secs(1)));
         let task = tokio::spawn(async move {
-            let pool = match options {
-                Ok(o) => match AnyPoolOptions::new().max_connections(1).connect_with(o).await {
-                    Ok(p) => p,
-                    Err(e) => return tracing::warn!(error = %e, "no connection for background WAL checkpoints; the writer checkpoints instead"),
-                },
+            let pool = match async { AnyPoolOptions::new().max_connections(1).connect_with(options?).await }.await {
+                Ok(p) => p,
                 Err(e) => return tracing::warn!(error = %e, "no connection for background WAL checkpoints; the writer checkpoints instead"),
             };
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);

@@ -305,6 +305,14 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
     pg_appended(rows)
 }
 
+/// Add the stored body of every id in `ids` that the log holds to `known`.
+async fn stored_bodies(tx: &mut Transaction<'_, Any>, ids: &[String], known: &mut HashMap<String, String>) -> Result<(), StoreError> {
+    for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", ids).await? {
+        known.insert(row.try_get("event_id")?, row.try_get("body")?);
+    }
+    Ok(())
+}
+
 pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Prepared) -> Result<AppendReport, StoreError> {
     let mut t0 = std::time::Instant::now();
     let mut report = AppendReport::default();
@@ -324,26 +332,16 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
             let out = append_pg(tx, source, &received_at, &offered).await?;
             crate::timings::record("append: insert", t0);
             t0 = std::time::Instant::now();
-            let mut unseen = Vec::new();
-            for (id, body) in out.existing {
-                match body {
-                    Some(b) => {
-                        known.insert(id, b);
-                    }
-                    None => unseen.push(id),
-                }
-            }
+            let (read, unseen): (Vec<_>, Vec<_>) = out.existing.into_iter().partition(|(_, body)| body.is_some());
+            known.extend(read.into_iter().filter_map(|(id, body)| Some((id, body?))));
             // Appended by a transaction that committed after the statement's snapshot.
-            for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", &unseen).await? {
-                known.insert(row.try_get("event_id")?, row.try_get("body")?);
-            }
+            let unseen: Vec<String> = unseen.into_iter().map(|(id, _)| id).collect();
+            stored_bodies(tx, &unseen, &mut known).await?;
             pg_appended = Some((out.last_seq, out.appended));
         }
     } else {
         let ids: Vec<String> = parsed.iter().map(|(_, _, e, _)| e.event_id.to_string()).collect();
-        for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", &ids).await? {
-            known.insert(row.try_get("event_id")?, row.try_get("body")?);
-        }
+        stored_bodies(tx, &ids, &mut known).await?;
     }
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
