@@ -97,6 +97,8 @@ pub struct Metrics {
     pub partition_rereads: AtomicU64,
     pub batch_size: Histogram,
     pub batch_seconds: Histogram,
+    /// Time to project one appended batch into the read models.
+    pub projection_seconds: Histogram,
     /// Consumer lag per (topic, partition): high watermark − next offset to apply.
     pub lag: Mutex<BTreeMap<(String, i32), i64>>,
     /// Partitions currently assigned to this process.
@@ -121,6 +123,7 @@ impl Metrics {
             partition_rereads: AtomicU64::new(0),
             batch_size: Histogram::new(SIZE_BUCKETS),
             batch_seconds: Histogram::new(LATENCY_BUCKETS),
+            projection_seconds: Histogram::new(LATENCY_BUCKETS),
             lag: Mutex::new(BTreeMap::new()),
             assigned: Mutex::new(BTreeMap::new()),
         }
@@ -273,7 +276,12 @@ impl Metrics {
         self.batch_seconds.render(
             &mut out,
             "caseflow_batch_duration_seconds",
-            "Time to apply one batch (one database transaction).",
+            "Time to append one batch to the log, with its offsets (one database transaction).",
+        );
+        self.projection_seconds.render(
+            &mut out,
+            "caseflow_projection_duration_seconds",
+            "Time to project one appended batch into the read models (one database transaction).",
         );
         let _ = writeln!(out, "# HELP caseflow_consumer_lag Messages behind the partition's high watermark.\n# TYPE caseflow_consumer_lag gauge");
         for ((t, p), v) in self.lag.lock().unwrap_or_else(|e| e.into_inner()).iter() {

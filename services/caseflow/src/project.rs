@@ -1,6 +1,6 @@
 //! `caseflow project`: the production projector. A Kafka consumer-group member
-//! that applies the event topic to the database (offsets stored with the read
-//! models), publishes dead letters to the DLQ topic, and serves health and
+//! that applies the event topic to the database (offsets stored with the log,
+//! projected offsets with the read models), publishes dead letters to the DLQ topic, and serves health and
 //! metrics on a small HTTP port.
 
 use std::sync::atomic::{AtomicBool, Ordering};

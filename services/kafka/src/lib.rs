@@ -2,13 +2,17 @@
 //! topic into the store, and the relay that publishes dead letters to the
 //! dead-letter topic.
 //!
-//! Exactly-once effect: every batch goes through
-//! [`Store::apply_source_batch`], which appends, dead-letters, recomputes the
-//! affected read-model keys and stores the next offset of every partition in ONE
-//! database transaction. On partition assignment the consumer is positioned at
-//! the offsets stored in the database (not at Kafka's committed offsets, which are
-//! committed afterwards for lag monitoring only). A redelivery below the stored
-//! offset is skipped by the store.
+//! Exactly-once effect: every batch goes through two database transactions.
+//! [`Store::append_source_batch`] appends the batch to the log (idempotent by
+//! `event_id`), dead-letters the invalid messages and stores the next offset of
+//! every partition; [`Store::project_appended`] recomputes the affected
+//! read-model keys and moves the projection's checkpoint and the projected
+//! offsets. On PostgreSQL the next batch is appended while the previous one is
+//! projected. On partition assignment the consumer is positioned at the offsets
+//! stored in the database (not at Kafka's committed offsets, which are committed
+//! afterwards for lag monitoring only). A redelivery below the stored offset is
+//! skipped by the store; events appended by a run that stopped before
+//! projecting them are projected first by the next ([`Store::catch_up_source`]).
 //!
 //! Dead letters: the `dead_letters` row, written in the batch's transaction, is
 //! the durable record. The relay publishes rows not yet marked `published_at` to
@@ -24,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use caseflow_api::metrics::{metrics, Probe};
-use caseflow_store::{PendingDeadLetter, SourceMessage, Store};
+use caseflow_store::{Appended, PendingDeadLetter, SourceMessage, Store};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
@@ -309,7 +313,7 @@ impl ConsumerContext for Ctx {
                     pos.extend(at.iter());
                 }
                 self.0.publish_assignment();
-                tracing::info!(topic = %self.0.topic, partitions = ?at, "partitions assigned; reading from the offsets stored with the read models");
+                tracing::info!(topic = %self.0.topic, partitions = ?at, "partitions assigned; reading from the offsets stored with the log");
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 let r = if cooperative {
@@ -438,6 +442,11 @@ impl Projector {
         let mut last_poll_error: Option<Instant> = None;
         let mut gaps = GapCheck::default();
         let mut without_partitions = Instant::now();
+        // Project what an earlier run appended but did not project (it stopped
+        // in between), then each appended batch: one projection at a time, in log
+        // order, while the next batch is collected and appended.
+        let mut projecting = Some(self.spawn_projection(None));
+        let overlap = s.store.dialect() == caseflow_store::Dialect::Postgres;
         while !s.stop.load(Ordering::Relaxed) {
             if s.positions
                 .lock()
@@ -457,14 +466,21 @@ impl Projector {
             if batch.is_empty() {
                 continue;
             }
-            let Some(()) = self.apply(&batch) else {
+            let Some(appended) = self.append(&batch) else {
                 tracing::warn!(
                     messages = batch.len(),
                     "stopping with a batch not applied; it is redelivered on restart"
                 );
                 break;
             };
+            self.wait_projection(&mut projecting);
+            projecting = Some(self.spawn_projection(Some(appended)));
+            if !overlap {
+                // SQLite has one writer: nothing to gain from overlapping.
+                self.wait_projection(&mut projecting);
+            }
         }
+        self.wait_projection(&mut projecting);
         tracing::info!("projector stopped");
         Ok(())
     }
@@ -572,9 +588,56 @@ impl Projector {
         batch
     }
 
-    /// Apply one batch, retrying with backoff while the database is unavailable;
-    /// `None` when told to stop before it could be applied.
-    fn apply(&self, batch: &[SourceMessage]) -> Option<()> {
+    /// Wait for the projection in progress, if any.
+    fn wait_projection(&self, projecting: &mut Option<tokio::task::JoinHandle<()>>) {
+        if let Some(task) = projecting.take() {
+            if let Err(e) = self.shared.handle.block_on(task) {
+                tracing::error!(error = %e, "the projection task failed");
+            }
+        }
+    }
+
+    /// Project an appended batch (`None`: whatever the log holds above the
+    /// projection's checkpoint) on the runtime, retrying with backoff while the
+    /// database is unavailable. When told to stop meanwhile it gives up: the
+    /// events are in the log, and the next run projects them first.
+    fn spawn_projection(&self, batch: Option<Appended>) -> tokio::task::JoinHandle<()> {
+        let (store, stop, source) = (self.shared.store.clone(), self.shared.stop.clone(), self.shared.source.clone());
+        self.shared.handle.spawn(async move {
+            let started = Instant::now();
+            let events = batch.as_ref().map_or(0, Appended::appended);
+            let mut batch = batch;
+            let mut delay = Duration::from_millis(100);
+            loop {
+                let result = match batch.as_mut() {
+                    Some(b) => store.project_appended(b).await,
+                    None => store.catch_up_source(&source).await,
+                };
+                match result {
+                    Ok(keys) => {
+                        let seconds = started.elapsed().as_secs_f64();
+                        metrics().projection_seconds.observe(seconds);
+                        tracing::debug!(events, keys, ms = (seconds * 1000.0) as u64, "batch projected");
+                        return;
+                    }
+                    Err(e) => {
+                        metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
+                        if stop.load(Ordering::Relaxed) {
+                            tracing::warn!(error = %e, events, "stopping with appended events not projected; they are projected on restart");
+                            return;
+                        }
+                        tracing::warn!(error = %e, events, retry_in_ms = delay.as_millis() as u64, "cannot project the appended events; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Append one batch to the log, retrying with backoff while the database is
+    /// unavailable; `None` when told to stop before it could be appended.
+    fn append(&self, batch: &[SourceMessage]) -> Option<Appended> {
         let s = &self.shared;
         let started = Instant::now();
         let mut delay = Duration::from_millis(100);
@@ -582,7 +645,7 @@ impl Projector {
             let attempt = Instant::now();
             match s
                 .handle
-                .block_on(s.store.apply_source_batch(&s.source, &s.topic, batch))
+                .block_on(s.store.append_source_batch(&s.source, &s.topic, batch))
             {
                 Ok(r) => break (r, attempt.elapsed()),
                 Err(e) => {
@@ -596,7 +659,8 @@ impl Projector {
                 }
             }
         };
-        let (report, took) = report;
+        let (appended, took) = report;
+        let report = &appended.report;
 
         // Metrics: valid events per type (new or repeated), batch size and latency.
         for (t, n) in &report.append.valid_by_type {
@@ -617,9 +681,8 @@ impl Projector {
             duplicates = a.duplicates,
             rejected = a.rejected,
             already_applied = report.already_applied,
-            keys = report.keys,
             ms = started.elapsed().as_millis() as u64,
-            "batch applied"
+            "batch appended"
         );
         if a.rejected > 0 {
             self.dead_letters_added.notify_one();
@@ -647,7 +710,7 @@ impl Projector {
         if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
             tracing::debug!(error = %e, "kafka offset commit (monitoring only) failed");
         }
-        Some(())
+        Some(appended)
     }
 }
 

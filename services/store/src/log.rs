@@ -104,6 +104,7 @@ impl Store {
         let batch = Prepared::new(batch);
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
+        crate::project::lock_log(&mut tx).await?;
         let mut report = append_in(&mut tx, source, batch).await?;
         tx.commit().await?;
         report.fresh = Vec::new();
@@ -171,6 +172,12 @@ impl Prepared {
         }
         crate::timings::record("prepare: parse, validate", t0);
         Prepared { valid, invalid }
+    }
+
+    /// Keep only the lines whose index in the batch passes `keep`.
+    pub(crate) fn retain_lines(&mut self, keep: impl Fn(usize) -> bool) {
+        self.valid.retain(|(i, ..)| keep(*i));
+        self.invalid.retain(|d| keep(d.index));
     }
 
     /// Number of input lines.

@@ -85,7 +85,7 @@ impl Store {
         drop(rows);
         let n = fresh.len() as u64;
         let result = async {
-            let keys = project_events(&mut tx, &mut cache, fresh, Start::Checkpoint(from), start.token, &self.config).await?;
+            let keys = project_events(&mut tx, &mut cache, fresh, Start::Checkpoint(from), last, start.token, &self.config).await?;
             let token = store_positions(&mut tx, &[(EMBEDDED, 0, last)]).await?;
             let t0 = std::time::Instant::now();
             tx.commit().await?;
@@ -115,13 +115,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let result = async {
             lock_projection(&mut tx).await?;
+            lock_log(&mut tx).await?;
             let start = batch_start(&mut tx, EMBEDDED).await?;
             let (at, end) = (start.position(0), start.log_end);
             let mut report = append_in(&mut tx, source, batch).await?;
             let fresh = std::mem::take(&mut report.fresh);
             let mut token = None;
             if at == end && !fresh.is_empty() {
-                project_events(&mut tx, &mut cache, fresh, Start::LogEnd(end), start.token, &self.config).await?;
+                project_events(&mut tx, &mut cache, fresh, Start::LogEnd(end), report.last_seq, start.token, &self.config).await?;
                 token = Some(store_positions(&mut tx, &[(EMBEDDED, 0, report.last_seq)]).await?);
             }
             let t0 = std::time::Instant::now();
@@ -190,6 +191,21 @@ pub(crate) async fn lock_projection(tx: &mut Transaction<'_, Any>) -> Result<(),
     Ok(())
 }
 
+/// One appender at a time across processes: on PostgreSQL every transaction that
+/// appends to the log takes the log's advisory lock before it reads the log's
+/// end, and keeps it to its commit. Sequence numbers are therefore committed in
+/// order: a reader that sees seq `n` sees every event below it, so a
+/// checkpoint never passes an event still to be committed. Appends do not wait
+/// for projections (a source batch is appended while the previous one is
+/// projected); a transaction that takes both locks takes the projection lock
+/// first. (SQLite has one writer anyway.)
+pub(crate) async fn lock_log(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+    if crate::sql::dialect_of(tx) == crate::Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::source::LOG_LOCK).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// What a projection transaction reads first (after taking the projection lock).
 pub(crate) struct BatchStart {
     /// The checkpoint rows of the projector's name: part → position.
@@ -249,17 +265,27 @@ fn check_token(stored: Option<i64>, cache: &mut KeyCache) {
 /// token; the cache takes it on commit.
 pub(crate) async fn store_positions(tx: &mut Transaction<'_, Any>, positions: &[(&str, i64, i64)]) -> Result<i64, StoreError> {
     let token = (Uuid::new_v4().as_u64_pair().0 >> 1) as i64;
+    let rows: Vec<(&str, i64, i64)> = positions.iter().copied().chain([(TOKEN, 0, token)]).collect();
+    upsert_checkpoints(tx, &rows).await?;
+    Ok(token)
+}
+
+/// Write checkpoint rows (name, part, position) in one statement.
+pub(crate) async fn upsert_checkpoints(tx: &mut Transaction<'_, Any>, rows: &[(&str, i64, i64)]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let d = crate::sql::dialect_of(tx);
     let sql = format!(
         "INSERT INTO checkpoints (name, part, position) VALUES {} ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
-        crate::sql::values_placeholders(d, positions.len() + 1, 3, 1)
+        crate::sql::values_placeholders(d, rows.len(), 3, 1)
     );
     let mut q = sqlx::query(&sql).persistent(false);
-    for (name, part, position) in positions.iter().copied().chain([(TOKEN, 0, token)]) {
+    for (name, part, position) in rows.iter().copied() {
         q = q.bind(name).bind(part).bind(position);
     }
     q.execute(&mut **tx).await?;
-    Ok(token)
+    Ok(())
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
@@ -268,13 +294,14 @@ fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
 
 /// The keys whose effective events change when `targets` are withdrawn (or,
 /// for a withdrawn correction, restored).
-async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>) -> Result<BTreeSet<ProjectionKey>, StoreError> {
+async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>, end: i64) -> Result<BTreeSet<ProjectionKey>, StoreError> {
     let mut keys = BTreeSet::new();
     let mut frontier = targets;
     // Two levels: the target, and the target of a withdrawn correction.
     for _ in 0..2 {
         let mut next = Vec::new();
-        for r in fetch_in(tx, "SELECT case_id, beschikking_id, retracts FROM events WHERE event_id IN", &frontier).await? {
+        let sql = format!("SELECT case_id, beschikking_id, retracts FROM events WHERE seq <= {end} AND event_id IN");
+        for r in fetch_in(tx, &sql, &frontier).await? {
             if let Some(c) = r.try_get::<Option<String>, _>("case_id")? {
                 keys.insert(ProjectionKey::Case(parse_uuid(&c)?));
             }
@@ -294,12 +321,15 @@ pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str,
     fetch_in(tx, sql_prefix, ids).await?.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
-/// Parse stored `(event_id, body)` rows and drop the withdrawn ones.
-pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>) -> Result<Vec<Event>, StoreError> {
+/// Parse stored `(event_id, body)` rows and drop the ones withdrawn by a
+/// correction in the log (up to seq `end`, when given: the log as one projection
+/// batch sees it, whatever was appended after the batch).
+pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>, end: Option<i64>) -> Result<Vec<Event>, StoreError> {
     let ids: Vec<String> = bodies.iter().map(|(id, _)| id.clone()).collect();
-    let level1 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &ids).await?;
+    let sql = format!("SELECT event_id, retracts FROM events WHERE {}retracts IN", end.map(|e| format!("seq <= {e} AND ")).unwrap_or_default());
+    let level1 = fetch_pairs(tx, &sql, &ids).await?;
     let level1_ids: Vec<String> = level1.iter().map(|(id, _)| id.clone()).collect();
-    let level2 = fetch_pairs(tx, "SELECT event_id, retracts FROM events WHERE retracts IN", &level1_ids).await?;
+    let level2 = fetch_pairs(tx, &sql, &level1_ids).await?;
     let pairs: Vec<(Uuid, Uuid)> =
         level1.iter().chain(level2.iter()).map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?))).collect::<Result<_, StoreError>>()?;
     let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
@@ -321,13 +351,16 @@ pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String
 /// Where a batch's fresh events start in the log (every fresh event is above it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
-    /// The log's end seen under the projection lock before the fresh events were
-    /// appended. Every event any writer has projected was committed before the
-    /// lock was taken, so it is at or below this position: a key with no event up
-    /// to here has never been projected and has no stored facts to read.
+    /// The log's end before the fresh events were appended, used only where the
+    /// projection's checkpoint (read under the projection lock) is this position.
+    /// Every projecting transaction holds that lock, projects the log in order
+    /// and moves the checkpoint to the end of what it projected, so every
+    /// projected event is at or below this position: a key with no event up to
+    /// here has never been projected and has no stored facts to read.
     LogEnd(i64),
-    /// The embedded projector's checkpoint (catch-up): events above it may have
-    /// been projected by a source batch, so stored facts are always read.
+    /// The embedded projector's checkpoint (catch-up). Stored facts are always
+    /// read: a database written by an earlier version may hold events above it
+    /// that a source batch projected without moving the checkpoint.
     Checkpoint(i64),
 }
 
@@ -339,16 +372,34 @@ impl Start {
     }
 }
 
-/// What a load reads of the log: everything (`None`), or up to a batch's
-/// [`Start`]. A key with no event in what is read has no stored facts when the
-/// whole log is read, or when it is read up to the log's end.
-fn only_logged_have_facts(upto: Option<Start>) -> bool {
-    upto.is_none_or(|s| matches!(s, Start::LogEnd(_)))
+/// What a load reads of the log: up to the batch's end (its fresh events
+/// included), or up to the batch's [`Start`] (the fresh events are added from
+/// memory). Never beyond the batch's end: appends go on while a batch projects
+/// (they take the log lock, not the projection lock), and a batch must see the
+/// log as it was when its events were appended.
+#[derive(Debug, Clone, Copy)]
+enum Upto {
+    End(i64),
+    Start(Start),
 }
 
-/// `AND seq <= …`, or nothing: the part of the log a load reads.
-fn up_to(upto: Option<Start>) -> String {
-    upto.map(|u| format!("seq <= {} AND ", u.seq())).unwrap_or_default()
+/// A key with no event in what is read has no stored facts when the log is
+/// read up to the batch's end, or up to the log's end before the batch: every
+/// projected event is at or below the projection's checkpoint (see [`Start`]).
+fn only_logged_have_facts(upto: Upto) -> bool {
+    match upto {
+        Upto::End(_) => true,
+        Upto::Start(s) => matches!(s, Start::LogEnd(_)),
+    }
+}
+
+/// `seq <= … AND `: the part of the log a load reads.
+fn up_to(upto: Upto) -> String {
+    let seq = match upto {
+        Upto::End(e) => e,
+        Upto::Start(s) => s.seq(),
+    };
+    format!("seq <= {seq} AND ")
 }
 
 /// Project `fresh` (events just appended, or read after the checkpoint; all of
@@ -357,7 +408,8 @@ fn up_to(upto: Option<Start>) -> String {
 /// caller must empty the cache (it may be half updated).
 ///
 /// `start` is a log position below every fresh event (the log's end before the
-/// append, or the checkpoint the batch starts after). A key that is not cached
+/// append, or the checkpoint the batch starts after), `end` the highest seq of
+/// the batch: nothing appended after it is read. A key that is not cached
 /// is loaded from the log up to `start`, and the fresh events are added from
 /// memory: they are neither read back nor parsed again, and a key new to the log
 /// costs one empty index probe. (Keys a correction touches are reloaded whole.)
@@ -369,6 +421,7 @@ pub(crate) async fn project_events(
     cache: &mut KeyCache,
     fresh: Vec<Event>,
     start: Start,
+    end: i64,
     stored_token: Option<i64>,
     config: &Config,
 ) -> Result<u64, StoreError> {
@@ -383,10 +436,10 @@ pub(crate) async fn project_events(
     // the events a correction withdraws (or restores), and those of new events
     // that an earlier correction already withdrew. They are reloaded from the log.
     let targets: Vec<String> = fresh.iter().filter_map(|e| e.retracts()).map(|t| t.to_string()).collect();
-    let mut reload = keys_of_retracted(tx, targets).await?;
+    let mut reload = keys_of_retracted(tx, targets, end).await?;
     let ids: Vec<String> = fresh.iter().map(|e| e.event_id.to_string()).collect();
-    let withdrawn_new: HashSet<String> =
-        fetch_pairs(tx, "SELECT retracts, retracts FROM events WHERE retracts IN", &ids).await?.into_iter().map(|(t, _)| t).collect();
+    let sql = format!("SELECT retracts, retracts FROM events WHERE seq <= {end} AND retracts IN");
+    let withdrawn_new: HashSet<String> = fetch_pairs(tx, &sql, &ids).await?.into_iter().map(|(t, _)| t).collect();
     if !withdrawn_new.is_empty() {
         for e in &fresh {
             if withdrawn_new.contains(&e.event_id.to_string()) {
@@ -421,11 +474,11 @@ pub(crate) async fn project_events(
     timings::record("project: corrections, cache", t0);
     let t0 = std::time::Instant::now();
     // Reloaded keys: every event in the log, the fresh ones included.
-    load_cases(tx, cache, &reloaded, None).await?;
+    load_cases(tx, cache, &reloaded, Upto::End(end), end).await?;
     for c in &reloaded {
         fresh_by_case.remove(c);
     }
-    load_cases(tx, cache, &missing, Some(start)).await?;
+    load_cases(tx, cache, &missing, Upto::Start(start), end).await?;
     for (c, events) in fresh_by_case {
         for e in events {
             cache.add_event(c, e);
@@ -442,8 +495,8 @@ pub(crate) async fn project_events(
     }
     let (reloaded, missing): (Vec<Uuid>, Vec<Uuid>) =
         besch_keys.iter().filter(|b| !cache.has_beschikking(b)).partition(|b| reload.contains(&ProjectionKey::Beschikking(**b)));
-    load_beschikkingen(tx, cache, &reloaded, None).await?;
-    load_beschikkingen(tx, cache, &missing, Some(start)).await?;
+    load_beschikkingen(tx, cache, &reloaded, Upto::End(end)).await?;
+    load_beschikkingen(tx, cache, &missing, Upto::Start(start)).await?;
     for (b, c) in new_besch_cases {
         cache.add_beschikking_case(b, c);
     }
@@ -454,7 +507,7 @@ pub(crate) async fn project_events(
     }
     // (These cases have no fresh events: every case with one is cached by now.)
     let need: Vec<Uuid> = need.into_iter().collect();
-    load_cases(tx, cache, &need, Some(start)).await?;
+    load_cases(tx, cache, &need, Upto::Start(start), end).await?;
     timings::record("project: load beschikkingen", t0);
     let t0 = std::time::Instant::now();
 
@@ -487,11 +540,12 @@ pub(crate) async fn project_events(
     Ok((case_keys.len() + besch_keys.len()) as u64)
 }
 
-/// Load cases into the cache: their effective events from the log (up to `upto`),
+/// Load cases into the cache: their effective events from the log (up to `upto`;
+/// withdrawn by the corrections up to the batch's `end`),
 /// the facts last written for them ([`stored_facts`]); those only for cases with
 /// some event in what was read where [`only_logged_have_facts`] (a case new to
 /// the log costs one empty index probe, not four).
-async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid], upto: Option<Start>) -> Result<(), StoreError> {
+async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: &[Uuid], upto: Upto, end: i64) -> Result<(), StoreError> {
     if cases.is_empty() {
         return Ok(());
     }
@@ -505,7 +559,7 @@ async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: 
         bodies.push((r.try_get(0)?, r.try_get(1)?));
     }
     let mut by_case: HashMap<Uuid, Vec<Event>> = cases.iter().map(|c| (*c, Vec::new())).collect();
-    for e in effective(tx, bodies).await? {
+    for e in effective(tx, bodies, Some(end)).await? {
         if let Some(v) = e.case_id.and_then(|c| by_case.get_mut(&c)) {
             v.push(e);
         }
@@ -525,7 +579,7 @@ async fn load_cases(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, cases: 
 
 /// Load beschikkingen into the cache: the cases they occur in (up to `upto` in
 /// the log), their facts (as for [`load_cases`]).
-async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid], upto: Option<Start>) -> Result<(), StoreError> {
+async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache, ids: &[Uuid], upto: Upto) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }

@@ -149,7 +149,7 @@ impl Store {
         .into_iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, StoreError>>()?;
-        let events = effective(&mut tx, bodies).await?;
+        let events = effective(&mut tx, bodies, None).await?;
         tx.commit().await?;
         Ok(events.iter().filter_map(Formatie::from_event).collect())
     }

@@ -14,11 +14,13 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::log::{append_in, AppendReport, Incoming, Prepared};
-use crate::project::{batch_start, lock_projection, project_events, store_positions, Start};
+use crate::project::{batch_start, lock_log, lock_projection, project_events, store_positions, Start, EMBEDDED};
 use crate::{Store, StoreError};
 
 /// Key of the PostgreSQL advisory lock every projection transaction takes ([`crate::project::lock_projection`]).
 pub(crate) const PROJECTION_LOCK: i64 = 0x6361_7365_666c_6f77; // "caseflow"
+/// Key of the PostgreSQL advisory lock every append takes ([`crate::project::lock_log`]).
+pub(crate) const LOG_LOCK: i64 = 0x6361_7365_6c6f_6721; // "caselog!"
 
 /// A dead letter of a source not yet published to the dead-letter topic.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +75,16 @@ impl SourceReport {
 }
 
 impl Store {
-    /// The next offset to read per partition for `source` (e.g. a topic and group).
+    /// The next offset to read per partition for `source` (e.g. a topic): the
+    /// offsets appended to the log.
     pub async fn source_offsets(&self, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        appended_offsets(&mut conn, source).await
+    }
+
+    /// The next offset per partition of `source` whose messages are in the read
+    /// models (at or below [`Store::source_offsets`]).
+    pub async fn projected_offsets(&self, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
         let rows = sqlx::query("SELECT part, position FROM checkpoints WHERE name = $1").bind(source).fetch_all(&self.pool).await?;
         rows.into_iter().map(|r| Ok((r.try_get::<i64, _>("part")? as i32, r.try_get::<i64, _>("position")?))).collect()
     }
@@ -107,45 +117,112 @@ impl Store {
         crate::sql::set_by_ids(&mut conn, "dead_letters", "published_at", &crate::log::now_text(), ids).await
     }
 
-    /// Apply messages from any partitions in one transaction, with their offsets.
-    /// `topic` names the positions in dead letters (`topic/partition@offset`).
+    /// Apply messages from any partitions: [`Store::append_source_batch`], then
+    /// [`Store::project_appended`]. `topic` names the positions in dead letters
+    /// (`topic/partition@offset`).
     pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
-        let mut cache = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
-        // Several projector processes (a rebalance, a zombie after a pause) may
-        // hold messages of the same partition: they take turns.
-        lock_projection(&mut tx).await?;
-        let result = async {
-            let start = batch_start(&mut tx, source).await?;
-            let stored: BTreeMap<i32, i64> = start.positions.iter().map(|(p, o)| (*p as i32, *o)).collect();
+        let mut appended = self.append_source_batch(source, topic, messages).await?;
+        let keys = self.project_appended(&mut appended).await?;
+        Ok(SourceReport { keys, ..appended.report })
+    }
 
-            let mut next: BTreeMap<i32, i64> = BTreeMap::new();
-            let mut fresh: Vec<Incoming> = Vec::with_capacity(messages.len());
-            let mut already = 0u64;
-            for m in messages {
-                if m.offset < stored.get(&m.partition).copied().unwrap_or(0) {
-                    already += 1;
-                    continue;
-                }
+    /// Append messages from any partitions to the log in one transaction, with
+    /// the next offset of every partition: valid new events to the log
+    /// (idempotent by `event_id`), invalid ones to the dead-letter table.
+    /// Messages below a partition's stored offset were appended before (a
+    /// redelivery) and are skipped. Holds the log lock, not the projection lock:
+    /// on PostgreSQL a batch is appended while the previous one is projected.
+    pub async fn append_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<Appended, StoreError> {
+        let mut prepared = Prepared::new(
+            messages.iter().map(|m| Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() }).collect(),
+        );
+        // SQLite has one writer: appends and projections of this process take turns.
+        let _writer = if self.dialect() == crate::Dialect::Sqlite { Some(self.write_lock.lock().await) } else { None };
+        let mut tx = self.pool.begin().await?;
+        lock_log(&mut tx).await?;
+        let log_end = log_end(&mut tx).await?;
+        let stored = appended_offsets(&mut tx, source).await?;
+        let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+        let applied: Vec<bool> = messages.iter().map(|m| m.offset < stored.get(&m.partition).copied().unwrap_or(0)).collect();
+        for (m, done) in messages.iter().zip(&applied) {
+            if !done {
                 let n = next.entry(m.partition).or_insert(0);
                 *n = (*n).max(m.offset + 1);
-                fresh.push(Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() });
             }
-            let mut append = append_in(&mut tx, source, Prepared::new(fresh)).await?;
-            let events = std::mem::take(&mut append.fresh);
-            let keys = project_events(&mut tx, &mut cache, events, Start::LogEnd(start.log_end), start.token, &self.config).await?;
-            let positions: Vec<(&str, i64, i64)> = next.iter().map(|(p, o)| (source, i64::from(*p), *o)).collect();
-            let token = store_positions(&mut tx, &positions).await?;
+        }
+        let already = applied.iter().filter(|a| **a).count() as u64;
+        if already > 0 {
+            prepared.retain_lines(|i| !applied[i]);
+        }
+        let mut append = append_in(&mut tx, source, prepared).await?;
+        let fresh = std::mem::take(&mut append.fresh);
+        let appended_name = appended_name(source);
+        let rows: Vec<(&str, i64, i64)> = next.iter().map(|(p, o)| (appended_name.as_str(), i64::from(*p), *o)).collect();
+        raise_checkpoints(&mut tx, &rows).await?;
+        let t0 = std::time::Instant::now();
+        tx.commit().await?;
+        crate::timings::record("commit: append", t0);
+        let end = append.last_seq.max(log_end);
+        Ok(Appended { report: SourceReport { append, already_applied: already, keys: 0 }, source: source.to_string(), next, fresh, after: log_end, end })
+    }
+
+    /// Project every event of the log above the projection's checkpoint, and
+    /// raise the projected offsets of `source` to its appended offsets (read
+    /// first: their events are in the log by then). A projector runs this at
+    /// start, for what an earlier run appended but did not project. Returns the
+    /// number of keys recomputed.
+    pub async fn catch_up_source(&self, source: &str) -> Result<u64, StoreError> {
+        let appended = self.source_offsets(source).await?;
+        let keys = self.project_pending(CATCH_UP_BATCH).await?.keys;
+        let rows: Vec<(&str, i64, i64)> = appended.iter().map(|(p, o)| (source, i64::from(*p), *o)).collect();
+        let mut tx = self.pool.begin().await?;
+        raise_checkpoints(&mut tx, &rows).await?;
+        tx.commit().await?;
+        Ok(keys)
+    }
+
+    /// Project a batch [`Store::append_source_batch`] appended: its events are
+    /// taken from memory (not read back) and projected in one transaction that
+    /// moves the projection's checkpoint to the batch's end. Where the checkpoint
+    /// is not where the batch starts (another process appended or projected in
+    /// between, or an earlier projection failed), the log is projected from the
+    /// checkpoint instead ([`Store::project_pending`]), this batch included.
+    /// Either way the projected offsets ([`Store::projected_offsets`]) reach
+    /// the batch's. Returns the number of keys recomputed.
+    ///
+    /// After an error, call it again with the same batch: it then projects from
+    /// the checkpoint (the events were handed to the failed attempt).
+    pub async fn project_appended(&self, batch: &mut Appended) -> Result<u64, StoreError> {
+        let offsets: Vec<(&str, i64, i64)> = batch.next.iter().map(|(p, o)| (batch.source.as_str(), i64::from(*p), *o)).collect();
+        let mut cache = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        lock_projection(&mut tx).await?;
+        let start = batch_start(&mut tx, EMBEDDED).await?;
+        if start.position(0) != batch.after || batch.fresh.is_empty() {
+            tx.rollback().await?;
+            drop(cache);
+            // Nothing of this batch to project (repeats, dead letters), or the
+            // checkpoint is elsewhere: project whatever the log holds above it.
+            if !batch.fresh.is_empty() || start.position(0) < start.log_end {
+                tracing::debug!(checkpoint = start.position(0), batch_after = batch.after, "projecting the log from the checkpoint");
+            }
+            return self.catch_up_source(&batch.source).await;
+        }
+        let result = async {
+            let fresh = std::mem::take(&mut batch.fresh);
+            let keys = project_events(&mut tx, &mut cache, fresh, Start::LogEnd(batch.after), batch.end, start.token, &self.config).await?;
+            raise_checkpoints(&mut tx, &offsets).await?;
+            let token = store_positions(&mut tx, &[(EMBEDDED, 0, batch.end)]).await?;
             let t0 = std::time::Instant::now();
             tx.commit().await?;
             crate::timings::record("commit", t0);
-            Ok::<_, StoreError>((SourceReport { append, already_applied: already, keys }, token))
+            Ok::<_, StoreError>((keys, token))
         }
         .await;
         match result {
-            Ok((report, token)) => {
+            Ok((keys, token)) => {
                 cache.committed(token);
-                Ok(report)
+                Ok(keys)
             }
             Err(e) => {
                 cache.clear();
@@ -153,4 +230,73 @@ impl Store {
             }
         }
     }
+}
+
+/// Events per transaction when a projection catches up from its checkpoint.
+pub const CATCH_UP_BATCH: usize = 20_000;
+
+/// A source batch in the log whose projection is still to do.
+#[derive(Debug)]
+pub struct Appended {
+    pub report: SourceReport,
+    source: String,
+    /// The next offset per partition of the batch's messages.
+    next: BTreeMap<i32, i64>,
+    /// The events appended (not repeats), in batch order.
+    fresh: Vec<caseflow_core::Event>,
+    /// The log's end before the append: every appended event is above it.
+    after: i64,
+    /// The highest seq of the batch (`after` when nothing was appended).
+    end: i64,
+}
+
+impl Appended {
+    /// Events appended (and so to be projected).
+    pub fn appended(&self) -> usize {
+        self.fresh.len()
+    }
+}
+
+/// The checkpoint name of the offsets of `source` appended to the log. (The
+/// `source` name itself holds the offsets projected into the read models: what
+/// a reader of the read models sees, and what earlier versions, which appended
+/// and projected in one transaction, stored.)
+fn appended_name(source: &str) -> String {
+    format!("{source}:appended")
+}
+
+/// The offsets of `source` appended to the log: per partition the higher of the
+/// appended and the projected offset (a database of an earlier version has only
+/// the latter).
+async fn appended_offsets(conn: &mut sqlx::AnyConnection, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
+    let rows = sqlx::query("SELECT part, MAX(position) FROM checkpoints WHERE name = $1 OR name = $2 GROUP BY part")
+        .bind(source)
+        .bind(appended_name(source))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(|r| Ok((r.try_get::<i64, _>(0)? as i32, r.try_get::<i64, _>(1)?))).collect()
+}
+
+/// The highest seq in the log (0 when empty).
+async fn log_end(conn: &mut sqlx::AnyConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *conn).await?.try_get(0)?)
+}
+
+/// Raise checkpoint rows (name, part, position) to `position`; never lowers one.
+async fn raise_checkpoints(conn: &mut sqlx::AnyConnection, rows: &[(&str, i64, i64)]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let d = crate::sql::dialect_of(conn);
+    let sql = format!(
+        "INSERT INTO checkpoints (name, part, position) VALUES {} ON CONFLICT (name, part) DO UPDATE SET position = \
+         CASE WHEN excluded.position > checkpoints.position THEN excluded.position ELSE checkpoints.position END",
+        crate::sql::values_placeholders(d, rows.len(), 3, 1)
+    );
+    let mut q = sqlx::query(&sql).persistent(false);
+    for (name, part, position) in rows.iter().copied() {
+        q = q.bind(name).bind(part).bind(position);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }

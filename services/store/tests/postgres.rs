@@ -248,6 +248,106 @@ async fn postgres_concurrent_projectors_do_not_double_count() {
     b.close().await;
 }
 
+/// The projector appends a batch while the previous one is projected, so a
+/// projection can find later batches in the log already. Here every batch is
+/// appended two batches ahead of its projection (the worst case of that
+/// overlap), and two appended batches are never projected (a crash in
+/// between): the next projection finds the checkpoint behind and projects from
+/// it, and so does the catch-up a projector starts with. On
+/// both databases the read models are those of the plain ingest, and the
+/// projected offsets trail the appended ones until the projections catch up.
+#[tokio::test]
+async fn source_batches_appended_ahead_of_their_projection() {
+    let input = lines(16);
+    let msgs: Vec<SourceMessage> = input
+        .iter()
+        .enumerate()
+        .map(|(i, l)| SourceMessage {
+            partition: (i % 4) as i32,
+            offset: (i / 4) as i64,
+            payload: l.clone().into_bytes(),
+        })
+        .collect();
+    let dir = Sqlite::new();
+    let reference = Store::open(&dir.url()).await.unwrap();
+    ingest(&reference, &input, 700).await;
+    let want = snapshot(&reference).await;
+    let lite_dir = Sqlite::new();
+    let stores = [
+        Store::open(&PgServer::shared().database()).await.unwrap(),
+        Store::open(&lite_dir.url()).await.unwrap(),
+    ];
+    let src = "kafka:caseflow.events.v1";
+
+    // After each projection the read models are exactly those of the log up
+    // to that batch, whatever later batches the log already holds.
+    let pg = Store::open(&PgServer::shared().database()).await.unwrap();
+    let step_dir = Sqlite::new();
+    let step = Store::open(&step_dir.url()).await.unwrap();
+    let chunks: Vec<&[SourceMessage]> = msgs.chunks(700).collect();
+    let mut ahead = std::collections::VecDeque::new();
+    let mut projected = 0;
+    for i in 0..chunks.len() + 2 {
+        if let Some(chunk) = chunks.get(i) {
+            ahead.push_back(pg.append_source_batch(src, "caseflow.events.v1", chunk).await.unwrap());
+        }
+        if ahead.len() > 2 || i >= chunks.len() {
+            pg.project_appended(&mut ahead.pop_front().unwrap()).await.unwrap();
+            let lines: Vec<String> = chunks[projected].iter().map(|m| String::from_utf8(m.payload.clone()).unwrap()).collect();
+            ingest(&step, &lines, 700).await;
+            projected += 1;
+            let (mut got, mut want) = (snapshot(&pg).await, snapshot(&step).await);
+            for v in [&mut got, &mut want] {
+                // Read from the log, which runs ahead of the read models.
+                for k in ["events", "dead_letters", "formatie"] {
+                    v[k] = 0.into();
+                }
+            }
+            let differ: Vec<&String> = got.as_object().unwrap().keys().filter(|k| got[*k] != want[*k]).collect();
+            assert!(differ.is_empty(), "read models after projecting batch {}: {differ:?} differ", projected - 1);
+        }
+    }
+    assert_eq!(projected, chunks.len());
+    pg.close().await;
+
+    for store in stores {
+        let mut ahead = std::collections::VecDeque::new();
+        let mut lagged = false;
+        let n = msgs.chunks(700).count();
+        for (i, chunk) in msgs.chunks(700).take(n - 1).enumerate() {
+            let appended = store
+                .append_source_batch(src, "caseflow.events.v1", chunk)
+                .await
+                .unwrap();
+            if i == 3 {
+                continue; // appended, never projected
+            }
+            ahead.push_back(appended);
+            if ahead.len() > 2 {
+                let projected = store.projected_offsets(src).await.unwrap();
+                let appended = store.source_offsets(src).await.unwrap();
+                lagged |= appended.iter().any(|(p, o)| projected.get(p).is_none_or(|q| q < o));
+                store.project_appended(&mut ahead.pop_front().unwrap()).await.unwrap();
+            }
+        }
+        while let Some(mut b) = ahead.pop_front() {
+            store.project_appended(&mut b).await.unwrap();
+        }
+        // The last batch is left to the catch-up a restarted projector starts with.
+        let last = store.append_source_batch(src, "caseflow.events.v1", msgs.chunks(700).last().unwrap()).await.unwrap();
+        assert!(last.appended() > 0);
+        assert_ne!(store.projected_offsets(src).await.unwrap(), store.source_offsets(src).await.unwrap());
+        store.catch_up_source(src).await.unwrap();
+        assert!(lagged, "the projected offsets trail the appended ones while batches wait");
+        assert_eq!(
+            store.projected_offsets(src).await.unwrap(),
+            store.source_offsets(src).await.unwrap()
+        );
+        assert_eq!(snapshot(&store).await, want, "{:?}", store.dialect());
+        store.close().await;
+    }
+}
+
 /// On PostgreSQL a batch's column values travel joined by U+001F; a batch in
 /// which some value holds that character (a team name, a position) goes as JSON
 /// instead. Either way the read models are SQLite's.
