@@ -342,7 +342,7 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
     }
     if let Some(k) = &r.naive {
         rows.push(
-            Row::new(format!("baseline: naive projector (1 tx/event), first {}", short(k.target)), k.events_per_sec, "events/s")
+            Row::new(format!("baseline: naive projector (1 event/batch), first {}", short(k.target)), k.events_per_sec, "events/s")
                 .note(k.status.note()),
         );
     }
