@@ -24,6 +24,19 @@ fn lines(seed: u64) -> Vec<String> {
     .collect()
 }
 
+/// The lines as messages spread round-robin over `partitions` partitions.
+fn messages(input: &[String], partitions: usize) -> Vec<SourceMessage> {
+    input
+        .iter()
+        .enumerate()
+        .map(|(i, l)| SourceMessage {
+            partition: (i % partitions) as i32,
+            offset: (i / partitions) as i64,
+            payload: l.clone().into_bytes(),
+        })
+        .collect()
+}
+
 fn by_day() -> ThroughputQuery {
     ThroughputQuery {
         granularity: Granularity::Day,
@@ -138,15 +151,7 @@ async fn postgres_embedded_path_equals_sqlite() {
 #[tokio::test]
 async fn postgres_source_batches_equal_sqlite_and_skip_redeliveries() {
     let input = lines(12);
-    let msgs: Vec<SourceMessage> = input
-        .iter()
-        .enumerate()
-        .map(|(i, l)| SourceMessage {
-            partition: (i % 4) as i32,
-            offset: (i / 4) as i64,
-            payload: l.clone().into_bytes(),
-        })
-        .collect();
+    let msgs = messages(&input, 4);
     let pg = Store::open(&PgServer::shared().database()).await.unwrap();
     let dir = Sqlite::new();
     let lite = Store::open(&dir.url()).await.unwrap();
@@ -212,15 +217,7 @@ async fn postgres_source_batches_equal_sqlite_and_skip_redeliveries() {
 #[tokio::test]
 async fn postgres_concurrent_projectors_do_not_double_count() {
     let input = lines(13);
-    let msgs: Vec<SourceMessage> = input
-        .iter()
-        .enumerate()
-        .map(|(i, l)| SourceMessage {
-            partition: (i % 3) as i32,
-            offset: (i / 3) as i64,
-            payload: l.clone().into_bytes(),
-        })
-        .collect();
+    let msgs = messages(&input, 3);
     let url = PgServer::shared().database();
     let (a, b) = (
         Store::open(&url).await.unwrap(),
@@ -259,15 +256,7 @@ async fn postgres_concurrent_projectors_do_not_double_count() {
 #[tokio::test]
 async fn source_batches_appended_ahead_of_their_projection() {
     let input = lines(16);
-    let msgs: Vec<SourceMessage> = input
-        .iter()
-        .enumerate()
-        .map(|(i, l)| SourceMessage {
-            partition: (i % 4) as i32,
-            offset: (i / 4) as i64,
-            payload: l.clone().into_bytes(),
-        })
-        .collect();
+    let msgs = messages(&input, 4);
     let dir = Sqlite::new();
     let reference = Store::open(&dir.url()).await.unwrap();
     ingest(&reference, &input, 700).await;
