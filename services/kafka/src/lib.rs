@@ -601,12 +601,11 @@ impl Projector {
     /// projection's checkpoint) on the runtime, retrying with backoff while the
     /// database is unavailable. When told to stop meanwhile it gives up: the
     /// events are in the log, and the next run projects them first.
-    fn spawn_projection(&self, batch: Option<Appended>) -> tokio::task::JoinHandle<()> {
+    fn spawn_projection(&self, mut batch: Option<Appended>) -> tokio::task::JoinHandle<()> {
         let (store, stop, source) = (self.shared.store.clone(), self.shared.stop.clone(), self.shared.source.clone());
         self.shared.handle.spawn(async move {
             let started = Instant::now();
             let events = batch.as_ref().map_or(0, Appended::appended);
-            let mut batch = batch;
             let mut delay = Duration::from_millis(100);
             loop {
                 let result = match batch.as_mut() {

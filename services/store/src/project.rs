@@ -175,8 +175,7 @@ impl Store {
             .map(|r| r.try_get("position"))
             .transpose()?
             .unwrap_or(0);
-        let end: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM events").fetch_one(&mut *conn).await?.try_get("m")?;
-        Ok((at, end.unwrap_or(0)))
+        Ok((at, log_end(&mut conn).await?))
     }
 }
 
@@ -266,26 +265,37 @@ fn check_token(stored: Option<i64>, cache: &mut KeyCache) {
 pub(crate) async fn store_positions(tx: &mut Transaction<'_, Any>, positions: &[(&str, i64, i64)]) -> Result<i64, StoreError> {
     let token = (Uuid::new_v4().as_u64_pair().0 >> 1) as i64;
     let rows: Vec<(&str, i64, i64)> = positions.iter().copied().chain([(TOKEN, 0, token)]).collect();
-    upsert_checkpoints(tx, &rows).await?;
+    write_checkpoints(tx, &rows, false).await?;
     Ok(token)
 }
 
-/// Write checkpoint rows (name, part, position) in one statement.
-pub(crate) async fn upsert_checkpoints(tx: &mut Transaction<'_, Any>, rows: &[(&str, i64, i64)]) -> Result<(), StoreError> {
+/// Write checkpoint rows (name, part, position) in one statement; with `raise`
+/// a stored position is only ever raised, never lowered.
+pub(crate) async fn write_checkpoints(conn: &mut sqlx::AnyConnection, rows: &[(&str, i64, i64)], raise: bool) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let d = crate::sql::dialect_of(tx);
+    let d = crate::sql::dialect_of(conn);
+    let set = if raise {
+        "CASE WHEN excluded.position > checkpoints.position THEN excluded.position ELSE checkpoints.position END"
+    } else {
+        "excluded.position"
+    };
     let sql = format!(
-        "INSERT INTO checkpoints (name, part, position) VALUES {} ON CONFLICT (name, part) DO UPDATE SET position = excluded.position",
+        "INSERT INTO checkpoints (name, part, position) VALUES {} ON CONFLICT (name, part) DO UPDATE SET position = {set}",
         crate::sql::values_placeholders(d, rows.len(), 3, 1)
     );
     let mut q = sqlx::query(&sql).persistent(false);
     for (name, part, position) in rows.iter().copied() {
         q = q.bind(name).bind(part).bind(position);
     }
-    q.execute(&mut **tx).await?;
+    q.execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The highest seq in the log (0 when empty).
+pub(crate) async fn log_end(conn: &mut sqlx::AnyConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *conn).await?.try_get(0)?)
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
@@ -383,6 +393,15 @@ enum Upto {
     Start(Start),
 }
 
+impl Upto {
+    fn seq(self) -> i64 {
+        match self {
+            Upto::End(e) => e,
+            Upto::Start(s) => s.seq(),
+        }
+    }
+}
+
 /// A key with no event in what is read has no stored facts when the log is
 /// read up to the batch's end, or up to the log's end before the batch: every
 /// projected event is at or below the projection's checkpoint (see [`Start`]).
@@ -395,11 +414,7 @@ fn only_logged_have_facts(upto: Upto) -> bool {
 
 /// `seq <= … AND `: the part of the log a load reads.
 fn up_to(upto: Upto) -> String {
-    let seq = match upto {
-        Upto::End(e) => e,
-        Upto::Start(s) => s.seq(),
-    };
-    format!("seq <= {seq} AND ")
+    format!("seq <= {} AND ", upto.seq())
 }
 
 /// Project `fresh` (events just appended, or read after the checkpoint; all of

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::log::{append_in, AppendReport, Incoming, Prepared};
-use crate::project::{batch_start, lock_log, lock_projection, project_events, store_positions, Start, EMBEDDED};
+use crate::project::{batch_start, lock_log, lock_projection, log_end, project_events, store_positions, write_checkpoints, Start, EMBEDDED};
 use crate::{Store, StoreError};
 
 /// Key of the PostgreSQL advisory lock every projection transaction takes ([`crate::project::lock_projection`]).
@@ -143,14 +143,20 @@ impl Store {
         let log_end = log_end(&mut tx).await?;
         let stored = appended_offsets(&mut tx, source).await?;
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
-        let applied: Vec<bool> = messages.iter().map(|m| m.offset < stored.get(&m.partition).copied().unwrap_or(0)).collect();
-        for (m, done) in messages.iter().zip(&applied) {
-            if !done {
-                let n = next.entry(m.partition).or_insert(0);
-                *n = (*n).max(m.offset + 1);
-            }
-        }
-        let already = applied.iter().filter(|a| **a).count() as u64;
+        let mut already = 0u64;
+        let applied: Vec<bool> = messages
+            .iter()
+            .map(|m| {
+                let done = m.offset < stored.get(&m.partition).copied().unwrap_or(0);
+                if done {
+                    already += 1;
+                } else {
+                    let n = next.entry(m.partition).or_insert(0);
+                    *n = (*n).max(m.offset + 1);
+                }
+                done
+            })
+            .collect();
         if already > 0 {
             prepared.retain_lines(|i| !applied[i]);
         }
@@ -158,7 +164,7 @@ impl Store {
         let fresh = std::mem::take(&mut append.fresh);
         let appended_name = appended_name(source);
         let rows: Vec<(&str, i64, i64)> = next.iter().map(|(p, o)| (appended_name.as_str(), i64::from(*p), *o)).collect();
-        raise_checkpoints(&mut tx, &rows).await?;
+        write_checkpoints(&mut tx, &rows, true).await?;
         let t0 = std::time::Instant::now();
         tx.commit().await?;
         crate::timings::record("commit: append", t0);
@@ -175,9 +181,8 @@ impl Store {
         let appended = self.source_offsets(source).await?;
         let keys = self.project_pending(CATCH_UP_BATCH).await?.keys;
         let rows: Vec<(&str, i64, i64)> = appended.iter().map(|(p, o)| (source, i64::from(*p), *o)).collect();
-        let mut tx = self.pool.begin().await?;
-        raise_checkpoints(&mut tx, &rows).await?;
-        tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        write_checkpoints(&mut conn, &rows, true).await?;
         Ok(keys)
     }
 
@@ -203,7 +208,7 @@ impl Store {
             drop(cache);
             // Nothing of this batch to project (repeats, dead letters), or the
             // checkpoint is elsewhere: project whatever the log holds above it.
-            if !batch.fresh.is_empty() || start.position(0) < start.log_end {
+            if start.position(0) != batch.after {
                 tracing::debug!(checkpoint = start.position(0), batch_after = batch.after, "projecting the log from the checkpoint");
             }
             return self.catch_up_source(&batch.source).await;
@@ -211,7 +216,7 @@ impl Store {
         let result = async {
             let fresh = std::mem::take(&mut batch.fresh);
             let keys = project_events(&mut tx, &mut cache, fresh, Start::LogEnd(batch.after), batch.end, start.token, &self.config).await?;
-            raise_checkpoints(&mut tx, &offsets).await?;
+            write_checkpoints(&mut tx, &offsets, true).await?;
             let token = store_positions(&mut tx, &[(EMBEDDED, 0, batch.end)]).await?;
             let t0 = std::time::Instant::now();
             tx.commit().await?;
@@ -233,7 +238,7 @@ impl Store {
 }
 
 /// Events per transaction when a projection catches up from its checkpoint.
-pub const CATCH_UP_BATCH: usize = 20_000;
+const CATCH_UP_BATCH: usize = 20_000;
 
 /// A source batch in the log whose projection is still to do.
 #[derive(Debug)]
@@ -275,28 +280,4 @@ async fn appended_offsets(conn: &mut sqlx::AnyConnection, source: &str) -> Resul
         .fetch_all(&mut *conn)
         .await?;
     rows.into_iter().map(|r| Ok((r.try_get::<i64, _>(0)? as i32, r.try_get::<i64, _>(1)?))).collect()
-}
-
-/// The highest seq in the log (0 when empty).
-async fn log_end(conn: &mut sqlx::AnyConnection) -> Result<i64, StoreError> {
-    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *conn).await?.try_get(0)?)
-}
-
-/// Raise checkpoint rows (name, part, position) to `position`; never lowers one.
-async fn raise_checkpoints(conn: &mut sqlx::AnyConnection, rows: &[(&str, i64, i64)]) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let d = crate::sql::dialect_of(conn);
-    let sql = format!(
-        "INSERT INTO checkpoints (name, part, position) VALUES {} ON CONFLICT (name, part) DO UPDATE SET position = \
-         CASE WHEN excluded.position > checkpoints.position THEN excluded.position ELSE checkpoints.position END",
-        crate::sql::values_placeholders(d, rows.len(), 3, 1)
-    );
-    let mut q = sqlx::query(&sql).persistent(false);
-    for (name, part, position) in rows.iter().copied() {
-        q = q.bind(name).bind(part).bind(position);
-    }
-    q.execute(&mut *conn).await?;
-    Ok(())
 }
