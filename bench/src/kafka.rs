@@ -429,6 +429,13 @@ pub async fn freshness(s: &Settings, db: &str, bootstrap: &str, topic: &str, str
     let total = (s.freshness_rate as f64 * s.freshness_duration.as_secs_f64()).round() as u64;
     let lines = crate::stream::read_lines(stream, total.max(1))?;
     let mut c = connect(db).await?;
+    // Start from a quiet disk: the earlier stages' writes (a drain, the COPY
+    // baselines: gigabytes) flushed now, not by PostgreSQL's checkpointer and
+    // the kernel during this stage's durable commits.
+    let settle = Instant::now();
+    sqlx::query("CHECKPOINT").execute(&mut c).await.context("CHECKPOINT before the freshness run")?;
+    let _ = Command::new("sync").status();
+    println!("  [freshness] CHECKPOINT and sync before the run: {:.1} s", settle.elapsed().as_secs_f64());
     let mut pr = Projector::start(s, db, bootstrap, topic, "bench-freshness", None, "freshness-projector")?;
     pr.wait_assigned(Duration::from_secs(300)).await?;
     // Let the group settle before the clock starts.
