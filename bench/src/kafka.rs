@@ -176,7 +176,9 @@ pub struct Projector {
 }
 
 impl Projector {
-    pub fn start(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: &str, batch_size: Option<u32>, tag: &str) -> anyhow::Result<Projector> {
+    /// `args`: more `caseflow project` arguments (after those of `BENCH_PROJECT_ARGS`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: &str, batch_size: Option<u32>, args: &[&str], tag: &str) -> anyhow::Result<Projector> {
         let log = s.logs().join(format!("{tag}.log"));
         let mut cmd = Command::new(&s.caseflow);
         cmd.arg("--database").arg(db);
@@ -186,6 +188,7 @@ impl Projector {
         cmd.arg("project")
             .args(["--brokers", bootstrap, "--topic", topic, "--dlq-topic", &format!("{topic}.dlq"), "--group", group, "--listen", "127.0.0.1:0"])
             .args(&s.project_args)
+            .args(args)
             .env("CASEFLOW_LOG", "warn,caseflow_kafka=info");
         let mut p = Monitored::spawn("caseflow project", cmd, &log)?;
         println!("  [{tag}] caseflow project pid {} (log {})", p.pid(), log.display());
@@ -277,9 +280,9 @@ pub struct DrainResult {
 /// Run a projector over `topic` until `target` messages are applied (or the
 /// budget, or a stall), on a fresh database.
 #[allow(clippy::too_many_arguments)]
-pub async fn drain(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: &str, target: u64, batch_size: Option<u32>, tag: &str) -> anyhow::Result<DrainResult> {
+pub async fn drain(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: &str, target: u64, batch_size: Option<u32>, args: &[&str], tag: &str) -> anyhow::Result<DrainResult> {
     let mut c = connect(db).await?;
-    let mut pr = Projector::start(s, db, bootstrap, topic, group, batch_size, tag)?;
+    let mut pr = Projector::start(s, db, bootstrap, topic, group, batch_size, args, tag)?;
     let startup = pr.wait_assigned(s.budget.min(Duration::from_secs(300))).await?;
     let t0 = Instant::now();
     let (mut applied, mut last_change, mut last_print) = (0u64, Instant::now(), Instant::now());
@@ -436,7 +439,7 @@ pub async fn freshness(s: &Settings, db: &str, bootstrap: &str, topic: &str, str
     sqlx::query("CHECKPOINT").execute(&mut c).await.context("CHECKPOINT before the freshness run")?;
     let _ = Command::new("sync").status();
     println!("  [freshness] CHECKPOINT and sync before the run: {:.1} s", settle.elapsed().as_secs_f64());
-    let mut pr = Projector::start(s, db, bootstrap, topic, "bench-freshness", None, "freshness-projector")?;
+    let mut pr = Projector::start(s, db, bootstrap, topic, "bench-freshness", None, &[], "freshness-projector")?;
     pr.wait_assigned(Duration::from_secs(300)).await?;
     // Let the group settle before the clock starts.
     tokio::time::sleep(Duration::from_secs(1)).await;

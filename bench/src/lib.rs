@@ -91,7 +91,10 @@ pub struct Results {
     pub api: Option<api::ApiResult>,
     pub produce: Option<kafka::ProduceResult>,
     pub kafka: Option<kafka::DrainResult>,
+    /// The naive projector with durable commits (`--synchronous-commit`).
     pub naive: Option<kafka::DrainResult>,
+    /// The naive projector committing without waiting for the disk (the projector's default).
+    pub naive_unflushed: Option<kafka::DrainResult>,
     pub copy: Option<baselines::CopyResult>,
     /// The event ids alone into a uuid primary key (PostgreSQL, `COPY`).
     pub copy_keyed: Option<baselines::KeyedResult>,
@@ -188,12 +191,16 @@ pub async fn main(target_dir: PathBuf, workspace: &Path) -> anyhow::Result<bool>
             if let Some(produced) = r.produce.clone() {
                 if s.runs("kafka") {
                     let db = pg.database();
-                    r.kafka = stage(&mut r.errors, "kafka", kafka::drain(&s, &db, &bootstrap, topic, "bench-drain", produced.messages, None, "kafka-projector")).await;
+                    r.kafka = stage(&mut r.errors, "kafka", kafka::drain(&s, &db, &bootstrap, topic, "bench-drain", produced.messages, None, &[], "kafka-projector")).await;
                 }
                 if s.runs("naive") {
                     let db = pg.database();
                     let n = s.naive_events.min(produced.messages);
-                    r.naive = stage(&mut r.errors, "naive", kafka::drain(&s, &db, &bootstrap, topic, "bench-naive", n, Some(1), "naive-projector")).await;
+                    // As event-sourcing libraries apply events: each commit
+                    // waits for the disk. Then the same without that wait.
+                    r.naive = stage(&mut r.errors, "naive", kafka::drain(&s, &db, &bootstrap, topic, "bench-naive", n, Some(1), &["--synchronous-commit"], "naive-projector")).await;
+                    let db = pg.database();
+                    r.naive_unflushed = stage(&mut r.errors, "naive unflushed", kafka::drain(&s, &db, &bootstrap, topic, "bench-naive-unflushed", n, Some(1), &[], "naive-unflushed-projector")).await;
                 }
             }
             if s.runs("copy") {
@@ -279,7 +286,7 @@ async fn large(s: &Settings) -> anyhow::Result<LargeResult> {
     println!("  [large] producing {n} events");
     let produced = kafka::produce_all(s, &broker.bootstrap(), topic, &stream)?;
     let db = pg.database();
-    out.kafka = Some(kafka::drain(s, &db, &broker.bootstrap(), topic, "bench-large", produced.messages, None, "kafka-projector-large").await?);
+    out.kafka = Some(kafka::drain(s, &db, &broker.bootstrap(), topic, "bench-large", produced.messages, None, &[], "kafka-projector-large").await?);
     out.produce = Some(produced);
     Ok(out)
 }
@@ -320,6 +327,9 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
                 .target(Target::AtLeast(50.0))
                 .note(r.naive.is_none().then(|| "naive not run".to_string())),
         );
+        if let Some(u) = &r.naive_unflushed {
+            rows.push(Row::new("kafka->postgres / naive, commits unflushed", ratio(kafka_rate, u.events_per_sec), "x"));
+        }
     }
     if let Some(f) = &r.freshness {
         let note = (f.not_visible > 0).then(|| format!("{} of {} never visible", f.not_visible, f.sent));
@@ -342,7 +352,13 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
     }
     if let Some(k) = &r.naive {
         rows.push(
-            Row::new(format!("baseline: naive projector (1 event/batch), first {}", short(k.target)), k.events_per_sec, "events/s")
+            Row::new(format!("baseline: naive projector (1 event/batch, durable commits), first {}", short(k.target)), k.events_per_sec, "events/s")
+                .note(k.status.note()),
+        );
+    }
+    if let Some(k) = &r.naive_unflushed {
+        rows.push(
+            Row::new(format!("baseline: naive projector, commits unflushed, first {}", short(k.target)), k.events_per_sec, "events/s")
                 .note(k.status.note()),
         );
     }

@@ -209,11 +209,22 @@ impl PgServer {
 
     /// Stop the server (fast shutdown: connections are cut).
     pub fn stop_server(&self) {
+        self.stop_server_mode("fast");
+    }
+
+    /// Crash the server (immediate shutdown: no shutdown checkpoint; commits
+    /// made without waiting for the flush may be lost, as in a power cut of the
+    /// server alone; the next start runs crash recovery).
+    pub fn crash_server(&self) {
+        self.stop_server_mode("immediate");
+    }
+
+    fn stop_server_mode(&self, mode: &str) {
         let out = self
             .cmd("pg_ctl")
             .arg("-D")
             .arg(self.data())
-            .args(["-w", "-m", "fast", "stop"])
+            .args(["-w", "-m", mode, "stop"])
             .stdin(Stdio::null())
             .output()
             .expect("run pg_ctl stop");

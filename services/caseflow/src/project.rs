@@ -58,6 +58,13 @@ pub struct ProjectArgs {
     /// topics, transactional producers). Default: re-read until the messages arrive.
     #[arg(long, env = "CASEFLOW_ACCEPT_OFFSET_GAPS")]
     pub accept_offset_gaps: bool,
+    /// PostgreSQL: wait at every batch's commit until it is flushed to disk.
+    /// Default: commit without waiting (synchronous_commit = off), which keeps
+    /// exactly-once effect, because the offsets are committed with the data: a
+    /// database crash loses at most the last batches (a fraction of a second)
+    /// together with their offsets, and they are read from Kafka again.
+    #[arg(long, env = "CASEFLOW_SYNCHRONOUS_COMMIT")]
+    pub synchronous_commit: bool,
     /// Address for /health/live, /health/ready and /metrics.
     #[arg(long, env = "CASEFLOW_LISTEN", default_value = "127.0.0.1:9090")]
     pub listen: String,
@@ -77,7 +84,7 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
         s = open_retrying(&g.database) => s?,
         _ = wait_signal(&signal) => return Ok(()),
     };
-    let store = crate::ingest::configure(store, g, config).await;
+    let store = crate::ingest::configure(store, g, config).await.with_synchronous_source_commits(a.synchronous_commit);
 
     let cfg = Config {
         brokers: a.brokers.clone(),

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use caseflow_api::metrics::{metrics, Probe};
-use caseflow_store::{Appended, PendingDeadLetter, SourceMessage, Store};
+use caseflow_store::{Appended, PendingDeadLetter, SourceMessage, Store, StoreError};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
@@ -442,6 +442,7 @@ impl Projector {
         let mut last_poll_error: Option<Instant> = None;
         let mut gaps = GapCheck::default();
         let mut without_partitions = Instant::now();
+        let mut last_check = Instant::now();
         // Project what an earlier run appended but did not project (it stopped
         // in between), then each appended batch: one projection at a time, in log
         // order, while the next batch is collected and appended.
@@ -464,14 +465,26 @@ impl Projector {
             let mut batch = self.collect(&mut last_poll_error);
             self.check_contiguous(&mut batch, &mut gaps);
             if batch.is_empty() {
+                if last_check.elapsed() > IDLE_CHECK {
+                    self.check_stored_offsets();
+                    last_check = Instant::now();
+                }
                 continue;
             }
-            let Some(appended) = self.append(&batch) else {
-                tracing::warn!(
-                    messages = batch.len(),
-                    "stopping with a batch not applied; it is redelivered on restart"
-                );
-                break;
+            last_check = Instant::now();
+            let appended = match self.append(&batch) {
+                Appending::Done(a) => a,
+                Appending::Reread => {
+                    gaps.reread_from.clear();
+                    continue;
+                }
+                Appending::Stopped => {
+                    tracing::warn!(
+                        messages = batch.len(),
+                        "stopping with a batch not applied; it is redelivered on restart"
+                    );
+                    break;
+                }
             };
             self.wait_projection(&mut projecting);
             projecting = Some(self.spawn_projection(Some(appended)));
@@ -635,22 +648,32 @@ impl Projector {
     }
 
     /// Append one batch to the log, retrying with backoff while the database is
-    /// unavailable; `None` when told to stop before it could be appended.
-    fn append(&self, batch: &[SourceMessage]) -> Option<Appended> {
+    /// unavailable. [`Appending::Reread`] when the database turned out to be
+    /// behind the consumer (it lost commits): the batch is dropped and the
+    /// partitions are read again from the stored offsets.
+    fn append(&self, batch: &[SourceMessage]) -> Appending {
         let s = &self.shared;
         let started = Instant::now();
         let mut delay = Duration::from_millis(100);
+        let expected: BTreeMap<i32, i64> = {
+            let pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
+            batch.iter().filter_map(|m| pos.get(&m.partition).map(|o| (m.partition, *o))).collect()
+        };
         let report = loop {
             let attempt = Instant::now();
             match s
                 .handle
-                .block_on(s.store.append_source_batch(&s.source, &s.topic, batch))
+                .block_on(s.store.append_source_batch(&s.source, &s.topic, batch, &expected))
             {
                 Ok(r) => break (r, attempt.elapsed()),
+                Err(StoreError::OffsetsBehind { stored, .. }) => {
+                    self.read_again_from(&stored);
+                    return Appending::Reread;
+                }
                 Err(e) => {
                     metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
                     if s.stop.load(Ordering::Relaxed) {
-                        return None;
+                        return Appending::Stopped;
                     }
                     tracing::warn!(error = %e, messages = batch.len(), retry_in_ms = delay.as_millis() as u64, "cannot apply the batch; retrying");
                     std::thread::sleep(delay);
@@ -709,9 +732,54 @@ impl Projector {
         if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
             tracing::debug!(error = %e, "kafka offset commit (monitoring only) failed");
         }
-        Some(appended)
+        Appending::Done(appended)
+    }
+
+    /// The database is behind the consumer (it lost its last commits, see
+    /// [`Store::with_synchronous_source_commits`]): read these partitions again
+    /// from their stored offsets.
+    fn read_again_from(&self, stored: &BTreeMap<i32, i64>) {
+        let s = &self.shared;
+        tracing::warn!(offsets = ?stored, "the database lost its last commits (a server crash before they were flushed?); reading these partitions again from the offsets it holds");
+        let mut pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
+        for (p, o) in stored {
+            if let Some(cur) = pos.get_mut(p) {
+                *cur = *o;
+                metrics().partition_rereads.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = self.consumer.seek(&s.topic, *p, Offset::Offset(*o), Duration::from_secs(10)) {
+                    tracing::warn!(error = %e, partition = p, "seek failed; the next batch finds the hole and re-reads");
+                }
+            }
+        }
+    }
+
+    /// While idle, every [`IDLE_CHECK`]: are the stored offsets where this
+    /// consumer's appends left them? (After a database crash that lost the last
+    /// commits, the lost messages are read again without waiting for new ones.)
+    fn check_stored_offsets(&self) {
+        let s = &self.shared;
+        let Ok(stored) = s.handle.block_on(s.store.source_offsets(&s.source)) else { return };
+        let behind: BTreeMap<i32, i64> = {
+            let pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
+            pos.iter().filter_map(|(p, o)| { let at = stored.get(p).copied().unwrap_or(0); (at < *o).then_some((*p, at)) }).collect()
+        };
+        if !behind.is_empty() {
+            self.read_again_from(&behind);
+        }
     }
 }
+
+/// What became of a batch handed to [`Projector::append`].
+enum Appending {
+    Done(Appended),
+    /// Dropped: the database is behind; its partitions are read again.
+    Reread,
+    /// Told to stop before it could be appended.
+    Stopped,
+}
+
+/// How often an idle projector compares the stored offsets with its positions.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// The producer for the dead-letter topic.
 pub fn dlq_producer(cfg: &Config) -> anyhow::Result<DlqProducer> {

@@ -9,4 +9,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable ({0}); run `caseflow rebuild` to recompute the read models from the log")]
     Corrupt(String),
+    /// The stored offsets are below the positions the consumer reached: the
+    /// database lost its last commits (a server crash before they were flushed,
+    /// a restore). The consumer must read these partitions again from `stored`.
+    #[error("the database's offsets {stored:?} are behind the consumer's positions {expected:?} (its last commits were lost, e.g. in a server crash); re-reading from the stored offsets")]
+    OffsetsBehind { stored: std::collections::BTreeMap<i32, i64>, expected: std::collections::BTreeMap<i32, i64> },
 }

@@ -50,6 +50,9 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<cache::KeyCache>>,
     /// Per-gemeente norms and parameters (alerts are evaluated with them).
     config: Arc<Config>,
+    /// PostgreSQL: whether a source batch's transactions wait for the WAL
+    /// flush at commit ([`Store::with_synchronous_source_commits`]).
+    synchronous_source_commits: bool,
     /// SQLite: the background WAL checkpointer, stopped with the last handle.
     _checkpointer: Option<Arc<WalCheckpointer>>,
 }
@@ -145,6 +148,7 @@ impl Store {
             dialect,
             write_lock: Arc::new(tokio::sync::Mutex::new(cache::KeyCache::new(cache::DEFAULT_CAPACITY))),
             config: Arc::new(Config::default()),
+            synchronous_source_commits: false,
             _checkpointer: checkpointer,
         })
     }
@@ -152,6 +156,22 @@ impl Store {
     /// Use these norms and parameters (the spec's defaults otherwise).
     pub fn with_config(mut self, config: Config) -> Store {
         self.config = Arc::new(config);
+        self
+    }
+
+    /// Whether the two transactions of a Kafka source batch
+    /// ([`Store::append_source_batch`], [`Store::project_appended`]) wait at
+    /// commit until PostgreSQL has flushed them to disk. Off by default: they
+    /// commit with `synchronous_commit = off`, so a batch is visible without
+    /// waiting for a disk flush (the WAL writer flushes within about 200 ms).
+    /// That keeps exactly-once effect: the partitions' offsets are in the same
+    /// transactions as the log and the read models, and PostgreSQL never keeps a
+    /// later transaction while losing an earlier one, so a server crash can only
+    /// lose the last batches together with their offsets, and the projector
+    /// reads those messages from Kafka again. (Transactions whose only source is
+    /// the caller, such as [`Store::ingest_batch`], always wait for the flush.)
+    pub fn with_synchronous_source_commits(mut self, on: bool) -> Store {
+        self.synchronous_source_commits = on;
         self
     }
 

@@ -121,7 +121,7 @@ impl Store {
     /// [`Store::project_appended`]. `topic` names the positions in dead letters
     /// (`topic/partition@offset`).
     pub async fn apply_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<SourceReport, StoreError> {
-        let mut appended = self.append_source_batch(source, topic, messages).await?;
+        let mut appended = self.append_source_batch(source, topic, messages, &BTreeMap::new()).await?;
         let keys = self.project_appended(&mut appended).await?;
         Ok(SourceReport { keys, ..appended.report })
     }
@@ -132,16 +132,30 @@ impl Store {
     /// Messages below a partition's stored offset were appended before (a
     /// redelivery) and are skipped. Holds the log lock, not the projection lock:
     /// on PostgreSQL a batch is appended while the previous one is projected.
-    pub async fn append_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage]) -> Result<Appended, StoreError> {
+    ///
+    /// `expected` holds the positions the consumer reached (partition → next
+    /// offset, as earlier appends of this consumer stored them). A stored offset
+    /// below its expected position means the database lost commits (see
+    /// [`Store::with_synchronous_source_commits`]): nothing is appended and the
+    /// error [`StoreError::OffsetsBehind`] says where to read again.
+    pub async fn append_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage], expected: &BTreeMap<i32, i64>) -> Result<Appended, StoreError> {
         let mut prepared = Prepared::new(
             messages.iter().map(|m| Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() }).collect(),
         );
         // SQLite has one writer: appends and projections of this process take turns.
         let _writer = if self.dialect() == crate::Dialect::Sqlite { Some(self.write_lock.lock().await) } else { None };
         let mut tx = self.pool.begin().await?;
+        self.source_commit_mode(&mut tx).await?;
         lock_log(&mut tx).await?;
         let log_end = log_end(&mut tx).await?;
         let stored = appended_offsets(&mut tx, source).await?;
+        let behind: BTreeMap<i32, i64> =
+            expected.iter().filter_map(|(p, e)| { let at = stored.get(p).copied().unwrap_or(0); (at < *e).then_some((*p, at)) }).collect();
+        if !behind.is_empty() {
+            tx.rollback().await?;
+            let expected = behind.keys().map(|p| (*p, expected[p])).collect();
+            return Err(StoreError::OffsetsBehind { stored: behind, expected });
+        }
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
         let mut already = 0u64;
         let applied: Vec<bool> = messages
@@ -203,17 +217,25 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         lock_projection(&mut tx).await?;
         let start = batch_start(&mut tx, EMBEDDED).await?;
-        if start.position(0) != batch.after || batch.fresh.is_empty() {
+        // The batch's append must still be in the database: a server crash can
+        // lose commits not yet flushed (the append's and later ones), and seqs
+        // can then be handed out again.
+        let appended = if start.position(0) == batch.after { appended_offsets(&mut tx, &batch.source).await? } else { BTreeMap::new() };
+        let in_log = batch.next.iter().all(|(p, o)| appended.get(p).is_some_and(|a| a >= o));
+        if start.position(0) != batch.after || batch.fresh.is_empty() || !in_log {
             tx.rollback().await?;
             drop(cache);
             // Nothing of this batch to project (repeats, dead letters), or the
             // checkpoint is elsewhere: project whatever the log holds above it.
             if start.position(0) != batch.after {
                 tracing::debug!(checkpoint = start.position(0), batch_after = batch.after, "projecting the log from the checkpoint");
+            } else if !in_log && !batch.fresh.is_empty() {
+                tracing::warn!(offsets = ?batch.next, stored = ?appended, "a batch's append is not in the database (commits lost in a server crash); projecting the log from the checkpoint, the consumer reads the lost messages again");
             }
             return self.catch_up_source(&batch.source).await;
         }
         let result = async {
+            self.source_commit_mode(&mut tx).await?;
             let fresh = std::mem::take(&mut batch.fresh);
             let keys = project_events(&mut tx, &mut cache, fresh, Start::LogEnd(batch.after), batch.end, start.token, &self.config).await?;
             write_checkpoints(&mut tx, &offsets, true).await?;
@@ -234,6 +256,17 @@ impl Store {
                 Err(e)
             }
         }
+    }
+}
+
+impl Store {
+    /// A source batch's transaction commits without waiting for the WAL flush
+    /// unless told otherwise (see [`Store::with_synchronous_source_commits`]).
+    async fn source_commit_mode(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+        if self.dialect() == crate::Dialect::Postgres && !self.synchronous_source_commits {
+            sqlx::query("SELECT set_config('synchronous_commit', 'off', true)").execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 }
 

@@ -3,6 +3,8 @@
 //! append + project path, the partitioned source path, and the dead-letter relay
 //! bookkeeping.
 
+use std::collections::BTreeMap;
+
 use caseflow_core::period::Granularity;
 use caseflow_core::simulate::{SimConfig, Simulator};
 use caseflow_core::throughput::ThroughputQuery;
@@ -278,7 +280,7 @@ async fn source_batches_appended_ahead_of_their_projection() {
     let mut projected = 0;
     for i in 0..chunks.len() + 2 {
         if let Some(chunk) = chunks.get(i) {
-            ahead.push_back(pg.append_source_batch(src, "caseflow.events.v1", chunk).await.unwrap());
+            ahead.push_back(pg.append_source_batch(src, "caseflow.events.v1", chunk, &BTreeMap::new()).await.unwrap());
         }
         if ahead.len() > 2 || i >= chunks.len() {
             pg.project_appended(&mut ahead.pop_front().unwrap()).await.unwrap();
@@ -305,7 +307,7 @@ async fn source_batches_appended_ahead_of_their_projection() {
         let (last_chunk, before) = chunks.split_last().unwrap();
         for (i, chunk) in before.iter().enumerate() {
             let appended = store
-                .append_source_batch(src, "caseflow.events.v1", chunk)
+                .append_source_batch(src, "caseflow.events.v1", chunk, &BTreeMap::new())
                 .await
                 .unwrap();
             if i == 3 {
@@ -323,7 +325,7 @@ async fn source_batches_appended_ahead_of_their_projection() {
             store.project_appended(&mut b).await.unwrap();
         }
         // The last batch is left to the catch-up a restarted projector starts with.
-        let last = store.append_source_batch(src, "caseflow.events.v1", last_chunk).await.unwrap();
+        let last = store.append_source_batch(src, "caseflow.events.v1", last_chunk, &BTreeMap::new()).await.unwrap();
         assert!(last.appended() > 0);
         assert_ne!(store.projected_offsets(src).await.unwrap(), store.source_offsets(src).await.unwrap());
         store.catch_up_source(src).await.unwrap();
@@ -335,6 +337,71 @@ async fn source_batches_appended_ahead_of_their_projection() {
         assert_eq!(snapshot(&store).await, want, "{:?}", store.dialect());
         store.close().await;
     }
+}
+
+/// A PostgreSQL crash can lose the last commits (the projector commits without
+/// waiting for the flush): here an appended batch is erased as a crash would
+/// erase it, its seqs handed out again to the next append (of another
+/// partition). The lost batch's projection finds its append gone and projects
+/// the log instead; the next append of its partition is refused with the
+/// stored offsets (the consumer reads from there again). The read models end
+/// as a plain ingest of what the log holds, in the log's order.
+#[tokio::test]
+async fn postgres_commits_lost_in_a_crash_are_read_again() {
+    let input = lines(17);
+    let msgs = messages(&input, 2);
+    let (p0, p1): (Vec<SourceMessage>, Vec<SourceMessage>) = msgs.into_iter().partition(|m| m.partition == 0);
+    let third = p0.len() / 3;
+    let (a, b, d) = (&p0[..third], &p0[third..2 * third], &p0[2 * third..]);
+    let db = PgServer::shared().database();
+    let pg = Store::open(&db).await.unwrap();
+    let (src, topic) = ("kafka:caseflow.events.v1", "caseflow.events.v1");
+    let psql = |sql: &str| PgServer::shared().psql(&db, sql);
+    let next = |m: &[SourceMessage]| BTreeMap::from([(0, m.last().unwrap().offset + 1)]);
+
+    let mut first = pg.append_source_batch(src, topic, a, &BTreeMap::new()).await.unwrap();
+    pg.project_appended(&mut first).await.unwrap();
+    // What the database holds before B's append: the crash goes back to it.
+    let log_end: i64 = psql("SELECT MAX(seq) FROM events").parse().unwrap();
+    let dead_end: i64 = psql("SELECT COALESCE(MAX(id), 0) FROM dead_letters").parse().unwrap();
+    psql("CREATE TABLE saved_checkpoints AS SELECT * FROM checkpoints");
+    let mut lost = pg.append_source_batch(src, topic, b, &next(a)).await.unwrap();
+    assert!(lost.appended() > 0);
+    psql(&format!(
+        "DELETE FROM events WHERE seq > {log_end}; DELETE FROM dead_letters WHERE id > {dead_end}; \
+         DELETE FROM checkpoints; INSERT INTO checkpoints SELECT * FROM saved_checkpoints; \
+         SELECT setval(pg_get_serial_sequence('events', 'seq'), {log_end})"
+    ));
+    let mut other = pg.append_source_batch(src, topic, &p1, &BTreeMap::new()).await.unwrap();
+    assert!(other.appended() > 0);
+    // B's events are not projected from memory: the log is projected instead.
+    pg.project_appended(&mut lost).await.unwrap();
+    pg.project_appended(&mut other).await.unwrap();
+    let applied: Vec<&SourceMessage> = a.iter().chain(&p1).collect();
+    let text = |m: &[&SourceMessage]| m.iter().map(|m| String::from_utf8(m.payload.clone()).unwrap()).collect::<Vec<_>>();
+    let dir = Sqlite::new();
+    let reference = Store::open(&dir.url()).await.unwrap();
+    ingest(&reference, &text(&applied), 10_000).await;
+    assert_eq!(snapshot(&pg).await, snapshot(&reference).await, "after the lost batch's projection");
+
+    // The consumer, which had gone on past B, is told where to read again.
+    match pg.append_source_batch(src, topic, d, &next(b)).await {
+        Err(caseflow_store::StoreError::OffsetsBehind { stored, expected }) => {
+            assert_eq!(stored, next(a));
+            assert_eq!(expected, next(b));
+        }
+        other => panic!("an append past the lost batch must be refused, got {other:?}"),
+    }
+    let again: Vec<SourceMessage> = b.iter().chain(d).cloned().collect();
+    let mut rest = pg.append_source_batch(src, topic, &again, &next(a)).await.unwrap();
+    pg.project_appended(&mut rest).await.unwrap();
+    let all: Vec<&SourceMessage> = applied.into_iter().chain(&again).collect();
+    let dir = Sqlite::new();
+    let reference = Store::open(&dir.url()).await.unwrap();
+    ingest(&reference, &text(&all), 10_000).await;
+    assert_eq!(snapshot(&pg).await, snapshot(&reference).await, "after reading B again");
+    assert_eq!(pg.projected_offsets(src).await.unwrap(), BTreeMap::from([(0, p0.last().unwrap().offset + 1), (1, p1.last().unwrap().offset + 1)]));
+    pg.close().await;
 }
 
 /// On PostgreSQL a batch's column values travel joined by U+001F; a batch in
