@@ -198,19 +198,7 @@ impl Projector {
 
     /// The sum of a metric's samples on /metrics (`None` when unreachable).
     pub fn metric(&self, name: &str) -> Option<f64> {
-        let (status, body) = caseflow_tests::broker::http_get(&format!("{}/metrics", self.base));
-        if status != 200 {
-            return None;
-        }
-        let mut sum = None;
-        for l in body.lines().filter(|l| !l.starts_with('#')) {
-            let (n, v) = l.rsplit_once(' ')?;
-            let n = n.split('{').next().unwrap_or(n);
-            if n == name {
-                *sum.get_or_insert(0.0) += v.parse::<f64>().unwrap_or(0.0);
-            }
-        }
-        sum
+        caseflow_tests::broker::metric(&self.base, name)
     }
 
     /// Wait until it has partitions assigned; how long it took since spawn.

@@ -308,6 +308,30 @@ impl ProjectorProcess {
     pub fn get(&self, path: &str) -> (u16, String) {
         http_get(&format!("{}{path}", self.base))
     }
+
+    /// The sum of a metric's samples on its /metrics (`None` when unreachable
+    /// or absent).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        metric(&self.base, name)
+    }
+}
+
+/// The sum of a metric's samples (all label sets) on `base`/metrics; `None`
+/// when unreachable or absent.
+pub fn metric(base: &str, name: &str) -> Option<f64> {
+    let (status, body) = http_get(&format!("{base}/metrics"));
+    if status != 200 {
+        return None;
+    }
+    let mut sum = None;
+    for l in body.lines().filter(|l| !l.starts_with('#')) {
+        let (n, v) = l.rsplit_once(' ')?;
+        let n = n.split('{').next().unwrap_or(n);
+        if n == name {
+            *sum.get_or_insert(0.0) += v.parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    sum
 }
 
 impl Drop for ProjectorProcess {

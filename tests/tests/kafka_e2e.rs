@@ -160,13 +160,7 @@ fn wait_progress(
 fn wait_assigned(p: &mut ProjectorProcess) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (_, m) = p.get("/metrics");
-        let assigned: f64 = m
-            .lines()
-            .filter(|l| l.starts_with("caseflow_assigned_partitions"))
-            .filter_map(|l| l.rsplit_once(' ')?.1.trim().parse::<f64>().ok())
-            .sum();
-        if assigned > 0.0 {
+        if p.metric("caseflow_assigned_partitions").unwrap_or(0.0) > 0.0 {
             return;
         }
         assert!(p.alive(), "caseflow project exited before it had partitions");

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use caseflow_api::metrics::{metrics, Probe};
-use caseflow_store::{Appended, PendingDeadLetter, SourceMessage, Store, StoreError};
+use caseflow_store::{offsets_behind, Appended, PendingDeadLetter, SourceMessage, Store, StoreError};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
@@ -759,10 +759,7 @@ impl Projector {
     fn check_stored_offsets(&self) {
         let s = &self.shared;
         let Ok(stored) = s.handle.block_on(s.store.source_offsets(&s.source)) else { return };
-        let behind: BTreeMap<i32, i64> = {
-            let pos = s.positions.lock().unwrap_or_else(|e| e.into_inner());
-            pos.iter().filter_map(|(p, o)| { let at = stored.get(p).copied().unwrap_or(0); (at < *o).then_some((*p, at)) }).collect()
-        };
+        let behind = offsets_behind(&stored, &s.positions.lock().unwrap_or_else(|e| e.into_inner()));
         if !behind.is_empty() {
             self.read_again_from(&behind);
         }

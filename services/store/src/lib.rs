@@ -30,7 +30,7 @@ pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected};
 pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;
 pub use timings::phase_timings;
-pub use source::{Appended, PendingDeadLetter, SourceMessage, SourceReport};
+pub use source::{offsets_behind, Appended, PendingDeadLetter, SourceMessage, SourceReport};
 
 /// Which SQL database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

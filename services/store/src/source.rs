@@ -149,8 +149,7 @@ impl Store {
         lock_log(&mut tx).await?;
         let log_end = log_end(&mut tx).await?;
         let stored = appended_offsets(&mut tx, source).await?;
-        let behind: BTreeMap<i32, i64> =
-            expected.iter().filter_map(|(p, e)| { let at = stored.get(p).copied().unwrap_or(0); (at < *e).then_some((*p, at)) }).collect();
+        let behind = offsets_behind(&stored, expected);
         if !behind.is_empty() {
             tx.rollback().await?;
             let expected = behind.keys().map(|p| (*p, expected[p])).collect();
@@ -220,17 +219,23 @@ impl Store {
         // The batch's append must still be in the database: a server crash can
         // lose commits not yet flushed (the append's and later ones), and seqs
         // can then be handed out again.
-        let appended = if start.position(0) == batch.after { appended_offsets(&mut tx, &batch.source).await? } else { BTreeMap::new() };
-        let in_log = batch.next.iter().all(|(p, o)| appended.get(p).is_some_and(|a| a >= o));
-        if start.position(0) != batch.after || batch.fresh.is_empty() || !in_log {
+        let at_start = start.position(0) == batch.after;
+        let lost = at_start && !batch.fresh.is_empty() && {
+            let appended = appended_offsets(&mut tx, &batch.source).await?;
+            let lost = !offsets_behind(&appended, &batch.next).is_empty();
+            if lost {
+                tracing::warn!(offsets = ?batch.next, stored = ?appended, "a batch's append is not in the database (commits lost in a server crash); projecting the log from the checkpoint, the consumer reads the lost messages again");
+            }
+            lost
+        };
+        if !at_start || batch.fresh.is_empty() || lost {
             tx.rollback().await?;
             drop(cache);
-            // Nothing of this batch to project (repeats, dead letters), or the
-            // checkpoint is elsewhere: project whatever the log holds above it.
-            if start.position(0) != batch.after {
+            // Nothing of this batch to project (repeats, dead letters), the
+            // checkpoint is elsewhere, or the append is gone: project whatever
+            // the log holds above the checkpoint.
+            if !at_start {
                 tracing::debug!(checkpoint = start.position(0), batch_after = batch.after, "projecting the log from the checkpoint");
-            } else if !in_log && !batch.fresh.is_empty() {
-                tracing::warn!(offsets = ?batch.next, stored = ?appended, "a batch's append is not in the database (commits lost in a server crash); projecting the log from the checkpoint, the consumer reads the lost messages again");
             }
             return self.catch_up_source(&batch.source).await;
         }
@@ -268,6 +273,19 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The partitions whose stored offset is below the position `expected` of them
+/// (an absent stored offset counts as 0), with their stored offsets: where the
+/// database lost commits that a consumer (or a batch) had reached.
+pub fn offsets_behind(stored: &BTreeMap<i32, i64>, expected: &BTreeMap<i32, i64>) -> BTreeMap<i32, i64> {
+    expected
+        .iter()
+        .filter_map(|(p, e)| {
+            let at = stored.get(p).copied().unwrap_or(0);
+            (at < *e).then_some((*p, at))
+        })
+        .collect()
 }
 
 /// Events per transaction when a projection catches up from its checkpoint.
