@@ -8,9 +8,11 @@
 //! until the version moves. Concurrent requests for the same missing entry wait
 //! for one computation (single flight) instead of all running the query.
 //!
-//! Correctness does not depend on timing: every request reads the current data
-//! version first, so an answer is never older than the data it is asked after
-//! (a `POST /api/v1/events` followed by a query sees its events).
+//! Correctness does not depend on timing: every request uses a data version read
+//! after it arrived, so an answer is never older than the data it is asked after
+//! (a `POST /api/v1/events` followed by a query sees its events). The version
+//! is read by one query at a time ([`VersionGate`]): fifty dashboards refreshing
+//! at once share a read instead of queueing fifty queries for the connection pool.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,9 +96,107 @@ impl ResponseCache {
     }
 }
 
+/// The data version for requests, read by at most one query at a time.
+///
+/// A request may only use a version read by a query that *started after the
+/// request arrived*: joining a read already under way could return the version
+/// from before a commit the requester has seen. So requests that arrive while a
+/// read runs wait for it, and the first of them starts the next read, which the
+/// rest then share. Under load a request waits for at most two reads, and the
+/// store answers one version query at a time however many requests are waiting.
+#[derive(Default)]
+pub struct VersionGate {
+    /// How many reads have started (a read's number is its start count).
+    started: AtomicU64,
+    /// The number and value of the last completed read; held during a read.
+    last: tokio::sync::Mutex<Option<(u64, String)>>,
+    /// Reads done (for tests and metrics).
+    pub reads: AtomicU64,
+}
+
+impl VersionGate {
+    /// A version read after this call began, from `read` or shared with a
+    /// concurrent caller's. A failed read is returned to its caller and not kept.
+    pub async fn get<F, Fut, E>(&self, read: F) -> Result<String, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, E>>,
+    {
+        let arrived = self.started.load(Ordering::SeqCst);
+        let mut last = self.last.lock().await;
+        if let Some((n, v)) = last.as_ref() {
+            if *n > arrived {
+                return Ok(v.clone());
+            }
+        }
+        let n = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let v = read().await?;
+        *last = Some((n, v.clone()));
+        Ok(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_version_is_never_read_before_the_request_arrived() {
+        let gate = Arc::new(VersionGate::default());
+        let version = Arc::new(AtomicU64::new(1));
+        let read = |gate: Arc<VersionGate>, version: Arc<AtomicU64>| async move {
+            gate.get(|| async move {
+                let v = version.load(Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                Ok::<_, ()>(v.to_string())
+            })
+            .await
+            .unwrap()
+        };
+        // A read of version 1 is under way when version 2 commits and a request arrives.
+        let early = tokio::spawn(read(gate.clone(), version.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        version.store(2, Ordering::SeqCst);
+        let late: Vec<_> = (0..20)
+            .map(|_| tokio::spawn(read(gate.clone(), version.clone())))
+            .collect();
+        assert_eq!(early.await.unwrap(), "1");
+        for t in late {
+            assert_eq!(
+                t.await.unwrap(),
+                "2",
+                "a request that arrived after the commit sees it"
+            );
+        }
+        assert_eq!(
+            gate.reads.load(Ordering::Relaxed),
+            2,
+            "twenty requests waiting on one read share the next one"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_version_read_is_not_kept() {
+        let gate = VersionGate::default();
+        assert!(gate
+            .get(|| async { Err::<String, _>("db down") })
+            .await
+            .is_err());
+        assert_eq!(
+            gate.get(|| async { Ok::<_, &str>("7".to_string()) })
+                .await
+                .unwrap(),
+            "7"
+        );
+        assert_eq!(
+            gate.get(|| async { Ok::<_, &str>("8".to_string()) })
+                .await
+                .unwrap(),
+            "8",
+            "sequential requests read again"
+        );
+    }
 
     #[tokio::test]
     async fn computes_once_per_generation_and_uri() {

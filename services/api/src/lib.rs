@@ -28,6 +28,8 @@ pub struct AppState {
     pub batch_size: usize,
     /// Read-model responses by data version.
     pub cache: Arc<cache::ResponseCache>,
+    /// The data version, read by one query at a time for all requests.
+    pub version: Arc<cache::VersionGate>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             appended,
             batch_size,
             cache: Arc::new(cache::ResponseCache::default()),
+            version: Arc::new(cache::VersionGate::default()),
         }
     }
 
@@ -50,7 +53,7 @@ impl AppState {
     {
         let generation = format!(
             "{}@{}",
-            self.store.data_version().await?,
+            self.version.get(|| self.store.data_version()).await?,
             chrono::Utc::now().format("%Y-%m-%dT%H")
         );
         let key = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");

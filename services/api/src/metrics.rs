@@ -307,7 +307,11 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP caseflow_write_phase_seconds_total Wall time of the write path per phase (parse, append, load, folds, writes, alerts, commit): where a batch's time goes.\n# TYPE caseflow_write_phase_seconds_total counter");
         for (phase, secs) in caseflow_store::phase_timings() {
-            let _ = writeln!(out, "caseflow_write_phase_seconds_total{{phase=\"{}\"}} {secs:.6}", escape(phase));
+            let _ = writeln!(
+                out,
+                "caseflow_write_phase_seconds_total{{phase=\"{}\"}} {secs:.6}",
+                escape(phase)
+            );
         }
         out
     }
