@@ -88,6 +88,23 @@ async fn postgres_serves_every_query_surface_like_sqlite() {
         }
     }
     assert!(compared >= 1, "at least the throughput endpoint answered");
+    // The same question again at the same data version: from the response cache.
+    let again = reqwest::get(format!("{}{}", sp.base, paths[0]))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "GET {}", paths[0]);
+    let counter = |name| caseflow_tests::broker::metric(&sp.base, name);
+    assert_eq!(
+        counter("caseflow_api_cache_misses_total"),
+        Some(compared as f64),
+        "each answered question was computed once"
+    );
+    assert_eq!(counter("caseflow_api_cache_hits_total"), Some(1.0));
+    assert_eq!(
+        counter("caseflow_api_version_reads_total"),
+        Some((paths.len() + 1) as f64),
+        "one request at a time: each reads the data version itself"
+    );
     let m = reqwest::get(format!("{}/metrics", sp.base)).await.unwrap();
     assert_eq!(m.status(), 200);
     let body = m.text().await.unwrap();

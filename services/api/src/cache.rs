@@ -3,9 +3,11 @@
 //! A dashboard asks the same few questions over and over (every operations
 //! manager of a team, every refresh), while the answer only changes when the
 //! projection applies events or an alert changes. A response is therefore kept
-//! under (request URI, today's date in Europe/Amsterdam, the store's
+//! under (request URI, the current hour, the store's
 //! [data version](caseflow_store::Store::data_version)) and served from memory
-//! until the version moves. Concurrent requests for the same missing entry wait
+//! until the version moves; the hour makes answers that depend on today (open
+//! cases, overdue PO) turn over with the day in Europe/Amsterdam, whose midnight
+//! is always on a UTC hour. Concurrent requests for the same missing entry wait
 //! for one computation (single flight) instead of all running the query.
 //!
 //! Correctness does not depend on timing: every request uses a data version read
@@ -110,7 +112,7 @@ pub struct VersionGate {
     started: AtomicU64,
     /// The number and value of the last completed read; held during a read.
     last: tokio::sync::Mutex<Option<(u64, String)>>,
-    /// Reads done (for tests and metrics).
+    /// Reads done (`caseflow_api_version_reads_total`).
     pub reads: AtomicU64,
 }
 
@@ -141,27 +143,55 @@ impl VersionGate {
 mod tests {
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// Polls `f` once: far enough for a [`VersionGate::get`] to note its arrival
+    /// and queue for the gate (or, uncontended, to enter its read).
+    async fn poll_once<F: std::future::Future + Unpin>(f: &mut F) {
+        std::future::poll_fn(|cx| {
+            let _ = std::future::Future::poll(std::pin::Pin::new(&mut *f), cx);
+            std::task::Poll::Ready(())
+        })
+        .await
+    }
+
+    #[tokio::test]
     async fn a_version_is_never_read_before_the_request_arrived() {
         let gate = Arc::new(VersionGate::default());
         let version = Arc::new(AtomicU64::new(1));
-        let read = |gate: Arc<VersionGate>, version: Arc<AtomicU64>| async move {
-            gate.get(|| async move {
-                let v = version.load(Ordering::SeqCst);
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                Ok::<_, ()>(v.to_string())
+        // Each request reads `version` when its read starts; the early one's read
+        // then waits for `release`, so it is under way while the rest arrive.
+        let release = Arc::new(tokio::sync::Notify::new());
+        let request = |hold: Option<Arc<tokio::sync::Notify>>| {
+            let (gate, version) = (gate.clone(), version.clone());
+            Box::pin(async move {
+                gate.get(|| async move {
+                    let v = version.load(Ordering::SeqCst);
+                    if let Some(hold) = hold {
+                        hold.notified().await;
+                    }
+                    Ok::<_, ()>(v.to_string())
+                })
+                .await
+                .unwrap()
             })
-            .await
-            .unwrap()
         };
-        // A read of version 1 is under way when version 2 commits and a request arrives.
-        let early = tokio::spawn(read(gate.clone(), version.clone()));
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        // A read of version 1 is under way when version 2 commits and twenty
+        // requests arrive.
+        let mut early = request(Some(release.clone()));
+        poll_once(&mut early).await;
+        assert_eq!(
+            gate.reads.load(Ordering::Relaxed),
+            1,
+            "the early read is under way"
+        );
         version.store(2, Ordering::SeqCst);
-        let late: Vec<_> = (0..20)
-            .map(|_| tokio::spawn(read(gate.clone(), version.clone())))
-            .collect();
-        assert_eq!(early.await.unwrap(), "1");
+        let mut late = Vec::new();
+        for _ in 0..20 {
+            let mut f = request(None);
+            poll_once(&mut f).await;
+            late.push(tokio::spawn(f));
+        }
+        release.notify_one();
+        assert_eq!(early.await, "1");
         for t in late {
             assert_eq!(
                 t.await.unwrap(),

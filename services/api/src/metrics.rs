@@ -371,9 +371,35 @@ fn text(body: String) -> Response {
         .into_response()
 }
 
-/// `GET /metrics` on the API router.
+/// `GET /metrics` on the API router: [`render_with_store`] plus the response
+/// cache's counters.
 pub async fn metrics_handler(State(s): State<crate::AppState>) -> Response {
-    text(render_with_store(&s.store).await)
+    let mut out = render_with_store(&s.store).await;
+    let counters = [
+        (
+            "caseflow_api_cache_hits_total",
+            "Read-model answers served from the response cache.",
+            &s.cache.hits,
+        ),
+        (
+            "caseflow_api_cache_misses_total",
+            "Read-model answers computed by the database (not in the cache at the data version).",
+            &s.cache.misses,
+        ),
+        (
+            "caseflow_api_version_reads_total",
+            "Data-version queries (requests that arrive during one share the next).",
+            &s.version.reads,
+        ),
+    ];
+    for (name, help, v) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            v.load(Ordering::Relaxed)
+        );
+    }
+    text(out)
 }
 
 /// A readiness check of something other than the database (e.g. the broker).
