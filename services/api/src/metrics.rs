@@ -177,12 +177,6 @@ impl Metrics {
     /// The Prometheus text exposition of the process metrics.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
-        };
         let _ = writeln!(out, "# HELP caseflow_events_applied_total Events newly appended and projected, per event type.\n# TYPE caseflow_events_applied_total counter");
         for (t, n) in self
             .applied_by_type
@@ -323,6 +317,14 @@ fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// One counter without labels, with its HELP and TYPE lines.
+fn counter(out: &mut String, name: &str, help: &str, v: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+    );
+}
+
 /// The process-wide metrics.
 pub fn metrics() -> &'static Metrics {
     static M: OnceLock<Metrics> = OnceLock::new();
@@ -393,11 +395,7 @@ pub async fn metrics_handler(State(s): State<crate::AppState>) -> Response {
         ),
     ];
     for (name, help, v) in counters {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-            v.load(Ordering::Relaxed)
-        );
+        counter(&mut out, name, help, v.load(Ordering::Relaxed));
     }
     text(out)
 }
