@@ -198,10 +198,12 @@ impl From<Vec<Incoming>> for Prepared {
 
 const EVENT_COLUMNS: &str = "event_id, event_type, occurred_at, gemeente, domein, case_id, beschikking_id, retracts, body, source, position, received_at";
 
-/// What [`append_pg`] did: the highest seq and number of rows it appended, and
-/// the stored body of every offered id that the log already held (`None` when
-/// another transaction appended it after this statement's snapshot was taken).
-struct PgAppended {
+/// What [`append_pg`] or [`append_sqlite`] did: the highest seq and number of
+/// rows it appended, and every offered id that the log already held, with its
+/// stored body where the statement read it (`None`: PostgreSQL, when another
+/// transaction appended it after the statement's snapshot was taken; SQLite,
+/// always).
+struct Appended {
     last_seq: i64,
     appended: u64,
     existing: Vec<(String, Option<String>)>,
@@ -234,7 +236,7 @@ fn append_pg_sql(input: &str, source: usize) -> String {
 /// `unnest` in input order (see [`crate::sql::Columns`]; one small statement to
 /// parse and plan instead of one with 12 parameters per event). Absent ids travel
 /// as empty strings. `offered` holds each id once.
-async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<PgAppended, StoreError> {
+async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<Appended, StoreError> {
     const NAMES: [&str; 10] = ["event_id", "event_type", "occurred_at", "gemeente", "domein", "case_id", "beschikking_id", "retracts", "body", "position"];
     let mut cols = Columns::new(NAMES.len(), offered.len());
     let opt = |u: Option<uuid::Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
@@ -258,8 +260,8 @@ async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &st
     pg_appended(rows)
 }
 
-fn pg_appended(rows: Vec<sqlx::any::AnyRow>) -> Result<PgAppended, StoreError> {
-    let mut out = PgAppended { last_seq: 0, appended: 0, existing: Vec::new() };
+fn pg_appended(rows: Vec<sqlx::any::AnyRow>) -> Result<Appended, StoreError> {
+    let mut out = Appended { last_seq: 0, appended: 0, existing: Vec::new() };
     for row in rows {
         match row.try_get::<Option<String>, _>("event_id")? {
             Some(id) => out.existing.push((id, row.try_get("body")?)),
@@ -274,7 +276,7 @@ fn pg_appended(rows: Vec<sqlx::any::AnyRow>) -> Result<PgAppended, StoreError> {
 
 /// [`append_pg`] for a batch where some value holds the column separator: the
 /// whole batch as one JSON parameter, expanded by `json_to_recordset`.
-async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<PgAppended, StoreError> {
+async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<Appended, StoreError> {
     #[derive(Serialize)]
     struct Row<'a> {
         event_id: String,
@@ -312,6 +314,60 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
     pg_appended(rows)
 }
 
+/// Append on SQLite: multi-row `INSERT OR IGNORE` in input order (an id the log
+/// holds is skipped by the unique index). Where a statement appended fewer rows
+/// than it was given, the ids it did append are read back (one row: the rows
+/// above the log's end before it) and the others are reported as skipped.
+/// `offered` holds each id once. OR IGNORE also means a statement that cannot
+/// abort half way, which needs no statement journal (SQLite would otherwise copy
+/// every page the insert touches). A skipped row can use up a `seq` value, as
+/// PostgreSQL's sequence does: `seq` orders the log, it does not count it.
+async fn append_sqlite(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<Appended, StoreError> {
+    const EVENT_COLS: usize = 12;
+    let mut out = Appended { last_seq: 0, appended: 0, existing: Vec::new() };
+    let mut end: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").fetch_one(&mut **tx).await?.try_get("seq")?;
+    for chunk in offered.chunks(MAX_PARAMS / EVENT_COLS) {
+        let sql = format!("INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES {}", values_placeholders(crate::Dialect::Sqlite, chunk.len(), EVENT_COLS, 1));
+        let mut q = sqlx::query(&sql).persistent(false);
+        for (inc, e, body) in chunk {
+            q = q
+                .bind(e.event_id.to_string())
+                .bind(e.event_type().as_str())
+                .bind(utc_text(e))
+                .bind(&e.gemeente)
+                .bind(e.domein.as_str())
+                .bind(e.case_id.map(|c| c.to_string()))
+                .bind(e.beschikking_id().map(|b| b.to_string()))
+                .bind(e.retracts().map(|r| r.to_string()))
+                .bind(*body)
+                .bind(source)
+                .bind(&inc.position)
+                .bind(received_at);
+        }
+        let inserted = q.execute(&mut **tx).await?.rows_affected();
+        if inserted < chunk.len() as u64 {
+            let ids: Option<String> = sqlx::query(&format!("SELECT group_concat(event_id, ' ') AS ids FROM events WHERE seq > {end}"))
+                .persistent(false)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("ids")?;
+            let ids = ids.unwrap_or_default();
+            let appended: HashSet<&str> = ids.split(' ').filter(|s| !s.is_empty()).collect();
+            if appended.len() as u64 != inserted {
+                return Err(StoreError::Corrupt(format!("{inserted} events were appended, {} read back", appended.len())));
+            }
+            out.existing.extend(chunk.iter().map(|(_, e, _)| e.event_id.to_string()).filter(|id| !appended.contains(id.as_str())).map(|id| (id, None)));
+        }
+        if inserted > 0 {
+            // The highest seq written (sqlx's Any driver does not pass SQLite's last rowid on).
+            end = sqlx::query("SELECT last_insert_rowid() AS seq").fetch_one(&mut **tx).await?.try_get("seq")?;
+            out.last_seq = end;
+        }
+        out.appended += inserted;
+    }
+    Ok(out)
+}
+
 /// Add the stored body of every id in `ids` that the log holds to `known`.
 async fn stored_bodies(tx: &mut Transaction<'_, Any>, ids: &[String], known: &mut HashMap<String, String>) -> Result<(), StoreError> {
     for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", ids).await? {
@@ -325,30 +381,31 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     let mut report = AppendReport::default();
     let Prepared { valid: parsed, invalid: mut dead } = batch;
     let received_at = now_text();
-    // What the log already holds for these ids. PostgreSQL appends first (each id
-    // once, at its first occurrence in the batch) and reports the ids it found;
-    // the admission below then comes to the same verdicts as with a lookup first,
-    // and accepts exactly the rows the statement appended (checked).
+    // What the log already holds for these ids. Both databases append first
+    // (each id once, at its first occurrence in the batch; an id the log holds is
+    // skipped by its unique index, no separate lookup of every id) and report the
+    // ids they skipped; the admission below then comes to the same verdicts as
+    // with a lookup first, and accepts exactly the rows the statement appended
+    // (checked).
     let mut known: HashMap<String, String> = HashMap::new();
-    let mut pg_appended = None;
-    if dialect_of(tx) == crate::Dialect::Postgres {
-        let mut seen = HashSet::new();
-        let offered: Vec<(&Incoming, &Event, &str)> =
-            parsed.iter().filter(|(_, _, e, _)| seen.insert(e.event_id)).map(|(_, inc, e, body)| (inc, e, body.as_str())).collect();
-        if !offered.is_empty() {
-            let out = append_pg(tx, source, &received_at, &offered).await?;
-            crate::timings::record("append: insert", t0);
-            t0 = std::time::Instant::now();
-            let (read, unseen): (Vec<_>, Vec<_>) = out.existing.into_iter().partition(|(_, body)| body.is_some());
-            known.extend(read.into_iter().filter_map(|(id, body)| Some((id, body?))));
-            // Appended by a transaction that committed after the statement's snapshot.
-            let unseen: Vec<String> = unseen.into_iter().map(|(id, _)| id).collect();
-            stored_bodies(tx, &unseen, &mut known).await?;
-            pg_appended = Some((out.last_seq, out.appended));
-        }
-    } else {
-        let ids: Vec<String> = parsed.iter().map(|(_, _, e, _)| e.event_id.to_string()).collect();
-        stored_bodies(tx, &ids, &mut known).await?;
+    let mut appended = None;
+    let mut seen = HashSet::new();
+    let offered: Vec<(&Incoming, &Event, &str)> =
+        parsed.iter().filter(|(_, _, e, _)| seen.insert(e.event_id)).map(|(_, inc, e, body)| (inc, e, body.as_str())).collect();
+    if !offered.is_empty() {
+        let out = match dialect_of(tx) {
+            crate::Dialect::Postgres => append_pg(tx, source, &received_at, &offered).await?,
+            crate::Dialect::Sqlite => append_sqlite(tx, source, &received_at, &offered).await?,
+        };
+        crate::timings::record("append: insert", t0);
+        t0 = std::time::Instant::now();
+        let (read, unseen): (Vec<_>, Vec<_>) = out.existing.into_iter().partition(|(_, body)| body.is_some());
+        known.extend(read.into_iter().filter_map(|(id, body)| Some((id, body?))));
+        // PostgreSQL: appended by a transaction that committed after the
+        // statement's snapshot; SQLite: every skipped id.
+        let unseen: Vec<String> = unseen.into_iter().map(|(id, _)| id).collect();
+        stored_bodies(tx, &unseen, &mut known).await?;
+        appended = Some((out.last_seq, out.appended));
     }
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
@@ -376,52 +433,13 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     }
 
     crate::timings::record("append: duplicates", t0);
-    let t0 = std::time::Instant::now();
-    if let Some((last_seq, appended)) = pg_appended {
+    if let Some((last_seq, appended)) = appended {
         if appended != fresh.len() as u64 {
             return Err(StoreError::Corrupt(format!("{appended} events were appended for {} accepted", fresh.len())));
         }
         report.last_seq = last_seq;
         report.accepted += appended;
     }
-    const EVENT_COLS: usize = 12;
-    let sqlite_rows: &[(Incoming, Event, String)] = if dialect_of(tx) == crate::Dialect::Sqlite { &fresh } else { &[] };
-    for chunk in sqlite_rows.chunks(MAX_PARAMS / EVENT_COLS) {
-        // OR IGNORE: a statement that cannot abort half way needs no statement
-        // journal (SQLite would otherwise copy every page the insert touches).
-        // The ids were checked above under the write lock; that every row was
-        // inserted is checked below, so nothing can be skipped silently.
-        let sql = format!(
-            "INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES {}",
-            values_placeholders(crate::Dialect::Sqlite, chunk.len(), EVENT_COLS, 1)
-        );
-        let mut q = sqlx::query(&sql).persistent(false);
-        for (inc, e, body) in chunk {
-            q = q
-                .bind(e.event_id.to_string())
-                .bind(e.event_type().as_str())
-                .bind(utc_text(e))
-                .bind(&e.gemeente)
-                .bind(e.domein.as_str())
-                .bind(e.case_id.map(|c| c.to_string()))
-                .bind(e.beschikking_id().map(|b| b.to_string()))
-                .bind(e.retracts().map(|r| r.to_string()))
-                .bind(body)
-                .bind(source)
-                .bind(&inc.position)
-                .bind(&received_at);
-        }
-        let inserted = q.execute(&mut **tx).await?.rows_affected();
-        if inserted != chunk.len() as u64 {
-            return Err(StoreError::Corrupt(format!("{} of {} events were not appended (an event id already in the log?)", chunk.len() as u64 - inserted, chunk.len())));
-        }
-        // The highest seq written (sqlx's Any driver does not pass SQLite's last rowid on).
-        let seq: i64 = sqlx::query("SELECT last_insert_rowid() AS seq").fetch_one(&mut **tx).await?.try_get("seq")?;
-        report.last_seq = report.last_seq.max(seq);
-        report.accepted += chunk.len() as u64;
-    }
-
-    crate::timings::record("append: insert", t0);
     report.fresh = fresh.into_iter().map(|(_, e, _)| e).collect();
 
     dead.sort_by_key(|d| d.index);

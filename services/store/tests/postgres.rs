@@ -445,10 +445,10 @@ async fn postgres_values_holding_the_column_separator() {
     pg.close().await;
 }
 
-/// Repeats of ids the log holds and repeats within one batch get the same
-/// verdicts on PostgreSQL (which appends first and learns which ids the log held
-/// from the insert) as on SQLite (which looks them up first): a repeat is judged
-/// against the stored event, never against an earlier copy in the same batch.
+/// Repeats of ids the log holds and repeats within one batch get the right
+/// verdicts on PostgreSQL and SQLite (both append first and learn from the insert
+/// which ids the log held): a repeat is judged against the stored event, never
+/// against an earlier copy in the same batch.
 #[tokio::test]
 async fn postgres_repeats_in_a_batch_are_judged_against_the_log() {
     // Two valid case events of the stream, and variants of them with other content.
