@@ -35,18 +35,21 @@ pub struct EmbeddedResult {
     pub log: PathBuf,
 }
 
-/// (events appended, events projected) so far; `None` while unreadable.
+/// (events appended, events projected) so far, counted (`seq` orders the log
+/// but may skip values); `None` while unreadable. The projected ones are the log
+/// less its unprojected tail, so only that tail is scanned.
 pub async fn progress(db: &Path) -> Option<(u64, u64)> {
     let url = format!("sqlite://{}?mode=ro", db.display());
     let mut c = sqlx::SqliteConnection::connect(&url).await.ok()?;
     let row: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM events), (SELECT COALESCE(MAX(position), 0) FROM checkpoints WHERE name = 'embedded')",
+        "SELECT (SELECT COUNT(*) FROM events), \
+                (SELECT COUNT(*) FROM events WHERE seq > (SELECT COALESCE(MAX(position), 0) FROM checkpoints WHERE name = 'embedded'))",
     )
     .fetch_one(&mut c)
     .await
     .ok()?;
     let _ = c.close().await;
-    Some((row.0 as u64, row.1 as u64))
+    Some((row.0 as u64, (row.0 - row.1) as u64))
 }
 
 pub fn remove_sqlite(db: &Path) {
