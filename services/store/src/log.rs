@@ -203,6 +203,7 @@ const EVENT_COLUMNS: &str = "event_id, event_type, occurred_at, gemeente, domein
 /// stored body where the statement read it (`None`: PostgreSQL, when another
 /// transaction appended it after the statement's snapshot was taken; SQLite,
 /// always).
+#[derive(Default)]
 struct Appended {
     last_seq: i64,
     appended: u64,
@@ -261,7 +262,7 @@ async fn append_pg(tx: &mut Transaction<'_, Any>, source: &str, received_at: &st
 }
 
 fn pg_appended(rows: Vec<sqlx::any::AnyRow>) -> Result<Appended, StoreError> {
-    let mut out = Appended { last_seq: 0, appended: 0, existing: Vec::new() };
+    let mut out = Appended::default();
     for row in rows {
         match row.try_get::<Option<String>, _>("event_id")? {
             Some(id) => out.existing.push((id, row.try_get("body")?)),
@@ -324,8 +325,8 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
 /// PostgreSQL's sequence does: `seq` orders the log, it does not count it.
 async fn append_sqlite(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<Appended, StoreError> {
     const EVENT_COLS: usize = 12;
-    let mut out = Appended { last_seq: 0, appended: 0, existing: Vec::new() };
-    let mut end: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").fetch_one(&mut **tx).await?.try_get("seq")?;
+    let mut out = Appended::default();
+    let mut end = crate::project::log_end(&mut **tx).await?;
     for chunk in offered.chunks(MAX_PARAMS / EVENT_COLS) {
         let sql = format!("INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES {}", values_placeholders(crate::Dialect::Sqlite, chunk.len(), EVENT_COLS, 1));
         let mut q = sqlx::query(&sql).persistent(false);
@@ -377,7 +378,7 @@ async fn stored_bodies(tx: &mut Transaction<'_, Any>, ids: &[String], known: &mu
 }
 
 pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch: Prepared) -> Result<AppendReport, StoreError> {
-    let mut t0 = std::time::Instant::now();
+    let t0 = std::time::Instant::now();
     let mut report = AppendReport::default();
     let Prepared { valid: parsed, invalid: mut dead } = batch;
     let received_at = now_text();
@@ -387,26 +388,22 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     // ids they skipped; the admission below then comes to the same verdicts as
     // with a lookup first, and accepts exactly the rows the statement appended
     // (checked).
-    let mut known: HashMap<String, String> = HashMap::new();
-    let mut appended = None;
     let mut seen = HashSet::new();
     let offered: Vec<(&Incoming, &Event, &str)> =
         parsed.iter().filter(|(_, _, e, _)| seen.insert(e.event_id)).map(|(_, inc, e, body)| (inc, e, body.as_str())).collect();
-    if !offered.is_empty() {
-        let out = match dialect_of(tx) {
-            crate::Dialect::Postgres => append_pg(tx, source, &received_at, &offered).await?,
-            crate::Dialect::Sqlite => append_sqlite(tx, source, &received_at, &offered).await?,
-        };
-        crate::timings::record("append: insert", t0);
-        t0 = std::time::Instant::now();
-        let (read, unseen): (Vec<_>, Vec<_>) = out.existing.into_iter().partition(|(_, body)| body.is_some());
-        known.extend(read.into_iter().filter_map(|(id, body)| Some((id, body?))));
-        // PostgreSQL: appended by a transaction that committed after the
-        // statement's snapshot; SQLite: every skipped id.
-        let unseen: Vec<String> = unseen.into_iter().map(|(id, _)| id).collect();
-        stored_bodies(tx, &unseen, &mut known).await?;
-        appended = Some((out.last_seq, out.appended));
-    }
+    let Appended { last_seq, appended, existing } = match dialect_of(tx) {
+        _ if offered.is_empty() => Appended::default(),
+        crate::Dialect::Postgres => append_pg(tx, source, &received_at, &offered).await?,
+        crate::Dialect::Sqlite => append_sqlite(tx, source, &received_at, &offered).await?,
+    };
+    crate::timings::record("append: insert", t0);
+    let t0 = std::time::Instant::now();
+    let (read, unseen): (Vec<_>, Vec<_>) = existing.into_iter().partition(|(_, body)| body.is_some());
+    let mut known: HashMap<String, String> = read.into_iter().filter_map(|(id, body)| Some((id, body?))).collect();
+    // PostgreSQL: appended by a transaction that committed after the
+    // statement's snapshot; SQLite: every skipped id.
+    let unseen: Vec<String> = unseen.into_iter().map(|(id, _)| id).collect();
+    stored_bodies(tx, &unseen, &mut known).await?;
 
     let mut fresh: Vec<(Incoming, Event, String)> = Vec::new();
     for (index, inc, e, body) in parsed {
@@ -433,13 +430,11 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     }
 
     crate::timings::record("append: duplicates", t0);
-    if let Some((last_seq, appended)) = appended {
-        if appended != fresh.len() as u64 {
-            return Err(StoreError::Corrupt(format!("{appended} events were appended for {} accepted", fresh.len())));
-        }
-        report.last_seq = last_seq;
-        report.accepted += appended;
+    if appended != fresh.len() as u64 {
+        return Err(StoreError::Corrupt(format!("{appended} events were appended for {} accepted", fresh.len())));
     }
+    report.last_seq = last_seq;
+    report.accepted = appended;
     report.fresh = fresh.into_iter().map(|(_, e, _)| e).collect();
 
     dead.sort_by_key(|d| d.index);
