@@ -5,11 +5,18 @@ produce: read NDJSON (a file or stdin) and produce each line to a topic with the
 producer contract's key: the event's case_id, or gemeente/team for formatie
 events; lines that are not such JSON get no key. --partition N sends everything to
 one partition (poison messages); --copies 2 --shuffle-seed S sends the stream,
-then a shuffled second copy. Prints the number of messages produced.
+then a shuffled second copy. Every send is checked: a message the broker did not
+acknowledge ends the run with an error (exit 1) instead of being counted. The
+producer is idempotent, so a retry after a lost acknowledgement (a slow broker)
+does not write a message twice. Prints the number of messages produced.
 
 consume: read a topic from the beginning until --expect messages arrived (or
 --timeout seconds passed) and print one JSON object per message with partition,
 offset, key, value (text) and headers.
+
+offsets: print the end offset of each partition of a topic as JSON
+({"0": 123, ...}): what the broker holds, to compare with what was produced and
+with what a consumer applied.
 """
 import argparse
 import json
@@ -48,16 +55,36 @@ def produce(a):
     # before the next batch are never delivered); a consumer that resumes at a
     # stored offset needs every offset to start a batch there. Real Kafka does not.
     p = KafkaProducer(bootstrap_servers=a.brokers, acks="all", linger_ms=5, batch_size=1, retries=10,
-                      max_in_flight_requests_per_connection=1, request_timeout_ms=60000)
-    n = 0
+                      enable_idempotence=True, max_in_flight_requests_per_connection=1,
+                      request_timeout_ms=60000)
+    sent = []
     for batch in batches:
         for line in batch:
             k = key_of(line)
-            p.send(a.topic, value=line, key=k.encode() if k is not None else None, partition=a.partition)
-            n += 1
-    p.flush(timeout=300)
+            sent.append(p.send(a.topic, value=line, key=k.encode() if k is not None else None, partition=a.partition))
+    # No flush timeout: a slow machine is slow, not wrong. A message that failed
+    # (after the producer's retries) is reported below.
+    p.flush()
     p.close()
-    print(n)
+    failed = [f for f in sent if not f.succeeded()]
+    if failed:
+        sys.exit(f"{len(failed)} of {len(sent)} messages to {a.topic} were not acknowledged; first: "
+                 f"{failed[0].exception!r}")
+    print(len(sent))
+
+
+def offsets(a):
+    c = KafkaConsumer(bootstrap_servers=a.brokers)
+    deadline = time.time() + 60
+    parts = c.partitions_for_topic(a.topic)
+    while parts is None and time.time() < deadline:
+        time.sleep(0.5)
+        parts = c.partitions_for_topic(a.topic)
+    if parts is None:
+        sys.exit(f"topic {a.topic} not found")
+    ends = c.end_offsets([TopicPartition(a.topic, p) for p in sorted(parts)])
+    print(json.dumps({str(tp.partition): off for tp, off in sorted(ends.items(), key=lambda e: e[0].partition)}))
+    c.close()
 
 
 def consume(a):
@@ -113,8 +140,11 @@ def main():
     c.add_argument("--timeout", type=float, default=60)
     c.add_argument("--distinct-header", default=None,
                    help="stop after --expect distinct values of this header (repeats do not count)")
+    o = sub.add_parser("offsets")
+    o.add_argument("--brokers", required=True)
+    o.add_argument("--topic", required=True)
     a = ap.parse_args()
-    produce(a) if a.cmd == "produce" else consume(a)
+    {"produce": produce, "consume": consume, "offsets": offsets}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -145,31 +145,46 @@ impl Broker {
         );
     }
 
-    /// Produce NDJSON `file` with the external client (key per the producer
-    /// contract); `extra` are further `kafka_client.py produce` arguments.
-    /// Returns the number of messages produced.
-    pub fn produce_with(bootstrap: &str, file: &std::path::Path, extra: &[&str]) -> u64 {
+    /// Run `kafka_client.py COMMAND ARGS…` (the external client) and return its
+    /// standard output; a failure ends the test with the client's error.
+    fn client(command: &str, args: &[&std::ffi::OsStr]) -> String {
         let out = Command::new(python())
             .arg(client_script())
-            .args(["produce", "--brokers", bootstrap, "--file"])
-            .arg(file)
-            .args(extra)
+            .arg(command)
+            .args(args)
             .stdin(Stdio::null())
             .output()
-            .expect("run kafka_client.py produce");
+            .unwrap_or_else(|e| panic!("run kafka_client.py {command}: {e}"));
         assert!(
             out.status.success(),
-            "kafka_client.py produce failed: {}",
+            "kafka_client.py {command} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .expect("produced count")
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Produce NDJSON `file` with the external client (key per the producer
+    /// contract); `extra` are further `kafka_client.py produce` arguments.
+    /// Returns the number of messages produced (each one acknowledged).
+    pub fn produce_with(bootstrap: &str, file: &std::path::Path, extra: &[&str]) -> u64 {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["--brokers".as_ref(), bootstrap.as_ref(), "--file".as_ref(), file.as_os_str()];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        Self::client("produce", &args).trim().parse().expect("produced count")
     }
 
     pub fn produce(&self, file: &std::path::Path, extra: &[&str]) -> u64 {
         Self::produce_with(&self.bootstrap(), file, extra)
+    }
+
+    /// The end offset of each partition of `topic` (what the broker holds), read
+    /// with the external client.
+    pub fn end_offsets(&self, topic: &str) -> std::collections::BTreeMap<i64, i64> {
+        let bootstrap = self.bootstrap();
+        let out = Self::client("offsets", &["--brokers".as_ref(), bootstrap.as_ref(), "--topic".as_ref(), topic.as_ref()]);
+        let ends: std::collections::BTreeMap<String, i64> = serde_json::from_str(&out).expect("offsets JSON");
+        ends.into_iter()
+            .map(|(p, o)| (p.parse().expect("partition number"), o))
+            .collect()
     }
 
     /// Read `topic` from the beginning with the external client until `expect`
@@ -177,31 +192,15 @@ impl Broker {
     /// With `distinct_header`, `expect` counts distinct values of that header
     /// (for at-least-once topics, where a message may be there twice).
     pub fn consume(&self, topic: &str, expect: usize, distinct_header: Option<&str>, timeout: Duration) -> Vec<serde_json::Value> {
-        let mut cmd = Command::new(python());
-        cmd.arg(client_script()).args([
-            "consume",
-            "--brokers",
-            &self.bootstrap(),
-            "--topic",
-            topic,
-            "--expect",
-            &expect.to_string(),
-            "--timeout",
-            &timeout.as_secs().to_string(),
-        ]);
+        let (bootstrap, expect, timeout) = (self.bootstrap(), expect.to_string(), timeout.as_secs().to_string());
+        let mut args: Vec<&std::ffi::OsStr> = ["--brokers", &bootstrap, "--topic", topic, "--expect", &expect, "--timeout", &timeout]
+            .into_iter()
+            .map(std::ffi::OsStr::new)
+            .collect();
         if let Some(h) = distinct_header {
-            cmd.args(["--distinct-header", h]);
+            args.extend([std::ffi::OsStr::new("--distinct-header"), std::ffi::OsStr::new(h)]);
         }
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .expect("run kafka_client.py consume");
-        assert!(
-            out.status.success(),
-            "kafka_client.py consume failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        Self::client("consume", &args)
             .lines()
             .map(|l| serde_json::from_str(l).expect("consume output is JSON"))
             .collect()

@@ -112,23 +112,45 @@ fn progress(pg: &PgServer, db: &str, topic: &str) -> Option<i64> {
     .ok()
 }
 
-/// Wait (bounded) until `total` messages are applied.
-fn wait_applied(pg: &PgServer, db: &str, topic: &str, total: i64, p: &mut ProjectorProcess) {
-    let deadline = Instant::now() + Duration::from_secs(300);
+/// The applied offset of each partition (the checkpoints stored with the log).
+fn applied_offsets(pg: &PgServer, db: &str, topic: &str) -> String {
+    pg.try_psql(
+        db,
+        &format!("SELECT string_agg(part || ': ' || position, ', ' ORDER BY part) FROM checkpoints WHERE name = 'kafka:{topic}'"),
+    )
+    .unwrap_or_else(|e| format!("(not readable: {e})"))
+}
+
+/// Wait (bounded) until `total` messages are applied. First checks that the
+/// broker holds exactly the `total` messages the client produced (a producer
+/// retry that wrote a message twice, or a lost one, is named as such); a timeout
+/// says per partition how far the projector got against what the broker holds.
+fn wait_applied(pg: &PgServer, db: &str, broker: &Broker, topic: &str, total: i64, p: &mut ProjectorProcess) {
+    let held = broker.end_offsets(topic);
+    assert_eq!(
+        held.values().sum::<i64>(),
+        total,
+        "the broker holds {held:?} messages of {topic}, the client produced {total}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let n = progress(pg, db, topic).unwrap_or(-1);
         if n >= total {
-            assert_eq!(n, total, "more offsets applied than messages produced");
+            assert_eq!(n, total, "more offsets applied than messages produced: {}", applied_offsets(pg, db, topic));
             return;
         }
         assert!(
             p.alive(),
             "caseflow project exited early (applied {n} of {total})"
         );
-        assert!(
-            Instant::now() < deadline,
-            "applied {n} of {total} messages within 5 minutes"
-        );
+        if Instant::now() >= deadline {
+            let (_, metrics) = p.get("/metrics");
+            let lag: Vec<&str> = metrics.lines().filter(|l| l.starts_with("caseflow_consumer_lag")).collect();
+            panic!(
+                "applied {n} of {total} messages within 10 minutes; applied per partition {{{}}}, the broker holds {held:?}; the projector's lag: {lag:?}",
+                applied_offsets(pg, db, topic)
+            );
+        }
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -325,7 +347,7 @@ fn kafka_end_to_end_with_poison_in_every_partition() {
         &db,
         &project_args(&broker.bootstrap(), topic, dlq, alerts, "e2e"),
     );
-    wait_applied(pg, &db, topic, total, &mut p);
+    wait_applied(pg, &db, &broker, topic, total, &mut p);
 
     let got = outcome(&db);
     let want = Outcome {
@@ -444,7 +466,7 @@ fn kafka_kill_9_five_times_during_ingest() {
         last = before;
     }
     let mut p = ProjectorProcess::start(&db, &args);
-    wait_applied(pg, &db, topic, total, &mut p);
+    wait_applied(pg, &db, &broker, topic, total, &mut p);
     assert_same(&outcome(&db), &r.outcome, "after five kill -9");
     // Dead letters reach the DLQ topic (at least once: a kill between the publish
     // and its mark may repeat one; the position header identifies it).
@@ -476,7 +498,7 @@ fn kafka_every_event_twice() {
         &db,
         &project_args(&broker.bootstrap(), topic, dlq, alerts, "twice"),
     );
-    wait_applied(pg, &db, topic, total, &mut p);
+    wait_applied(pg, &db, &broker, topic, total, &mut p);
     // A bad line is bad twice: each copy is its own dead letter (own position).
     let want = Outcome {
         dead_letters: 2 * r.outcome.dead_letters,
@@ -532,7 +554,7 @@ fn postgres_down_mid_ingest(crash: bool) {
     std::thread::sleep(Duration::from_secs(3));
     assert!(p.alive(), "the projector waits for the database");
     pg.start_server();
-    wait_applied(&pg, &db, topic, total, &mut p);
+    wait_applied(&pg, &db, &broker, topic, total, &mut p);
     assert_same(&outcome(&db), &r.outcome, if crash { "PostgreSQL crashed mid-ingest" } else { "PostgreSQL restarted mid-ingest" });
     let (_, m) = p.get("/metrics");
     // A batch in flight either waited for a connection (the pool waits up to 30 s)
@@ -607,7 +629,7 @@ fn kafka_broker_unreachable_then_back() {
         "nothing to apply while the broker is frozen"
     );
     broker.thaw();
-    wait_applied(pg, &db, topic, total, &mut p);
+    wait_applied(pg, &db, &broker, topic, total, &mut p);
     assert_same(&outcome(&db), &r.outcome, "broker unreachable for a while");
     let (s, _) = p.get("/health/ready");
     assert_eq!(s, 200);
