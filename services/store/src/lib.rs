@@ -106,6 +106,18 @@ impl Drop for WalCheckpointer {
     }
 }
 
+/// A statement slower than this is logged as a warning (sqlx's default is
+/// 1 s). A batch of tens of thousands of events takes over a second on a busy
+/// machine as a matter of course, and each such warning carried the whole
+/// statement; the projection latency metric shows how long batches take.
+const SLOW_STATEMENT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn connect_options(url: &str) -> Result<sqlx::any::AnyConnectOptions, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    use std::str::FromStr;
+    Ok(sqlx::any::AnyConnectOptions::from_str(url)?.log_slow_statements(::log::LevelFilter::Warn, SLOW_STATEMENT))
+}
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -115,6 +127,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, dialect) = normalize_url(url)?;
+        let options = connect_options(&url).map_err(|e| StoreError::Open(format!("{e} (database URL: {})", redact(&url))))?;
         let pool = match dialect {
             Dialect::Sqlite => {
                 if let Some(dir) = sqlite_path(&url).and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf())) {
@@ -131,10 +144,10 @@ impl Store {
                             Ok(())
                         })
                     })
-                    .connect(&url)
+                    .connect_with(options)
                     .await
             }
-            Dialect::Postgres => AnyPoolOptions::new().max_connections(8).connect(&url).await,
+            Dialect::Postgres => AnyPoolOptions::new().max_connections(8).connect_with(options).await,
         }
         .map_err(|e| StoreError::Open(format!("{e} (database URL: {})", redact(&url))))?;
         let migrator = match dialect {
