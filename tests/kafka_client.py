@@ -73,17 +73,21 @@ def produce(a):
     print(len(sent))
 
 
-def offsets(a):
-    c = KafkaConsumer(bootstrap_servers=a.brokers)
-    deadline = time.time() + 60
-    parts = c.partitions_for_topic(a.topic)
+def partitions(c, topic, deadline):
+    """The topic's partitions, waiting (until deadline) for the topic to exist."""
+    parts = c.partitions_for_topic(topic)
     while parts is None and time.time() < deadline:
         time.sleep(0.5)
-        parts = c.partitions_for_topic(a.topic)
+        parts = c.partitions_for_topic(topic)
     if parts is None:
-        sys.exit(f"topic {a.topic} not found")
-    ends = c.end_offsets([TopicPartition(a.topic, p) for p in sorted(parts)])
-    print(json.dumps({str(tp.partition): off for tp, off in sorted(ends.items(), key=lambda e: e[0].partition)}))
+        sys.exit(f"topic {topic} not found")
+    return [TopicPartition(topic, p) for p in sorted(parts)]
+
+
+def offsets(a):
+    c = KafkaConsumer(bootstrap_servers=a.brokers)
+    ends = c.end_offsets(partitions(c, a.topic, time.time() + 60))
+    print(json.dumps({str(tp.partition): off for tp, off in ends.items()}))
     c.close()
 
 
@@ -91,14 +95,7 @@ def consume(a):
     c = KafkaConsumer(bootstrap_servers=a.brokers, enable_auto_commit=False, auto_offset_reset="earliest",
                       consumer_timeout_ms=1000)
     deadline = time.time() + a.timeout
-    parts = None
-    while parts is None and time.time() < deadline:
-        parts = c.partitions_for_topic(a.topic)
-        if parts is None:
-            time.sleep(0.5)
-    if parts is None:
-        sys.exit(f"topic {a.topic} not found")
-    c.assign([TopicPartition(a.topic, p) for p in sorted(parts)])
+    c.assign(partitions(c, a.topic, deadline))
     c.seek_to_beginning()
     got = 0
     seen = set()

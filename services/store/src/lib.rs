@@ -75,9 +75,7 @@ impl WalCheckpointer {
     /// Runs until the store's `pool` is closed or this is dropped.
     fn start(url: &str, store_pool: AnyPool) -> WalCheckpointer {
         use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let options = sqlx::any::AnyConnectOptions::from_str(url)
-            .map(|o| o.log_slow_statements(::log::LevelFilter::Debug, std::time::Duration::from_secs(1)));
+        let options = connect_options(url).map(|o| o.log_slow_statements(::log::LevelFilter::Debug, std::time::Duration::from_secs(1)));
         let task = tokio::spawn(async move {
             let pool = match async { AnyPoolOptions::new().max_connections(1).connect_with(options?).await }.await {
                 Ok(p) => p,
@@ -127,7 +125,8 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, dialect) = normalize_url(url)?;
-        let options = connect_options(&url).map_err(|e| StoreError::Open(format!("{e} (database URL: {})", redact(&url))))?;
+        let open_error = |e: sqlx::Error| StoreError::Open(format!("{e} (database URL: {})", redact(&url)));
+        let options = connect_options(&url).map_err(open_error)?;
         let pool = match dialect {
             Dialect::Sqlite => {
                 if let Some(dir) = sqlite_path(&url).and_then(|p| std::path::Path::new(&p).parent().map(|d| d.to_path_buf())) {
@@ -149,7 +148,7 @@ impl Store {
             }
             Dialect::Postgres => AnyPoolOptions::new().max_connections(8).connect_with(options).await,
         }
-        .map_err(|e| StoreError::Open(format!("{e} (database URL: {})", redact(&url))))?;
+        .map_err(open_error)?;
         let migrator = match dialect {
             Dialect::Sqlite => &SQLITE_MIGRATOR,
             Dialect::Postgres => &POSTGRES_MIGRATOR,
