@@ -1,6 +1,6 @@
-//! Stage `embedded`: `caseflow ingest FILE --json` into a fresh SQLite database
-//! (the embedded default: append to the log, then project), timed from spawn
-//! to exit, peak RSS from rusage.
+//! Stage `embedded`: `caseflow ingest FILE --json --timings` into a fresh SQLite
+//! database (the embedded default: append to the log, then project), timed from
+//! spawn to exit, peak RSS from rusage, seconds per phase from `--timings`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::Connection;
 
 use crate::config::Settings;
+use crate::phases::{self, Phases};
 use crate::proc::Monitored;
 use crate::stream::Stream;
 use crate::{kib_to_mib, Status};
@@ -33,6 +34,8 @@ pub struct EmbeddedResult {
     pub database: PathBuf,
     pub database_mib: Option<f64>,
     pub log: PathBuf,
+    /// Seconds per phase of the write path (`caseflow ingest --timings`; complete runs).
+    pub phases: Phases,
 }
 
 /// (events appended, events projected) so far, counted (`seq` orders the log
@@ -63,7 +66,7 @@ pub async fn run(s: &Settings, stream: &Stream, db: &Path, tag: &str) -> anyhow:
     std::fs::create_dir_all(db.parent().expect("database in a directory"))?;
     let log = s.logs().join(format!("{tag}.log"));
     let mut cmd = Command::new(&s.caseflow);
-    cmd.arg("--database").arg(format!("sqlite://{}", db.display())).arg("ingest").arg(&stream.path).arg("--json").env("CASEFLOW_LOG", "warn");
+    cmd.arg("--database").arg(format!("sqlite://{}", db.display())).arg("ingest").arg(&stream.path).arg("--json").arg("--timings").env("CASEFLOW_LOG", "warn");
     let mut p = Monitored::spawn("caseflow ingest", cmd, &log)?;
     println!("  [{tag}] caseflow ingest pid {} (log {})", p.pid(), log.display());
     let mut last_print = Instant::now();
@@ -104,6 +107,7 @@ pub async fn run(s: &Settings, stream: &Stream, db: &Path, tag: &str) -> anyhow:
         database: db.to_path_buf(),
         database_mib: std::fs::metadata(db).ok().map(|m| m.len() as f64 / 1048576.0),
         log: log.clone(),
+        phases: Phases::new(),
     };
     if status == Status::Complete {
         anyhow::ensure!(exit.code == Some(0), "caseflow ingest failed ({:?}); see {}\n{}", exit.code, log.display(), p.log_tail(20));
@@ -113,6 +117,7 @@ pub async fn run(s: &Settings, stream: &Stream, db: &Path, tag: &str) -> anyhow:
         r.duplicates = v["duplicates"].as_u64();
         r.rejected = v["rejected"].as_u64();
         r.events_per_sec = Some(stream.lines as f64 / seconds);
+        r.phases = phases::from_timings(&std::fs::read_to_string(&log).unwrap_or_default());
     } else {
         let (a, pr) = progress(db).await.unwrap_or((0, 0));
         r.appended_at_stop = Some(a);

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection};
 
 use crate::config::Settings;
+use crate::phases::{self, Phases};
 use crate::proc::Monitored;
 use crate::stats::percentile;
 use crate::stream::Stream;
@@ -217,12 +218,15 @@ impl Projector {
 }
 
 /// Save the projector's own account of where the time went
-/// (`caseflow_write_phase_seconds_total` and the rest of /metrics) as `{tag}-metrics.txt`.
-fn save_metrics(s: &Settings, pr: &Projector, tag: &str) {
+/// (`caseflow_write_phase_seconds_total` and the rest of /metrics) as
+/// `{tag}-metrics.txt`; returns its seconds per phase (empty when unreachable).
+fn save_metrics(s: &Settings, pr: &Projector, tag: &str) -> Phases {
     let (status_code, metrics) = caseflow_tests::broker::http_get(&format!("{}/metrics", pr.base));
-    if status_code == 200 {
-        let _ = std::fs::write(s.logs().join(format!("{tag}-metrics.txt")), metrics);
+    if status_code != 200 {
+        return Phases::new();
     }
+    let _ = std::fs::write(s.logs().join(format!("{tag}-metrics.txt")), &metrics);
+    phases::from_metrics(&metrics)
 }
 
 /// Next offset per partition that the projector has applied (the visibility point).
@@ -263,6 +267,8 @@ pub struct DrainResult {
     pub partition_rereads: Option<f64>,
     pub batch_retries: Option<f64>,
     pub log: std::path::PathBuf,
+    /// Seconds per phase of the write path, from /metrics at the end.
+    pub phases: Phases,
 }
 
 /// Run a projector over `topic` until `target` messages are applied (or the
@@ -318,7 +324,7 @@ pub async fn drain(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: 
     let seconds = t0.elapsed().as_secs_f64();
     let total_seconds = pr.p.started.elapsed().as_secs_f64();
     let (rereads, retries) = (pr.metric("caseflow_partition_rereads_total"), pr.metric("caseflow_batch_retries_total"));
-    save_metrics(s, &pr, tag);
+    let phases = save_metrics(s, &pr, tag);
     let exit = pr.p.kill();
     let _ = c.close().await;
     Ok(DrainResult {
@@ -336,6 +342,7 @@ pub async fn drain(s: &Settings, db: &str, bootstrap: &str, topic: &str, group: 
         partition_rereads: rereads,
         batch_retries: retries,
         log: pr.p.log.clone(),
+        phases,
     })
 }
 
@@ -474,7 +481,7 @@ pub async fn freshness(s: &Settings, db: &str, bootstrap: &str, topic: &str, str
             anyhow::bail!("caseflow project exited ({:?}) during the freshness run; see {}", e.code, pr.p.log.display());
         }
     }
-    save_metrics(s, &pr, "freshness-projector");
+    let _ = save_metrics(s, &pr, "freshness-projector");
     let exit = pr.p.kill();
     let _ = c.close().await;
     let (sent_at, delivered, seconds) = produced.expect("set before the loop ends");
