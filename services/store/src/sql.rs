@@ -8,7 +8,12 @@
 //! Statements whose placeholder count varies with the batch (`IN` lists,
 //! multi-row `VALUES`) are run with `.persistent(false)`: each shape is used about
 //! once, and sqlx's per-connection statement cache would otherwise keep up to 100
-//! of these large prepared statements (over 100 MB at 20,000-event batches).
+//! of these large prepared statements (over 100 MB at 20,000-event batches). The
+//! exception is a full chunk of a multi-row insert on SQLite ([`keep_prepared`]):
+//! its text is the same every time, so it is prepared once per connection and
+//! table, not once per chunk (preparing the large statements took 5 % of an
+//! embedded ingest). `IN` lists stay unprepared: their prefixes carry values
+//! (`seq <= …`), so even a full chunk's text is new every batch.
 
 use sqlx::AnyConnection;
 
@@ -73,6 +78,15 @@ pub fn list_placeholders(d: Dialect, n: usize, first: usize) -> String {
 
 /// Parameters per statement stay well below SQLite's and PostgreSQL's limits.
 pub const MAX_PARAMS: usize = 30_000;
+
+/// Whether a chunked statement of `rows` rows, where a full chunk holds `full`,
+/// stays prepared on its connection: on SQLite, a full chunk (its SQL text is
+/// the same every time, so the connection's cache holds one per statement kind);
+/// never on PostgreSQL, which plans a kept statement generically after a few
+/// runs, and never a shorter last chunk (its shape varies).
+pub(crate) fn keep_prepared(d: Dialect, rows: usize, full: usize) -> bool {
+    d == Dialect::Sqlite && rows == full
+}
 
 #[cfg(test)]
 mod tests {
@@ -195,9 +209,10 @@ pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: 
     match dialect_of(conn) {
         Dialect::Sqlite => {
             let mut affected = 0;
-            for chunk in rows.chunks(MAX_PARAMS / columns.len()) {
+            let full = MAX_PARAMS / columns.len();
+            for chunk in rows.chunks(full) {
                 let sql = format!("INSERT INTO {table} ({names}) VALUES {} {suffix}", values_placeholders(Dialect::Sqlite, chunk.len(), columns.len(), 1));
-                let mut q = sqlx::query(&sql).persistent(false);
+                let mut q = sqlx::query(&sql).persistent(keep_prepared(Dialect::Sqlite, chunk.len(), full));
                 for row in chunk {
                     for v in row {
                         q = match v {
