@@ -234,9 +234,8 @@ pub async fn main(target_dir: PathBuf, workspace: &Path) -> anyhow::Result<bool>
     println!();
     println!("caseflow-bench: {} events ({}), {}", s.events, stream.path.display(), machine["cpu_model"].as_str().unwrap_or("?"));
     print!("{}", report::table(&rows));
-    let none = phases::Phases::new();
-    let embedded_phases = r.embedded.as_ref().map_or(&none, |e| &e.phases);
-    let kafka_phases = r.kafka.as_ref().map_or(&none, |k| &k.phases);
+    let embedded_phases = r.embedded.as_ref().map_or(&[][..], |e| &e.phases[..]);
+    let kafka_phases = r.kafka.as_ref().map_or(&[][..], |k| &k.phases[..]);
     if let Some(t) = phases::table(&[("embedded", embedded_phases), ("kafka->postgres", kafka_phases)]) {
         println!();
         println!("where the time went (the product's own account: `ingest --timings`, the projector's caseflow_write_phase_seconds_total;");

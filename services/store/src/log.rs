@@ -329,7 +329,7 @@ async fn append_sqlite(tx: &mut Transaction<'_, Any>, source: &str, received_at:
     let mut end = crate::project::log_end(&mut **tx).await?;
     for chunk in offered.chunks(MAX_PARAMS / EVENT_COLS) {
         let sql = format!("INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES {}", values_placeholders(crate::Dialect::Sqlite, chunk.len(), EVENT_COLS, 1));
-        let mut q = sqlx::query(&sql).persistent(keep_prepared(crate::Dialect::Sqlite, chunk.len(), MAX_PARAMS / EVENT_COLS));
+        let mut q = sqlx::query(&sql).persistent(keep_prepared(chunk.len(), MAX_PARAMS / EVENT_COLS));
         for (inc, e, body) in chunk {
             q = q
                 .bind(e.event_id.to_string())

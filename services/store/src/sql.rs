@@ -79,13 +79,14 @@ pub fn list_placeholders(d: Dialect, n: usize, first: usize) -> String {
 /// Parameters per statement stay well below SQLite's and PostgreSQL's limits.
 pub const MAX_PARAMS: usize = 30_000;
 
-/// Whether a chunked statement of `rows` rows, where a full chunk holds `full`,
-/// stays prepared on its connection: on SQLite, a full chunk (its SQL text is
-/// the same every time, so the connection's cache holds one per statement kind);
-/// never on PostgreSQL, which plans a kept statement generically after a few
-/// runs, and never a shorter last chunk (its shape varies).
-pub(crate) fn keep_prepared(d: Dialect, rows: usize, full: usize) -> bool {
-    d == Dialect::Sqlite && rows == full
+/// Whether a chunk of a multi-row SQLite insert (`rows` rows, where a full chunk
+/// holds `full`) stays prepared on its connection: a full chunk does (its SQL
+/// text is the same every time, so the connection's cache holds one per
+/// statement kind), a shorter last chunk does not (its shape varies). SQLite
+/// only: PostgreSQL would plan a kept statement generically after a few runs,
+/// and its inserts are one small statement per batch anyway.
+pub(crate) fn keep_prepared(rows: usize, full: usize) -> bool {
+    rows == full
 }
 
 #[cfg(test)]
@@ -212,7 +213,7 @@ pub(crate) async fn insert_rows(conn: &mut AnyConnection, table: &str, columns: 
             let full = MAX_PARAMS / columns.len();
             for chunk in rows.chunks(full) {
                 let sql = format!("INSERT INTO {table} ({names}) VALUES {} {suffix}", values_placeholders(Dialect::Sqlite, chunk.len(), columns.len(), 1));
-                let mut q = sqlx::query(&sql).persistent(keep_prepared(Dialect::Sqlite, chunk.len(), full));
+                let mut q = sqlx::query(&sql).persistent(keep_prepared(chunk.len(), full));
                 for row in chunk {
                     for v in row {
                         q = match v {
