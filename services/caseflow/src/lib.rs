@@ -5,5 +5,6 @@ mod ingest;
 mod project;
 mod query;
 mod run;
+mod shutdown;
 mod simulate;
 mod table;

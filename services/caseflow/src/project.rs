@@ -3,7 +3,6 @@
 //! projected offsets with the read models), publishes dead letters to the DLQ topic, and serves health and
 //! metrics on a small HTTP port.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use clap::Args;
 use tokio::sync::Notify;
 
 use crate::cli::Global;
-use crate::run::shutdown_signal;
+use crate::shutdown;
 
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
@@ -77,12 +76,11 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
 }
 
 pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let signal = tokio::spawn(shutdown_signal());
+    let stop = shutdown::on_signal();
     let config = crate::ingest::load_config(g)?;
     let store = tokio::select! {
         s = open_retrying(&g.database) => s?,
-        _ = wait_signal(&signal) => return Ok(()),
+        _ = stop.cancelled() => return Ok(()),
     };
     let store = crate::ingest::configure(store, g, config).await.with_synchronous_source_commits(a.synchronous_commit);
 
@@ -117,22 +115,20 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
     let server = tokio::spawn(async move { axum::serve(listener, ops).await });
 
     let dead_added = Arc::new(Notify::new());
-    let relay_stop = Arc::new(Notify::new());
     let dlq = caseflow_kafka::DlqRelay {
         store: store.clone(),
         producer,
         source: caseflow_kafka::source_name(&cfg.topic),
         topic: cfg.dlq_topic.clone(),
     };
-    let relay = tokio::spawn(caseflow_kafka::run_relay(dlq, Duration::from_secs(5), Some(dead_added.clone()), relay_stop.clone()));
+    let relay = tokio::spawn(caseflow_kafka::run_relay(dlq, Duration::from_secs(5), Some(dead_added.clone()), stop.clone()));
 
-    let alerts_stop = Arc::new(Notify::new());
     let alerts_relay = caseflow_kafka::AlertRelay::new(&cfg, store.clone(), &a.alerts_topic)?;
     let alerts = tokio::spawn(caseflow_kafka::run_relay(
         alerts_relay,
         Duration::from_millis(a.alerts_poll_ms.max(10)),
         None,
-        alerts_stop.clone(),
+        stop.clone(),
     ));
 
     tracing::info!(%addr, database = %caseflow_store::redact(&g.database), "caseflow project: health and metrics up");
@@ -145,14 +141,14 @@ pub async fn project(g: &Global, a: &ProjectArgs) -> anyhow::Result<()> {
 
     let result = tokio::select! {
         r = &mut consumer => r,
-        _ = wait_signal(&signal) => {
+        _ = stop.cancelled() => {
             tracing::info!("shutting down: finishing the current batch");
-            stop.store(true, Ordering::Relaxed);
             consumer.await
         }
     };
-    relay_stop.notify_one();
-    alerts_stop.notify_one();
+    // The relays publish once more and stop (the token is cancelled by now,
+    // or the consumer failed).
+    stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(40), async {
         tokio::join!(relay, alerts)
     })
@@ -177,11 +173,5 @@ async fn open_retrying(url: &str) -> anyhow::Result<Store> {
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
         }
-    }
-}
-
-async fn wait_signal(signal: &tokio::task::JoinHandle<()>) {
-    while !signal.is_finished() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

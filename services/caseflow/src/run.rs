@@ -6,27 +6,31 @@ use std::time::Duration;
 use anyhow::Context;
 use caseflow_api::{router, AppState};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::{AlertLoopArgs, Global, RunArgs};
 use crate::ingest::open;
+use crate::shutdown;
+
+/// How long in-flight requests may take to finish after the shutdown signal;
+/// then their connections are closed (an interrupted POST rolls back, and its
+/// producer's retry is idempotent by `event_id`).
+const REQUEST_GRACE: Duration = Duration::from_secs(5);
 
 pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Result<()> {
+    let stop = shutdown::on_signal();
     let store = open(g).await?;
     let appended = Arc::new(Notify::new());
-    let shutdown = Arc::new(Notify::new());
 
     let projector = with_projector.then(|| {
-        let (store, appended, shutdown, batch) = (
-            store.clone(),
-            appended.clone(),
-            shutdown.clone(),
-            g.batch_size,
-        );
+        let (store, appended, stop, batch) = (store.clone(), appended.clone(), stop.clone(), g.batch_size);
         tokio::spawn(async move {
-            loop {
-                match store.project_pending(batch).await {
+            while !stop.is_cancelled() {
+                match store.project_batch(batch).await {
                     Ok(r) if r.events > 0 => {
-                        tracing::info!(events = r.events, keys = r.keys, "projected")
+                        tracing::info!(events = r.events, keys = r.keys, "projected");
+                        // More may be pending: project on, checking the token per batch.
+                        continue;
                     }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "projection failed; retrying"),
@@ -34,7 +38,7 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
                 tokio::select! {
                     _ = appended.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.notified() => break,
+                    _ = stop.cancelled() => {}
                 }
             }
         })
@@ -42,20 +46,8 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
 
     // Alerts also change as time passes (a grace period expires without any event).
     let evaluator = with_projector.then(|| {
-        let (store, shutdown, every) = (
-            store.clone(),
-            shutdown.clone(),
-            Duration::from_secs(a.alert_interval.max(1)),
-        );
-        tokio::spawn(async move {
-            loop {
-                evaluate(&store).await;
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = shutdown.notified() => break,
-                }
-            }
-        })
+        let (store, stop, every) = (store.clone(), stop.clone(), Duration::from_secs(a.alert_interval.max(1)));
+        tokio::spawn(async move { evaluate_until(&store, every, &stop).await })
     });
 
     let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -65,21 +57,34 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
     // Tests and scripts read this line to find the port.
     println!("caseflow listening on http://{addr}");
     tracing::info!(%addr, database = %caseflow_store::redact(&g.database), "caseflow API up; dashboard at /");
-    let app = router(AppState::new(store.clone(), appended, g.batch_size));
-    let stop = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            stop.notify_waiters();
-        })
-        .await?;
-    shutdown.notify_waiters();
+    let app = router(AppState::new(store.clone(), appended, g.batch_size).with_limits(a.limits()));
+    let serve = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
+    let overdue = async {
+        stop.cancelled().await;
+        tokio::time::sleep(REQUEST_GRACE).await;
+    };
+    tokio::select! {
+        r = serve => r?,
+        _ = overdue => tracing::warn!(seconds = REQUEST_GRACE.as_secs(), "requests still running after the grace period; closing their connections"),
+    }
+    stop.cancel();
     for task in [projector, evaluator].into_iter().flatten() {
         let _ = task.await;
     }
     store.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Evaluate the alerts now and every `every` until `stop`.
+async fn evaluate_until(store: &caseflow_store::Store, every: Duration, stop: &CancellationToken) {
+    while !stop.is_cancelled() {
+        evaluate(store).await;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.cancelled() => {}
+        }
+    }
 }
 
 async fn evaluate(store: &caseflow_store::Store) {
@@ -96,42 +101,15 @@ async fn evaluate(store: &caseflow_store::Store) {
 
 /// `caseflow alert`: the periodic alert evaluation as a role of its own.
 pub async fn alert_loop(g: &Global, a: &AlertLoopArgs) -> anyhow::Result<()> {
+    let stop = shutdown::on_signal();
     let store = open(g).await?;
     if a.once {
         let r = store.evaluate_alerts(chrono::Utc::now()).await?;
         println!("raised {}, resolved {}", r.raised, r.resolved);
         return Ok(());
     }
-    tracing::info!(
-        interval_s = a.interval,
-        "evaluating overdue-PO alerts periodically"
-    );
-    loop {
-        evaluate(&store).await;
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(a.interval.max(1))) => {}
-            _ = shutdown_signal() => break,
-        }
-    }
+    tracing::info!(interval_s = a.interval, "evaluating overdue-PO alerts periodically");
+    evaluate_until(&store, Duration::from_secs(a.interval.max(1)), &stop).await;
     store.close().await;
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM (graceful shutdown of every long-running role).
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 pub const DEFAULT_TOPIC: &str = "caseflow.events.v1";
 pub const DEFAULT_DLQ_TOPIC: &str = "caseflow.dlq.v1";
@@ -127,7 +128,7 @@ struct Shared {
     handle: Handle,
     source: String,
     topic: String,
-    stop: Arc<AtomicBool>,
+    stop: CancellationToken,
     /// Next offset to apply per assigned partition (stored in the database).
     positions: Mutex<BTreeMap<i32, i64>>,
     /// High watermark per partition, from librdkafka's statistics.
@@ -146,7 +147,7 @@ impl Shared {
             {
                 Ok(o) => return Some(o),
                 Err(e) => {
-                    if self.stop.load(Ordering::Relaxed) {
+                    if self.stop.is_cancelled() {
                         return None;
                     }
                     tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "cannot read the stored offsets; retrying");
@@ -377,7 +378,7 @@ impl Projector {
         cfg: Config,
         store: Store,
         handle: Handle,
-        stop: Arc<AtomicBool>,
+        stop: CancellationToken,
         dead_letters_added: Arc<Notify>,
     ) -> anyhow::Result<Projector> {
         let shared = Arc::new(Shared {
@@ -448,7 +449,7 @@ impl Projector {
         // order, while the next batch is collected and appended.
         let mut projecting = Some(self.spawn_projection(None));
         let overlap = s.store.dialect() == caseflow_store::Dialect::Postgres;
-        while !s.stop.load(Ordering::Relaxed) {
+        while !s.stop.is_cancelled() {
             if s.positions
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -634,7 +635,7 @@ impl Projector {
                     }
                     Err(e) => {
                         metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
-                        if stop.load(Ordering::Relaxed) {
+                        if stop.is_cancelled() {
                             tracing::warn!(error = %e, events, "stopping with appended events not projected; they are projected on restart");
                             return;
                         }
@@ -672,7 +673,7 @@ impl Projector {
                 }
                 Err(e) => {
                     metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
-                    if s.stop.load(Ordering::Relaxed) {
+                    if s.stop.is_cancelled() {
                         return Appending::Stopped;
                     }
                     tracing::warn!(error = %e, messages = batch.len(), retry_in_ms = delay.as_millis() as u64, "cannot apply the batch; retrying");
@@ -908,7 +909,7 @@ impl Relay for DlqRelay {
 
 /// Run a relay: publish when woken (if `wake` is given) and every `interval`
 /// (backing off up to a minute after a failure) until `stop`; then once more.
-pub async fn run_relay<R: Relay>(mut relay: R, interval: Duration, wake: Option<Arc<Notify>>, stop: Arc<Notify>) {
+pub async fn run_relay<R: Relay>(mut relay: R, interval: Duration, wake: Option<Arc<Notify>>, stop: CancellationToken) {
     let mut delay = interval;
     loop {
         match relay.publish().await {
@@ -932,7 +933,7 @@ pub async fn run_relay<R: Relay>(mut relay: R, interval: Duration, wake: Option<
         tokio::select! {
             _ = woken => {}
             _ = tokio::time::sleep(delay) => {}
-            _ = stop.notified() => {
+            _ = stop.cancelled() => {
                 if let Err(e) = relay.publish().await {
                     tracing::warn!(error = %format!("{e:#}"), what = relay.what(), "left unpublished for the next start");
                 }

@@ -3,7 +3,6 @@
 //! the offsets stored in the database (not Kafka's committed offsets), and it
 //! publishes dead letters to the DLQ topic with their headers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 const TOPIC: &str = "caseflow.events.v1";
 const DLQ: &str = "caseflow.dlq.v1";
@@ -72,13 +72,13 @@ fn config(brokers: &str, group: &str) -> Config {
 
 /// A projector on its own thread; stopped (gracefully) on `stop()`.
 struct Running {
-    stop: Arc<AtomicBool>,
+    stop: CancellationToken,
     thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
     fn start(cfg: Config, store: Store) -> Running {
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = CancellationToken::new();
         let (s, h) = (stop.clone(), tokio::runtime::Handle::current());
         let thread = std::thread::spawn(move || {
             Projector::new(cfg, store, h, s, Arc::new(Notify::new()))?.run()
@@ -90,14 +90,14 @@ impl Running {
     }
 
     fn stop(mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.cancel();
         self.thread.take().unwrap().join().unwrap().unwrap();
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.cancel();
     }
 }
 
