@@ -1,6 +1,8 @@
 //! End to end, embedded: `caseflow run` on port 0, events POSTed as NDJSON, the
 //! API and the CLI queried as a user would.
 
+use std::collections::BTreeSet;
+
 use caseflow_tests::{caseflow, event, id, Server, TempDir};
 use serde_json::{json, Value};
 
@@ -193,11 +195,19 @@ async fn post_events_then_query_the_api() {
         .json()
         .await
         .unwrap();
+    // Positions are `request <id> line <n>`, the id of the one POST.
+    let request_ids: BTreeSet<&str> = dl
+        .iter()
+        .map(|d| d["position"].as_str().unwrap().split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(request_ids.len(), 1, "{dl:?}");
     let got: Vec<(String, String)> = dl
         .iter()
         .map(|d| {
+            let position = d["position"].as_str().unwrap();
+            assert!(position.starts_with("request "), "{position}");
             (
-                d["position"].as_str().unwrap().to_string(),
+                position.split_once(" line ").map(|(_, n)| format!("line {n}")).unwrap(),
                 d["kind"].as_str().unwrap().to_string(),
             )
         })

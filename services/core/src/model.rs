@@ -37,6 +37,18 @@ pub fn conflict_reason(event_id: &Uuid) -> String {
     format!("conflict: event_id {event_id} was already accepted with different content; send a new event_id, or withdraw the earlier event with event.ingetrokken")
 }
 
+/// Whether `retraction` may withdraw `target`: only an event of its own gemeente
+/// and domein. Another's correction stays in the log without effect (and is
+/// dead-lettered at the append when its target is already known).
+pub fn may_withdraw(retraction: &Event, target: &Event) -> bool {
+    same_scope(retraction, &target.gemeente, target.domein.as_str())
+}
+
+/// Whether `e` belongs to `gemeente` and `domein`.
+pub fn same_scope(e: &Event, gemeente: &str, domein: &str) -> bool {
+    e.gemeente == gemeente && e.domein.as_str() == domein
+}
+
 /// Which events are withdrawn. A retraction withdraws its target unless the
 /// retraction is itself withdrawn (one level: withdrawing a correction restores
 /// the original event).
@@ -90,10 +102,14 @@ impl MemoryLog {
 
     /// The events that count: accepted and not withdrawn.
     pub fn effective(&self) -> Vec<&Event> {
+        let by_id: HashMap<Uuid, &Event> = self.events.iter().map(|e| (e.event_id, e)).collect();
         let withdrawn = withdrawn_ids(
             self.events
                 .iter()
-                .filter_map(|e| e.retracts().map(|t| (e.event_id, t)))
+                .filter_map(|e| {
+                    let target = by_id.get(&e.retracts()?)?;
+                    may_withdraw(e, target).then_some((e.event_id, target.event_id))
+                })
                 .collect::<Vec<_>>(),
         );
         self.events

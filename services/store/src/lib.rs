@@ -26,7 +26,7 @@ use sqlx::AnyPool;
 pub use cache::DEFAULT_CAPACITY as DEFAULT_PROJECTION_CACHE;
 pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use error::StoreError;
-pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected};
+pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected, MAX_DEAD_LETTER_BYTES};
 pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;
 pub use timings::phase_timings;

@@ -2,14 +2,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use caseflow_core::model::{admit, conflict_reason, Admission};
+use caseflow_core::model::{admit, conflict_reason, same_scope, Admission};
 use caseflow_core::event::mask_bsn;
 use caseflow_core::Event;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::sql::{dialect_of, keep_prepared, unnest_from, values_placeholders, Columns, MAX_PARAMS};
+use crate::sql::{dialect_of, fetch_in, keep_prepared, unnest_from, values_placeholders, Columns, MAX_PARAMS};
 use crate::{Store, StoreError};
 
 /// One line of input as it arrived, with where it came from (e.g. `line 17`).
@@ -26,7 +26,7 @@ pub struct Rejected {
     #[serde(skip)]
     pub index: usize,
     pub position: String,
-    /// Short machine-readable kind: invalid_json, missing_field, unknown_field, invalid_value, bsn, conflict.
+    /// Short machine-readable kind: invalid_json, missing_field, unknown_field, invalid_value, bsn, conflict, forbidden.
     pub kind: String,
     pub reason: String,
 }
@@ -74,8 +74,41 @@ pub struct DeadLetter {
     pub kind: String,
     pub reason: String,
     pub event_id: Option<String>,
-    /// The original bytes, as text (invalid UTF-8 shown as U+FFFD).
+    /// The stored bytes as text (invalid UTF-8 shown as U+FFFD).
     pub raw: String,
+    /// The stored bytes exactly, base64 (standard alphabet, padded).
+    pub raw_base64: String,
+    /// Size in bytes of the whole rejected input.
+    pub raw_size: i64,
+    /// SHA-256 (hex) of the whole rejected input with any BSN masked; absent
+    /// for dead letters stored before it was kept.
+    pub raw_sha256: Option<String>,
+    /// True when only the first [`MAX_DEAD_LETTER_BYTES`] bytes are stored.
+    pub raw_truncated: bool,
+}
+
+/// The most bytes of a rejected line the dead-letter store keeps; the size and
+/// hash of the whole line are kept beside them.
+pub const MAX_DEAD_LETTER_BYTES: usize = 64 * 1024;
+
+/// What the dead-letter store keeps of rejected bytes: no BSN (masked in every
+/// form the validation detects), at most [`MAX_DEAD_LETTER_BYTES`], with the
+/// size and SHA-256 of the whole masked input. The hash is of the masked bytes,
+/// so it cannot be used to recover a masked BSN by trying candidates.
+struct StoredRaw {
+    bytes: Vec<u8>,
+    size: i64,
+    sha256: String,
+}
+
+impl StoredRaw {
+    fn of(raw: &[u8]) -> StoredRaw {
+        use sha2::{Digest, Sha256};
+        let mut bytes = mask_bsn(raw);
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        bytes.truncate(MAX_DEAD_LETTER_BYTES);
+        StoredRaw { bytes, size: raw.len() as i64, sha256 }
+    }
 }
 
 struct DeadRow {
@@ -115,14 +148,16 @@ impl Store {
     pub async fn dead_letters(&self, limit: i64, newest_first: bool) -> Result<Vec<DeadLetter>, StoreError> {
         let order = if newest_first { "DESC" } else { "ASC" };
         let rows = sqlx::query(&format!(
-            "SELECT id, received_at, source, position, kind, reason, event_id, raw FROM dead_letters ORDER BY id {order} LIMIT $1"
+            "SELECT id, received_at, source, position, kind, reason, event_id, raw, raw_size, raw_sha256 FROM dead_letters ORDER BY id {order} LIMIT $1"
         ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
             .map(|r| {
+                use base64::Engine;
                 let raw: Vec<u8> = r.try_get("raw")?;
+                let raw_size = r.try_get::<Option<i64>, _>("raw_size")?.unwrap_or(raw.len() as i64);
                 Ok(DeadLetter {
                     id: r.try_get("id")?,
                     received_at: r.try_get("received_at")?,
@@ -132,6 +167,10 @@ impl Store {
                     reason: r.try_get("reason")?,
                     event_id: r.try_get("event_id")?,
                     raw: String::from_utf8_lossy(&raw).into_owned(),
+                    raw_base64: base64::engine::general_purpose::STANDARD.encode(&raw),
+                    raw_size,
+                    raw_sha256: r.try_get("raw_sha256")?,
+                    raw_truncated: raw_size > raw.len() as i64,
                 })
             })
             .collect()
@@ -370,6 +409,49 @@ async fn append_sqlite(tx: &mut Transaction<'_, Any>, source: &str, received_at:
 }
 
 /// Add the stored body of every id in `ids` that the log holds to `known`.
+/// Dead-letter every correction whose target is known (in the log or the
+/// batch) and belongs to another gemeente or domein: no producer may withdraw
+/// another's events. A correction that arrives before its target is kept, and
+/// the projection ignores it if the target turns out to be foreign.
+async fn refuse_foreign_retractions(
+    tx: &mut Transaction<'_, Any>,
+    parsed: Vec<(usize, Incoming, Event, String)>,
+    dead: &mut Vec<DeadRow>,
+) -> Result<Vec<(usize, Incoming, Event, String)>, StoreError> {
+    let targets: Vec<String> = parsed.iter().filter_map(|(_, _, e, _)| e.retracts()).map(|t| t.to_string()).collect();
+    if targets.is_empty() {
+        return Ok(parsed);
+    }
+    let mut scope: HashMap<String, (String, String)> = HashMap::new();
+    for r in fetch_in(tx, "SELECT event_id, gemeente, domein FROM events WHERE event_id IN", &targets).await? {
+        scope.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+    }
+    for (_, _, e, _) in &parsed {
+        scope.entry(e.event_id.to_string()).or_insert_with(|| (e.gemeente.clone(), e.domein.as_str().to_string()));
+    }
+    let mut kept = Vec::with_capacity(parsed.len());
+    for (index, inc, e, body) in parsed {
+        let target = e.retracts().map(|t| t.to_string());
+        match target.as_ref().and_then(|t| scope.get(t)) {
+            Some((g, d)) if !same_scope(&e, g, d) => dead.push(DeadRow {
+                index,
+                position: inc.position,
+                kind: "forbidden",
+                reason: format!(
+                    "event.ingetrokken of {}/{} cannot withdraw event {}: it is not an event of that gemeente and domein; a correction must come from the producer of the event it withdraws",
+                    e.gemeente,
+                    e.domein,
+                    target.unwrap_or_default()
+                ),
+                event_id: Some(e.event_id.to_string()),
+                raw: inc.raw,
+            }),
+            _ => kept.push((index, inc, e, body)),
+        }
+    }
+    Ok(kept)
+}
+
 async fn stored_bodies(tx: &mut Transaction<'_, Any>, ids: &[String], known: &mut HashMap<String, String>) -> Result<(), StoreError> {
     for row in crate::sql::fetch_in(tx, "SELECT event_id, body FROM events WHERE event_id IN", ids).await? {
         known.insert(row.try_get("event_id")?, row.try_get("body")?);
@@ -381,6 +463,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     let t0 = std::time::Instant::now();
     let mut report = AppendReport::default();
     let Prepared { valid: parsed, invalid: mut dead } = batch;
+    let parsed = refuse_foreign_retractions(tx, parsed, &mut dead).await?;
     let received_at = now_text();
     // What the log already holds for these ids. Both databases append first
     // (each id once, at its first occurrence in the batch; an id the log holds is
@@ -438,17 +521,32 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     report.fresh = fresh.into_iter().map(|(_, e, _)| e).collect();
 
     dead.sort_by_key(|d| d.index);
+    for d in &mut dead {
+        // A reason may echo input; it is stored and served, so no BSN in it either.
+        d.reason = String::from_utf8_lossy(&mask_bsn(d.reason.as_bytes())).into_owned();
+    }
     report.rejected = dead.len() as u64;
-    const DEAD_COLS: usize = 7;
+    const DEAD_COLS: usize = 9;
     for chunk in dead.chunks(MAX_PARAMS / DEAD_COLS) {
+        // A repeat (same source, position and content) is stored once.
         let sql = format!(
-            "INSERT INTO dead_letters (received_at, source, position, kind, reason, event_id, raw) VALUES {}",
+            "INSERT INTO dead_letters (received_at, source, position, kind, reason, event_id, raw, raw_size, raw_sha256) VALUES {} ON CONFLICT DO NOTHING",
             values_placeholders(dialect_of(tx), chunk.len(), DEAD_COLS, 1)
         );
         let mut q = sqlx::query(&sql).persistent(false);
         for d in chunk {
             // No BSN may enter caseflow, not even in the dead-letter store.
-            q = q.bind(&received_at).bind(source).bind(&d.position).bind(d.kind).bind(&d.reason).bind(&d.event_id).bind(mask_bsn(&d.raw));
+            let raw = StoredRaw::of(&d.raw);
+            q = q
+                .bind(&received_at)
+                .bind(source)
+                .bind(&d.position)
+                .bind(d.kind)
+                .bind(&d.reason)
+                .bind(&d.event_id)
+                .bind(raw.bytes)
+                .bind(raw.size)
+                .bind(raw.sha256);
         }
         q.execute(&mut **tx).await?;
     }

@@ -333,30 +333,40 @@ pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str,
 
 /// Parse stored `(event_id, body)` rows and drop the ones withdrawn by a
 /// correction in the log (up to seq `end`, when given: the log as one projection
-/// batch sees it, whatever was appended after the batch).
+/// batch sees it, whatever was appended after the batch). A correction counts
+/// only for an event of its own gemeente and domein, as in
+/// [`caseflow_core::model::may_withdraw`].
 pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>, end: Option<i64>) -> Result<Vec<Event>, StoreError> {
-    let ids: Vec<String> = bodies.iter().map(|(id, _)| id.clone()).collect();
-    let sql = format!("SELECT event_id, retracts FROM events WHERE {}retracts IN", end.map(|e| format!("seq <= {e} AND ")).unwrap_or_default());
-    let level1 = fetch_pairs(tx, &sql, &ids).await?;
-    let level1_ids: Vec<String> = level1.iter().map(|(id, _)| id.clone()).collect();
-    let level2 = fetch_pairs(tx, &sql, &level1_ids).await?;
-    let pairs: Vec<(Uuid, Uuid)> =
-        level1.iter().chain(level2.iter()).map(|(r, t)| Ok((parse_uuid(r)?, parse_uuid(t)?))).collect::<Result<_, StoreError>>()?;
-    let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
     let mut seen: HashSet<String> = HashSet::new();
-    let mut out = Vec::with_capacity(bodies.len());
+    let mut events = Vec::with_capacity(bodies.len());
     for (id, body) in bodies {
-        if !seen.insert(id) {
-            continue;
-        }
-        let e = Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?;
-        if !withdrawn.contains(&e.event_id) {
-            out.push(e);
+        if seen.insert(id) {
+            events.push(Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?);
         }
     }
-    Ok(out)
+    let mut scope: HashMap<Uuid, (String, String)> =
+        events.iter().map(|e| (e.event_id, (e.gemeente.clone(), e.domein.as_str().to_string()))).collect();
+    let sql = format!("SELECT event_id, retracts, gemeente, domein FROM events WHERE {}retracts IN", end.map(|e| format!("seq <= {e} AND ")).unwrap_or_default());
+    let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
+    // Two levels: the corrections of these events, and the corrections of those.
+    let mut frontier: Vec<String> = seen.into_iter().collect();
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for r in fetch_in(tx, &sql, &frontier).await? {
+            let (id, target) = (parse_uuid(&r.try_get::<String, _>(0)?)?, parse_uuid(&r.try_get::<String, _>(1)?)?);
+            let own: (String, String) = (r.try_get(2)?, r.try_get(3)?);
+            if scope.get(&target) == Some(&own) {
+                pairs.push((id, target));
+            }
+            scope.insert(id, own);
+            next.push(id.to_string());
+        }
+        frontier = next;
+    }
+    let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
+    events.retain(|e| !withdrawn.contains(&e.event_id));
+    Ok(events)
 }
-
 
 /// Where a batch's fresh events start in the log (every fresh event is above it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
