@@ -22,7 +22,7 @@ help:
 	@echo "make bench - benchmark harness (docs/benchmarks.md): table + target/bench/report.json"
 
 # Test prerequisites, installed once and cached (make test exports their paths):
-#   PostgreSQL server binaries (apt), a Python venv with kafka-python (the external
+#   PostgreSQL server binaries and the sqlite3 shell (apt), a Python venv with kafka-python (the external
 #   Kafka client of the end-to-end tier), and the tansu Kafka broker (crates.io,
 #   built once into ~/.cache/caseflow, about 8 minutes on 2 cores).
 CACHE ?= $(HOME)/.cache/caseflow
@@ -48,6 +48,7 @@ build-deps:
 test-deps:
 	@missing=""; \
 	  command -v python3 >/dev/null || missing="$$missing python3"; \
+	  command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	  if [ -n "$$missing" ]; then \
