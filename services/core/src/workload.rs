@@ -19,13 +19,15 @@
 //!   (opgepakt_nieuw + opgepakt_po) per week × normtijd / (werkweek × productiviteit).
 //!
 //! Over a window, rates are totals / weeks / mean FTE, without intermediate rounding.
+//! The window is clamped to the weeks with data ([`Extent`]): a request far beyond
+//! the data costs no more than one covering it exactly.
 //!
 //! Stored as daily count facts: `wl_opgepakt` (per team, first assignment to that
 //! team), `wl_eerste` (the case's very first assignment), and `wl_open` deltas (+1/−1
 //! on the Monday of each week whose end-of-week state changes, by dossiertype);
 //! `open` is their running sum. Staffing is folded at query time from the log.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
@@ -150,28 +152,107 @@ impl Formatie {
     }
 }
 
-type TeamKey = (String, Domein, String);
+/// A team: gemeente, domein, team name.
+pub type TeamKey = (String, Domein, String);
 
-/// FTE per team on a given Monday: each consultant's latest staffing event with
-/// `geldig_vanaf` ≤ that day (ties: later `occurred_at`, then `event_id`).
-pub fn fte_on(staffing: &[Formatie], day: NaiveDate) -> BTreeMap<TeamKey, f64> {
-    let mut latest: HashMap<(&str, &str), &Formatie> = HashMap::new();
-    for f in staffing.iter().filter(|f| f.geldig_vanaf <= day) {
-        let k = (f.gemeente.as_str(), f.consulent_ref.as_str());
-        let newer = |old: &Formatie| {
-            (f.geldig_vanaf, f.occurred_at, f.event_id)
-                > (old.geldig_vanaf, old.occurred_at, old.event_id)
-        };
-        if latest.get(&k).is_none_or(|old| newer(old)) {
-            latest.insert(k, f);
+/// The first Monday on or after `geldig_vanaf`: the first week whose FTE a staffing
+/// event counts in (FTE is taken on each week's Monday).
+pub fn effective_monday(geldig_vanaf: NaiveDate) -> NaiveDate {
+    monday(geldig_vanaf + Duration::days(6))
+}
+
+/// The weeks in which a log has workload data, which bound every report's window:
+/// each team's first week with anything (a count of any metric, or staffing taking
+/// effect), and the last week with anything of any gemeente. Before a team's first
+/// week all its figures are zero; after the last week `open` and `fte` only repeat
+/// (they carry forward), so nothing outside these weeks is information.
+///
+/// The last week is the whole log's, not the selection's: a team's rows then do not
+/// depend on what else a query selects (a filtered query gives exactly the matching
+/// rows of the unfiltered one).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extent {
+    team_first: BTreeMap<TeamKey, NaiveDate>,
+    last: Option<NaiveDate>,
+}
+
+impl Extent {
+    /// Data of `gemeente`/`domein` on days `first..=last`, of `team` (none: a case
+    /// not yet assigned).
+    pub fn add_days(
+        &mut self,
+        gemeente: &str,
+        domein: Domein,
+        team: Option<&str>,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) {
+        self.add_weeks(gemeente, domein, team, monday(first), monday(last));
+    }
+
+    /// The staffing events, each in the week it takes effect.
+    pub fn add_staffing(&mut self, staffing: &[Formatie]) {
+        for f in staffing {
+            let w = effective_monday(f.geldig_vanaf);
+            self.add_weeks(&f.gemeente, f.domein, Some(&f.team), w, w);
         }
     }
-    let mut out: BTreeMap<TeamKey, f64> = BTreeMap::new();
-    for f in latest.values() {
-        *out.entry((f.gemeente.clone(), f.domein, f.team.clone()))
-            .or_insert(0.0) += f.fte;
+
+    fn add_weeks(
+        &mut self,
+        gemeente: &str,
+        domein: Domein,
+        team: Option<&str>,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) {
+        self.last = Some(self.last.map_or(last, |l| l.max(last)));
+        if let Some(team) = team {
+            self.team_first
+                .entry((gemeente.to_string(), domein, team.to_string()))
+                .and_modify(|d| *d = (*d).min(first))
+                .or_insert(first);
+        }
     }
-    out
+
+    /// The extent of daily counts (zero counts are no data) and staffing.
+    pub fn of<'a>(
+        counts: impl IntoIterator<Item = (&'a CountKey, f64)>,
+        staffing: &[Formatie],
+    ) -> Extent {
+        let mut extent = Extent::default();
+        for (k, v) in counts {
+            if v != 0.0 {
+                let d = &k.dims;
+                extent.add_days(&d.gemeente, d.domein, d.team.as_deref(), k.day, k.day);
+            }
+        }
+        extent.add_staffing(staffing);
+        extent
+    }
+
+    /// The weeks (Mondays, inclusive) a query covers: as asked, clamped to the
+    /// first week of the selected teams and the last week of the log; none when
+    /// nothing is left.
+    pub fn window(&self, q: &WorkloadQuery) -> Option<(NaiveDate, NaiveDate)> {
+        let first = self
+            .team_first
+            .iter()
+            .filter(|(t, _)| q.selects(&t.0, t.1, &t.2))
+            .map(|(_, d)| *d)
+            .min()?;
+        let last = self.last?;
+        // Compared as dates first, so a far-off request never needs its Monday computed.
+        let from = match q.from {
+            Some(f) if f > first => monday(f),
+            _ => first,
+        };
+        let to = match q.to {
+            Some(t) if t < last => monday(t),
+            _ => last,
+        };
+        (from <= to).then_some((from, to))
+    }
 }
 
 /// Which workload a query asks for. Weeks are given by their Mondays.
@@ -251,40 +332,54 @@ pub fn benodigde_fte(intake_per_week: f64, p: &Params) -> f64 {
     intake_per_week * p.gemiddelde_normtijd_uren / (p.werkweek_uren * p.productiviteit)
 }
 
-/// Compute the report from daily counts (window metrics within the window, and
-/// `wl_open` deltas from the beginning up to the window's end) and staffing.
+/// Compute the report from daily counts and staffing, the window bounded by the
+/// weeks the counts and staffing have data in. `counts` must then be all of them,
+/// unfiltered; see [`report_within`] for a caller that reads only what a query needs.
 pub fn report<'a>(
     counts: impl IntoIterator<Item = (&'a CountKey, f64)>,
     staffing: &[Formatie],
     q: &WorkloadQuery,
     config: &Config,
 ) -> WorkloadReport {
-    let counts: Vec<(&CountKey, f64)> = counts
-        .into_iter()
-        .filter(|(k, v)| {
-            *v != 0.0
-                && k.dims
-                    .team
-                    .as_ref()
-                    .is_some_and(|t| q.selects(&k.dims.gemeente, k.dims.domein, t))
-        })
-        .collect();
-    let staffing: Vec<Formatie> = staffing
-        .iter()
-        .filter(|f| q.selects(&f.gemeente, f.domein, &f.team))
-        .cloned()
-        .collect();
+    let counts: Vec<(&CountKey, f64)> = counts.into_iter().collect();
+    let extent = Extent::of(counts.iter().copied(), staffing);
+    report_within(counts, staffing, q, config, &extent)
+}
 
-    // The window: as asked, else the weeks that have data.
-    let data_weeks = || {
-        counts
-            .iter()
-            .filter(|(k, _)| k.metric != WL_OPEN)
-            .map(|(k, _)| monday(k.day))
-    };
-    let from = q.from.map(monday).or_else(|| data_weeks().min());
-    let to = q.to.map(monday).or_else(|| data_weeks().max());
-    let (Some(from), Some(to)) = (from, to) else {
+/// Per team and week, the sums of the window metrics.
+#[derive(Default, Clone)]
+struct Acc {
+    nieuw: f64,
+    po: f64,
+    eerste_nieuw: f64,
+    eerste_po: f64,
+    aanvragen: f64,
+    beschikkingen: f64,
+}
+
+/// One team's counts: window metrics per week, `wl_open` deltas per week and dossiertype.
+#[derive(Default)]
+struct TeamCounts {
+    acc: BTreeMap<NaiveDate, Acc>,
+    open: BTreeMap<NaiveDate, BTreeMap<String, f64>>,
+}
+
+/// Compute the report over `extent`'s window for the query ([`Extent::window`]).
+/// `counts` must hold the window metrics within the window and the `wl_open` deltas
+/// from the beginning up to the window's end (more is ignored); `staffing` every
+/// effective staffing event, unfiltered: a consultant's latest event decides their
+/// team, whichever team the query asks for.
+///
+/// Sums are taken in a fixed order (by team, week, dossiertype and consultant), so
+/// the same log always gives the same bytes.
+pub fn report_within<'a>(
+    counts: impl IntoIterator<Item = (&'a CountKey, f64)>,
+    staffing: &[Formatie],
+    q: &WorkloadQuery,
+    config: &Config,
+    extent: &Extent,
+) -> WorkloadReport {
+    let Some((from, to)) = extent.window(q) else {
         return WorkloadReport {
             weeks: vec![],
             summary: empty_summary(config, q),
@@ -295,45 +390,35 @@ pub fn report<'a>(
             .take_while(|d| *d <= to)
             .collect();
 
-    // Per team-week sums.
-    #[derive(Default, Clone)]
-    struct Acc {
-        nieuw: f64,
-        po: f64,
-        eerste_nieuw: f64,
-        eerste_po: f64,
-        aanvragen: f64,
-        beschikkingen: f64,
-    }
-    let mut acc: BTreeMap<(TeamKey, NaiveDate), Acc> = BTreeMap::new();
-    let mut open_delta: BTreeMap<TeamKey, BTreeMap<NaiveDate, BTreeMap<String, f64>>> =
-        BTreeMap::new();
-    let mut teams: BTreeSet<TeamKey> = BTreeSet::new();
-    for (k, v) in &counts {
-        let team = (
-            k.dims.gemeente.clone(),
-            k.dims.domein,
-            k.dims.team.clone().expect("filtered"),
-        );
+    // The selected teams that exist by the window's end, from their first week.
+    let mut teams: BTreeMap<&TeamKey, (NaiveDate, TeamCounts)> = extent
+        .team_first
+        .iter()
+        .filter(|(t, first)| **first <= to && q.selects(&t.0, t.1, &t.2))
+        .map(|(t, first)| (t, (*first, TeamCounts::default())))
+        .collect();
+    for (k, v) in counts {
         let w = monday(k.day);
+        let Some(team) = &k.dims.team else { continue };
+        if v == 0.0 || w > to {
+            continue;
+        }
+        let key = (k.dims.gemeente.clone(), k.dims.domein, team.clone());
+        let Some((_, c)) = teams.get_mut(&key) else {
+            continue;
+        };
         if k.metric == WL_OPEN {
-            if w <= to {
-                *open_delta
-                    .entry(team.clone())
-                    .or_default()
-                    .entry(w)
-                    .or_default()
-                    .entry(k.category.clone())
-                    .or_insert(0.0) += v;
-                teams.insert(team);
-            }
+            *c.open
+                .entry(w)
+                .or_default()
+                .entry(k.category.clone())
+                .or_insert(0.0) += v;
             continue;
         }
-        if w < from || w > to {
+        if w < from {
             continue;
         }
-        teams.insert(team.clone());
-        let a = acc.entry((team, w)).or_default();
+        let a = c.acc.entry(w).or_default();
         match (k.metric.as_str(), k.category.as_str()) {
             (WL_OPGEPAKT, NIEUW) => a.nieuw += v,
             (WL_OPGEPAKT, PO) => a.po += v,
@@ -344,27 +429,29 @@ pub fn report<'a>(
             _ => {}
         }
     }
-    let fte_weeks: Vec<BTreeMap<TeamKey, f64>> =
-        mondays.iter().map(|m| fte_on(&staffing, *m)).collect();
-    for f in &fte_weeks {
-        teams.extend(f.keys().cloned());
-    }
+    let fte_weeks = fte_per_week(staffing, &mondays, q);
 
     let mut rows = Vec::new();
     let (mut total_fte, mut open_end, mut hours_end) = (vec![0.0; mondays.len()], 0.0, 0.0);
     let mut totals = Acc::default();
-    for team in &teams {
+    for (team, (first, c)) in &teams {
         let p = config.params(&team.0);
-        let deltas = open_delta.get(team);
+        let mut deltas = c.open.iter().peekable();
+        let mut open_by_type: BTreeMap<&str, f64> = BTreeMap::new();
         for (i, m) in mondays.iter().enumerate() {
-            let a = acc.get(&(team.clone(), *m)).cloned().unwrap_or_default();
-            let fte = fte_weeks[i].get(team).copied().unwrap_or(0.0);
-            let mut open_by_type: BTreeMap<&str, f64> = BTreeMap::new();
-            for (_, cats) in deltas.into_iter().flat_map(|d| d.range(..=*m)) {
-                for (c, v) in cats {
-                    *open_by_type.entry(c.as_str()).or_insert(0.0) += v;
+            while let Some((_, cats)) = deltas.next_if(|(w, _)| *w <= m) {
+                for (cat, v) in cats {
+                    *open_by_type.entry(cat.as_str()).or_insert(0.0) += v;
                 }
             }
+            if m < first {
+                continue;
+            }
+            let a = c.acc.get(m).cloned().unwrap_or_default();
+            let fte = fte_weeks[i]
+                .get(&(team.0.as_str(), team.1, team.2.as_str()))
+                .copied()
+                .unwrap_or(0.0);
             let open: f64 = open_by_type.values().sum();
             let hours: f64 = open_by_type
                 .iter()
@@ -448,6 +535,43 @@ pub fn report<'a>(
         weeks: rows,
         summary,
     }
+}
+
+/// FTE per selected team on each of `mondays` (ascending): each consultant's latest
+/// staffing event with `geldig_vanaf` ≤ that Monday (ties: later `occurred_at`, then
+/// `event_id`) puts their `fte` in that event's team. The consultant's events are
+/// folded whatever the query selects — a later event in a team the query does not
+/// ask for still moves them out of the one it does — and each team's FTE is summed
+/// in consultant order, so the figure does not depend on the order of `staffing`.
+fn fte_per_week<'s>(
+    staffing: &'s [Formatie],
+    mondays: &[NaiveDate],
+    q: &WorkloadQuery,
+) -> Vec<BTreeMap<(&'s str, Domein, &'s str), f64>> {
+    // A consultant is one per gemeente, so other gemeenten can be left out.
+    let mut order: Vec<&Formatie> = staffing
+        .iter()
+        .filter(|f| q.gemeente.as_ref().is_none_or(|g| *g == f.gemeente))
+        .collect();
+    order.sort_by_key(|f| (f.geldig_vanaf, f.occurred_at, f.event_id));
+    let mut order = order.into_iter().peekable();
+    let mut latest: BTreeMap<(&str, &str), &Formatie> = BTreeMap::new();
+    mondays
+        .iter()
+        .map(|m| {
+            while let Some(f) = order.next_if(|f| f.geldig_vanaf <= *m) {
+                latest.insert((f.gemeente.as_str(), f.consulent_ref.as_str()), f);
+            }
+            let mut out: BTreeMap<(&str, Domein, &str), f64> = BTreeMap::new();
+            for f in latest.values() {
+                if q.selects(&f.gemeente, f.domein, &f.team) {
+                    *out.entry((f.gemeente.as_str(), f.domein, f.team.as_str()))
+                        .or_insert(0.0) += f.fte;
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 fn round6(x: f64) -> f64 {

@@ -399,6 +399,137 @@ fn practice_figures_first_half_of_2020() {
     assert_eq!(s.capaciteit, 6.75);
 }
 
+/// A workload query over the given weeks (Mondays or any day in them) with filters.
+fn workload_query(
+    log: &MemoryLog,
+    team: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> WorkloadReport {
+    let q = WorkloadQuery {
+        gemeente: None,
+        domein: None,
+        team: team.map(str::to_string),
+        from: from.map(date),
+        to: to.map(date),
+    };
+    workload::report(
+        log.facts().counts.iter().map(|(k, v)| (k, *v)),
+        &log.formatie(),
+        &q,
+        &Config::default(),
+    )
+}
+
+/// Spec §3.3: `open` and `fte` carry forward, so a window beyond the data would
+/// repeat the last week without end. A window is clamped to the weeks with data:
+/// from the first week a selected team has anything to the last week of the log.
+#[test]
+fn workload_window_is_clamped_to_the_weeks_of_the_data() {
+    // Case one: 2 March (W10) to 3 April 2020 (W14); staffing from W10.
+    let mut events = case_one();
+    events.push(formatie(50, "IGT Noord", "mw-1", 0.8, "2020-03-02"));
+    let log = MemoryLog::from_events(events);
+    let weeks =
+        |r: &WorkloadReport| -> Vec<String> { r.weeks.iter().map(|w| w.week.clone()).collect() };
+    let exact = workload_query(&log, None, Some("2020-03-02"), Some("2020-03-30"));
+    assert_eq!(
+        weeks(&exact),
+        ["2020-W10", "2020-W11", "2020-W12", "2020-W13", "2020-W14"]
+    );
+    let everything = workload_query(&log, None, Some("0000-01-01"), Some("9999-12-31"));
+    assert_eq!(everything.weeks.len(), exact.weeks.len());
+    assert_eq!(everything, exact);
+    assert_eq!(workload_query(&log, None, None, None), exact);
+    // Open-ended on one side only.
+    let later = workload_query(&log, None, Some("2020-03-16"), Some("9999-12-31"));
+    assert_eq!(weeks(&later), ["2020-W12", "2020-W13", "2020-W14"]);
+    assert_eq!(later.weeks[..], exact.weeks[2..]);
+    // Entirely after the data: nothing.
+    assert!(workload_query(&log, None, Some("2021-01-04"), None)
+        .weeks
+        .is_empty());
+    // A planned staffing change is data too: the window reaches the Monday it
+    // takes effect (geldig_vanaf Friday 1 May: from week 19).
+    let mut planned = case_one();
+    planned.push(formatie(50, "IGT Noord", "mw-1", 0.8, "2020-03-02"));
+    planned.push(formatie(51, "IGT Noord", "mw-1", 0.6, "2020-05-01"));
+    let r = workload_query(
+        &MemoryLog::from_events(planned),
+        None,
+        Some("0000-01-01"),
+        Some("9999-12-31"),
+    );
+    assert_eq!(
+        r.weeks.last().map(|w| (w.week.as_str(), w.fte)),
+        Some(("2020-W19", 0.6))
+    );
+    assert_eq!(r.summary.weeks, 10);
+}
+
+/// Spec §3.3: "a later event with another team moves them" — also when the query
+/// asks for the old team only.
+#[test]
+fn workload_team_filter_counts_a_moved_consultant_for_the_new_team_only() {
+    let mut events = case_one();
+    events.push(formatie(50, "IGT Noord", "mw-1", 0.8, "2020-01-01"));
+    events.push(formatie(51, "IGT Noord", "mw-2", 1.0, "2020-01-01"));
+    // mw-2 moves to IGT Zuid from Monday 9 March (week 11).
+    events.push(formatie(52, "IGT Zuid", "mw-2", 0.9, "2020-03-09"));
+    let log = MemoryLog::from_events(events);
+    let all = workload_query(&log, None, Some("2020-03-02"), Some("2020-03-30"));
+    for team in ["IGT Noord", "IGT Zuid"] {
+        let filtered = workload_query(&log, Some(team), Some("2020-03-02"), Some("2020-03-30"));
+        let matching: Vec<_> = all
+            .weeks
+            .iter()
+            .filter(|w| w.team == team)
+            .cloned()
+            .collect();
+        assert!(!matching.is_empty(), "{team}");
+        assert_eq!(filtered.weeks, matching, "{team}");
+    }
+    let noord = workload_query(
+        &log,
+        Some("IGT Noord"),
+        Some("2020-03-09"),
+        Some("2020-03-09"),
+    );
+    assert_eq!(noord.weeks[0].fte, 0.8);
+    assert_eq!(noord.summary.fte_mean, 0.8);
+}
+
+/// The same log gives the same bytes: FTE sums do not depend on the order in
+/// which the events (or the staffing) arrive.
+#[test]
+fn workload_is_byte_identical_whatever_the_order_of_the_events() {
+    let mut events = case_one();
+    let ftes = [
+        0.1, 0.2, 0.7, 0.3, 0.45, 0.95, 1.1, 0.33, 0.67, 0.89, 0.56, 0.78,
+    ];
+    for i in 0..240u128 {
+        events.push(formatie(
+            10_000 + i,
+            if i % 3 == 0 { "IGT Zuid" } else { "IGT Noord" },
+            &format!("mw-{i:03}"),
+            ftes[i as usize % ftes.len()],
+            "2020-01-01",
+        ));
+    }
+    let json = |events: Vec<Event>| {
+        let log = MemoryLog::from_events(events);
+        let r = workload_query(&log, None, Some("2020-03-02"), Some("2020-03-30"));
+        assert!(r.weeks.iter().any(|w| w.fte > 50.0), "{:?}", r.weeks);
+        serde_json::to_string(&r).unwrap()
+    };
+    let reference = json(events.clone());
+    for seed in 0..16 {
+        let mut shuffled = events.clone();
+        caseflow_core::simulate::shuffle(&mut shuffled, seed);
+        assert_eq!(json(shuffled), reference, "order {seed}");
+    }
+}
+
 // ---- corrections: a test per model --------------------------------------------
 
 /// The stream with event `target` withdrawn, with the retraction after it and

@@ -155,30 +155,68 @@ impl Store {
     }
 
     /// Workload per FTE (spec §3.3) per team and week, with the window summary.
+    /// The window is clamped to the weeks with data ([`workload::Extent`]), and only
+    /// the counts of that window are read, so the work is bounded by the data
+    /// whatever the request.
     pub async fn workload(&self, q: &WorkloadQuery) -> Result<WorkloadReport, StoreError> {
-        let window = ThroughputQuery {
-            granularity: Granularity::Day,
-            gemeente: q.gemeente.clone(),
-            domein: q.domein.clone(),
-            by_team: true,
-            from: q.from.map(workload::monday),
-            to: q
-                .to
-                .map(|t| workload::monday(t) + chrono::Duration::days(6)),
-        };
-        let mut counts = self.daily_counts(workload::WINDOW_METRICS, &window).await?;
-        let open = ThroughputQuery {
-            from: None,
-            ..window.clone()
-        };
-        counts.extend(self.daily_counts(&[workload::WL_OPEN], &open).await?);
         let staffing = self.formatie().await?;
-        Ok(workload::report(
+        let mut extent = self.workload_extent().await?;
+        extent.add_staffing(&staffing);
+        let mut counts = Vec::new();
+        if let Some((from, to)) = extent.window(q) {
+            let window = ThroughputQuery {
+                granularity: Granularity::Day,
+                gemeente: q.gemeente.clone(),
+                domein: q.domein.clone(),
+                by_team: true,
+                from: Some(from),
+                to: Some(to + chrono::Duration::days(6)),
+            };
+            counts = self.daily_counts(workload::WINDOW_METRICS, &window).await?;
+            let open = ThroughputQuery {
+                from: None,
+                ..window.clone()
+            };
+            counts.extend(self.daily_counts(&[workload::WL_OPEN], &open).await?);
+        }
+        Ok(workload::report_within(
             counts.iter().map(|(k, v)| (k, *v)),
             &staffing,
             q,
             &self.config,
+            &extent,
         ))
+    }
+
+    /// The days with data of every gemeente, domein and team in the daily counts.
+    async fn workload_extent(&self) -> Result<workload::Extent, StoreError> {
+        let rows = sqlx::query(
+            "SELECT gemeente, domein, team, MIN(day) AS first_day, MAX(day) AS last_day \
+             FROM agg_daily WHERE value <> 0 GROUP BY gemeente, domein, team",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut extent = workload::Extent::default();
+        let day = |r: &sqlx::any::AnyRow, col: &str| -> Result<chrono::NaiveDate, StoreError> {
+            let d: String = r.try_get(col)?;
+            d.parse()
+                .map_err(|_| StoreError::Corrupt(format!("day `{d}`")))
+        };
+        for r in &rows {
+            let gemeente: String = r.try_get("gemeente")?;
+            let domein: String = r.try_get("domein")?;
+            let team: String = r.try_get("team")?;
+            let domein = Domein::parse(&domein)
+                .ok_or_else(|| StoreError::Corrupt(format!("domein `{domein}`")))?;
+            extent.add_days(
+                &gemeente,
+                domein,
+                (!team.is_empty()).then_some(team.as_str()),
+                day(r, "first_day")?,
+                day(r, "last_day")?,
+            );
+        }
+        Ok(extent)
     }
 
     /// Monitored beschikkingen (spec §3.4) in the filter.
