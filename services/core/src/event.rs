@@ -1,32 +1,98 @@
 //! The event contract of spec §2: the envelope, one typed `data` per event type,
 //! and validation of every rule a producer must follow.
 //!
-//! Parsing is strict: unknown fields are rejected, enums are closed, and no value
-//! that is a valid BSN may enter the system. The error a producer sees names the
-//! field and says what it accepts.
+//! Parsing is strict: unknown fields are rejected, enums are closed, no string
+//! holds a control character, times, dates and identifiers must be plausible, and
+//! no value holding a BSN, however written, may enter the system (see [`bsn`]).
+//! The error a producer sees names the field and says what it accepts; where it
+//! quotes the input it does so through [`echo`], so a rejection reason (stored
+//! and served with the dead letter) never holds a BSN or a control character.
+//!
+//! Plausible ranges (docs/decisions.md):
+//! * `occurred_at`: the year as written 1990 to 2099, offset −12:00 to +14:00, no
+//!   leap second (`:60`);
+//! * dates: 1950-01-01 to 2199-12-31;
+//! * UUIDs: not the nil UUID;
+//! * `fte`: `-0` is read as 0.
+
+pub mod bsn;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+pub use bsn::{contains_bsn, is_bsn, mask_bsn, mask_bsn_text};
+
 /// Why an event was rejected. `field` is a JSON path such as `data.kanaal`.
+///
+/// The text (`Display`) is stored and served as the dead letter's reason, so it
+/// never holds a control character or a BSN: every string in it is passed
+/// through [`safe_text`] once more when it is written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValidationError {
-    #[error("not valid JSON: {0}")]
+    #[error("not valid JSON: {}", safe_text(.0))]
     Json(String),
     #[error("the event must be a JSON object")]
     NotAnObject,
-    #[error("missing required field `{0}`")]
+    #[error("missing required field `{}`", safe_text(.0))]
     Missing(String),
-    #[error("unknown field `{0}`: the contract (schemas/) rejects fields it does not define")]
+    #[error(
+        "unknown field `{}`: the contract (schemas/) rejects fields it does not define",
+        safe_text(.0)
+    )]
     UnknownField(String),
-    #[error("field `{field}`: {message}")]
+    #[error("field `{}`: {}", safe_text(field), safe_text(message))]
     Invalid { field: String, message: String },
     #[error(
-        "field `{0}` holds a BSN; no BSN may enter caseflow, send a pseudonymous reference instead"
+        "field `{}` holds a BSN; no BSN may enter caseflow, send a pseudonymous reference instead",
+        safe_text(.0)
     )]
     Bsn(String),
+}
+
+/// The most characters of an input value a rejection reason quotes.
+pub const ECHO_CHARS: usize = 40;
+
+/// An input value as a message may quote it: BSNs masked ([`mask_bsn_text`]),
+/// control characters escaped as `\uXXXX`, cut to [`ECHO_CHARS`] characters
+/// with `…`.
+pub fn echo(s: &str) -> String {
+    let safe = safe_text(s);
+    if safe.chars().count() <= ECHO_CHARS {
+        return safe;
+    }
+    let mut cut: String = safe.chars().take(ECHO_CHARS).collect();
+    cut.push('…');
+    // Cutting can leave nine digits standing alone (`1234567820` cut after 9).
+    mask_bsn_text(&cut)
+}
+
+/// `s` with BSNs masked and control characters escaped as `\uXXXX`; any length.
+pub fn safe_text(s: &str) -> String {
+    let masked = mask_bsn_text(s);
+    if !masked.chars().any(char::is_control) {
+        return masked;
+    }
+    let mut out = String::with_capacity(masked.len() + 8);
+    for c in masked.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first control character (Unicode Cc: U+0000–U+001F, U+007F–U+009F) in a
+/// string, with its 1-based character position. PostgreSQL text cannot hold
+/// U+0000, and no producer sends the others in a reference, a name or a reason.
+fn first_control(s: &str) -> Option<(usize, char)> {
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control())
+        .map(|(i, c)| (i + 1, c))
 }
 
 impl ValidationError {
@@ -275,8 +341,8 @@ impl Event {
 
     /// Parse and validate one event as a producer sent it.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Event, ValidationError> {
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| ValidationError::Json(e.to_string()))?;
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ValidationError::Json(safe_text(&e.to_string())))?;
         Self::from_value(value)
     }
 
@@ -304,7 +370,8 @@ impl Event {
             ValidationError::invalid(
                 "event_type",
                 format!(
-                    "`{event_type_text}` is not an event type; accepted: {}",
+                    "`{}` is not an event type; accepted: {}",
+                    echo(&event_type_text),
                     EventType::accepted()
                 ),
             )
@@ -316,14 +383,20 @@ impl Event {
             Some(v) => {
                 return Err(ValidationError::invalid(
                     "schema_version",
-                    format!("{v} is not supported; accepted: 1"),
+                    format!("{} is not supported; accepted: 1", echo(&v.to_string())),
                 ))
             }
         }
         let occurred_at = parse_timestamp(&req_str(&env, "occurred_at", "")?)?;
         let gemeente = req_str(&env, "gemeente", "")?;
         if !is_cbs_code(&gemeente) {
-            return Err(ValidationError::invalid("gemeente", format!("`{gemeente}` is not a CBS gemeente code; expected GM followed by 4 digits, e.g. GM0935")));
+            return Err(ValidationError::invalid(
+                "gemeente",
+                format!(
+                    "`{}` is not a CBS gemeente code; expected GM followed by 4 digits, e.g. GM0935",
+                    echo(&gemeente)
+                ),
+            ));
         }
         let domein = req_enum(&env, "domein", "", Domein::parse, Domein::accepted)?;
         let source = opt_str(&env, "source", "", 1, 128)?;
@@ -510,6 +583,8 @@ fn parse_data(t: EventType, d: &Map<String, Value>) -> Result<EventData, Validat
                     .as_f64()
                     .ok_or_else(|| ValidationError::invalid("data.fte", "must be a number"))?,
             };
+            // `-0` is zero: stored as 0, so a repeat sent with `0` is a duplicate.
+            let fte = if fte == 0.0 { 0.0 } else { fte };
             if !(0.0..=1.2).contains(&fte) {
                 return Err(ValidationError::invalid(
                     "data.fte",
@@ -542,7 +617,10 @@ fn reject_unknown(
         .collect();
     unknown.sort();
     match unknown.first() {
-        Some(k) => Err(ValidationError::UnknownField(format!("{prefix}{k}"))),
+        Some(k) => Err(ValidationError::UnknownField(format!(
+            "{prefix}{}",
+            echo(k)
+        ))),
         None => Ok(()),
     }
 }
@@ -550,7 +628,16 @@ fn reject_unknown(
 fn req_str(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<String, ValidationError> {
     match obj.get(key) {
         None | Some(Value::Null) => Err(ValidationError::Missing(format!("{prefix}{key}"))),
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => match first_control(s) {
+            None => Ok(s.clone()),
+            Some((at, c)) => Err(ValidationError::invalid(
+                &format!("{prefix}{key}"),
+                format!(
+                    "holds the control character U+{:04X} at character {at}; control characters (U+0000 to U+001F, U+007F to U+009F) are not accepted",
+                    c as u32
+                ),
+            )),
+        },
         Some(_) => Err(ValidationError::invalid(
             &format!("{prefix}{key}"),
             "must be a string",
@@ -596,20 +683,38 @@ fn opt_str(
 
 fn req_uuid(obj: &Map<String, Value>, key: &str, prefix: &str) -> Result<Uuid, ValidationError> {
     let s = req_str(obj, key, prefix)?;
+    let field = format!("{prefix}{key}");
+    let not_a_uuid = || {
+        ValidationError::invalid(
+            &field,
+            format!(
+                "`{}` is not a UUID (expected the form 8-4-4-4-12 hex digits)",
+                echo(&s)
+            ),
+        )
+    };
     // Only the hyphenated 36-character form, as in the schema.
     if s.len() != 36 {
+        return Err(not_a_uuid());
+    }
+    let id = Uuid::parse_str(&s).map_err(|_| not_a_uuid())?;
+    if id.is_nil() {
         return Err(ValidationError::invalid(
-            &format!("{prefix}{key}"),
-            format!("`{s}` is not a UUID (expected the form 8-4-4-4-12 hex digits)"),
+            &field,
+            "the nil UUID is not an identifier",
         ));
     }
-    Uuid::parse_str(&s).map_err(|_| {
-        ValidationError::invalid(
-            &format!("{prefix}{key}"),
-            format!("`{s}` is not a UUID (expected the form 8-4-4-4-12 hex digits)"),
-        )
-    })
+    Ok(id)
 }
+
+/// The dates a business date may take (docs/decisions.md): migrated provisions
+/// reach back decades, a planned review or an end date lies years ahead.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1950, 1, 1).expect("a date");
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a date");
+/// The years `occurred_at` may be written in.
+pub const OCCURRED_YEARS: std::ops::RangeInclusive<i32> = 1990..=2099;
+/// The UTC offsets in use on earth: −12:00 to +14:00, in seconds.
+pub const OFFSET_SECONDS: std::ops::RangeInclusive<i32> = -12 * 3600..=14 * 3600;
 
 fn req_date(
     obj: &Map<String, Value>,
@@ -627,10 +732,17 @@ fn req_date(
             }
         });
     match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-        Ok(d) if ok_shape => Ok(d),
+        Ok(d) if ok_shape && (FIRST_DATE..=LAST_DATE).contains(&d) => Ok(d),
+        Ok(_) if ok_shape => Err(ValidationError::invalid(
+            &format!("{prefix}{key}"),
+            format!(
+                "`{}` is out of range; accepted: {FIRST_DATE} to {LAST_DATE}",
+                echo(&s)
+            ),
+        )),
         _ => Err(ValidationError::invalid(
             &format!("{prefix}{key}"),
-            format!("`{s}` is not a date; expected YYYY-MM-DD"),
+            format!("`{}` is not a date; expected YYYY-MM-DD", echo(&s)),
         )),
     }
 }
@@ -646,7 +758,7 @@ fn req_enum<T>(
     parse(&s).ok_or_else(|| {
         ValidationError::invalid(
             &format!("{prefix}{key}"),
-            format!("`{s}` is not accepted; accepted: {}", accepted()),
+            format!("`{}` is not accepted; accepted: {}", echo(&s), accepted()),
         )
     })
 }
@@ -687,62 +799,47 @@ fn is_timestamp_shape(s: &str) -> bool {
     }
 }
 
-/// RFC 3339 with an explicit offset (`Z` or `±hh:mm`).
+/// RFC 3339 with an explicit offset (`Z` or `±hh:mm`), in the plausible range:
+/// the year as written in [`OCCURRED_YEARS`], the offset in [`OFFSET_SECONDS`],
+/// no leap second.
 fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, ValidationError> {
-    let parsed = if is_timestamp_shape(s) {
-        DateTime::parse_from_rfc3339(s).ok()
-    } else {
-        None
-    };
-    parsed.ok_or_else(|| {
-        ValidationError::invalid(
-            "occurred_at",
-            format!(
-                "`{s}` is not an RFC 3339 timestamp with offset, e.g. 2020-03-29T10:15:00+02:00"
-            ),
-        )
-    })
+    let invalid = |what: String| ValidationError::invalid("occurred_at", what);
+    if !is_timestamp_shape(s) {
+        return Err(invalid(format!(
+            "`{}` is not an RFC 3339 timestamp with offset, e.g. 2020-03-29T10:15:00+02:00",
+            echo(s)
+        )));
+    }
+    let quoted = echo(s);
+    // The shape is ASCII with the seconds at 17..19.
+    if &s[17..19] == "60" {
+        return Err(invalid(format!(
+            "`{quoted}` has second 60 (a leap second); accepted: seconds 00 to 59"
+        )));
+    }
+    let t = DateTime::parse_from_rfc3339(s).map_err(|_| {
+        invalid(format!(
+            "`{quoted}` is not an RFC 3339 timestamp with offset, e.g. 2020-03-29T10:15:00+02:00"
+        ))
+    })?;
+    let year: i32 = s[..4].parse().expect("four ASCII digits");
+    if !OCCURRED_YEARS.contains(&year) {
+        return Err(invalid(format!(
+            "`{quoted}` is out of range; accepted: the years {} to {}",
+            OCCURRED_YEARS.start(),
+            OCCURRED_YEARS.end()
+        )));
+    }
+    if !OFFSET_SECONDS.contains(&t.offset().local_minus_utc()) {
+        return Err(invalid(format!(
+            "`{quoted}` has an offset outside the ones in use; accepted: -12:00 to +14:00"
+        )));
+    }
+    Ok(t)
 }
 
 fn is_cbs_code(s: &str) -> bool {
     s.len() == 6 && s.starts_with("GM") && s[2..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// True when `s` is 9 digits passing the 11-test (elfproef) for a BSN.
-pub fn is_bsn(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 9 || !b.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let d: Vec<i64> = b.iter().map(|c| i64::from(c - b'0')).collect();
-    let sum: i64 = (0..8).map(|i| d[i] * (9 - i as i64)).sum::<i64>() - d[8];
-    sum % 11 == 0 && d.iter().any(|&x| x != 0)
-}
-
-/// The bytes with every run of exactly 9 digits that is a BSN replaced by
-/// `*********`, so rejected input can be kept without keeping a BSN.
-pub fn mask_bsn(bytes: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    while i < out.len() {
-        if out[i].is_ascii_digit() {
-            let start = i;
-            while i < out.len() && out[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i - start == 9 && std::str::from_utf8(&out[start..i]).is_ok_and(is_bsn) {
-                out[start..i].fill(b'*');
-            }
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-/// True when `s` contains a run of exactly 9 digits that is a BSN.
-fn contains_bsn(s: &str) -> bool {
-    s.split(|c: char| !c.is_ascii_digit()).any(is_bsn)
 }
 
 fn check_no_bsn(e: &Event) -> Result<(), ValidationError> {
