@@ -1291,10 +1291,12 @@ fn format_edge_cases_agree() {
         ("2024-03-04T09:12:37.+01:00", Reject),
         ("2024-03-04T09:12:37+01:00 ", Reject),
         ("2024-03-04T09:12:37+01:00\n", Reject),
-        ("2024-03-04T24:00:00+01:00", RejectFormatOnly),
-        ("2024-03-04T09:60:00+01:00", RejectFormatOnly),
+        // hour, minute, second and month ranges are in the pattern; only the
+        // length of a month is left to `format`
+        ("2024-03-04T24:00:00+01:00", Reject),
+        ("2024-03-04T09:60:00+01:00", Reject),
         ("2024-02-30T09:00:00+01:00", RejectFormatOnly),
-        ("2024-13-01T09:00:00+01:00", RejectFormatOnly),
+        ("2024-13-01T09:00:00+01:00", Reject),
     ] {
         cases.push(case(
             "occurred_at",
@@ -1314,8 +1316,10 @@ fn format_edge_cases_agree() {
         ("20240105", Reject),
         ("2024-01-05\n", Reject),
         ("2027-02-29", RejectFormatOnly),
-        ("2027-13-01", RejectFormatOnly),
-        ("2027-00-10", RejectFormatOnly),
+        ("2027-04-31", RejectFormatOnly),
+        ("2027-13-01", Reject),
+        ("2027-00-10", Reject),
+        ("2027-01-00", Reject),
     ] {
         cases.push(case(
             "date",
@@ -1374,7 +1378,7 @@ fn format_edge_cases_agree() {
     let (counts, failures) = run(&c, &cases);
     assert_no_failures(&failures, cases.len());
     assert_eq!(counts["occurred_at"], 20);
-    assert_eq!(counts["date"], 10);
+    assert_eq!(counts["date"], 12);
     assert_eq!(counts["uuid"], 10);
     assert_eq!(counts["gemeente"], 4);
 }
@@ -1391,7 +1395,7 @@ fn rules_json_schema_cannot_express_are_enforced_by_rust() {
     let z = example_of(&examples, "case.toegewezen");
     // 111222333 passes the 11-test: 9+8+7+12+10+8+9+6-3 = 66 = 6 × 11
     let bsn = "111222333";
-    let cases = vec![
+    let mut cases = vec![
         case(
             "bsn",
             "client_ref is a BSN",
@@ -1440,6 +1444,31 @@ fn rules_json_schema_cannot_express_are_enforced_by_rust() {
             Some("schema_version"),
         ),
     ];
+    // A BSN written as a reader still reads it (caseflow_core::event::bsn).
+    let written = [
+        "1112.22.333",
+        "111 222 333",
+        "111-222-333",
+        "1112\u{200b}22333",
+        "１１１２２２３３３",
+        "١١١٢٢٢٣٣٣",
+        "BSN: 111.222.333",
+    ];
+    for w in written {
+        for (ev, path, leaf) in [
+            (m, "client_ref", "client_ref"),
+            (i, "data.reden", "reden"),
+            (z, "data.team", "team"),
+        ] {
+            cases.push(case(
+                "bsn_written",
+                format!("{path} = {w:?}"),
+                with(ev, path, Some(json!(w))),
+                Expect::RustOnly,
+                Some(leaf),
+            ));
+        }
+    }
     assert_eq!(
         b["data"]["ingangsdatum"],
         json!("2024-04-15"),
@@ -1448,5 +1477,137 @@ fn rules_json_schema_cannot_express_are_enforced_by_rust() {
     let (counts, failures) = run(&c, &cases);
     assert_no_failures(&failures, cases.len());
     assert_eq!(counts["bsn"], 4);
+    assert_eq!(counts["bsn_written"], 3 * written.len());
     assert_eq!(counts["einddatum"], 1);
+}
+
+/// Plausible values (docs/decisions.md), all expressed in the schemas: the year of
+/// `occurred_at` as written 1990–2099, its offset −12:00 to +14:00, no leap
+/// second; dates 1950-01-01 to 2199-12-31; no nil UUID; no control character in
+/// a free string. `fte: -0` is zero on both sides.
+#[test]
+fn plausibility_rules_agree() {
+    let c = load();
+    let examples = c.examples();
+    let m = example_of(&examples, "melding.ontvangen");
+    let p = example_of(&examples, "po.gepland");
+    let mut cases = Vec::new();
+    use Expect::*;
+    for (v, e) in [
+        ("0000-01-01T00:00:00Z", Reject),
+        ("9999-12-31T23:59:59-23:59", Reject),
+        ("1989-12-31T23:59:59Z", Reject),
+        ("2100-01-01T00:00:00Z", Reject),
+        ("2016-12-31T23:59:60Z", Reject),
+        ("2024-03-04T09:12:37+14:01", Reject),
+        ("2024-03-04T09:12:37+15:00", Reject),
+        ("2024-03-04T09:12:37-12:01", Reject),
+        ("2024-03-04T09:12:37-13:00", Reject),
+        ("1990-01-01T00:00:00Z", Accept),
+        ("1990-01-01T00:00:00+14:00", Accept),
+        ("2099-12-31T23:59:59.999+14:00", Accept),
+        ("2024-03-04T09:12:37-12:00", Accept),
+        ("2024-03-04T09:12:37+13:59", Accept),
+    ] {
+        cases.push(case(
+            "occurred_at",
+            format!("occurred_at={v:?}"),
+            with(m, "occurred_at", Some(json!(v))),
+            e,
+            Some("occurred_at"),
+        ));
+    }
+    for (v, e) in [
+        ("0000-01-01", Reject),
+        ("1949-12-31", Reject),
+        ("2200-01-01", Reject),
+        ("9999-12-31", Reject),
+        ("1950-01-01", Accept),
+        ("2199-12-31", Accept),
+    ] {
+        cases.push(case(
+            "date",
+            format!("gepland_op={v:?}"),
+            with(p, "data.gepland_op", Some(json!(v))),
+            e,
+            Some("gepland_op"),
+        ));
+    }
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let mut formatie = 0;
+    for (t, ex) in &examples {
+        let s = spec(t);
+        let l = short(ex);
+        let mut uuids: Vec<String> = vec!["event_id".into()];
+        if is_case_event(t) {
+            uuids.push("case_id".into());
+        }
+        uuids.extend(s.uuids.iter().map(|f| format!("data.{f}")));
+        for f in uuids {
+            let leaf = f.trim_start_matches("data.").to_string();
+            cases.push(case(
+                "nil_uuid",
+                format!("{l}: {f}=nil"),
+                with(ex, &f, Some(json!(nil))),
+                Reject,
+                Some(&leaf),
+            ));
+        }
+        let mut strings: Vec<String> = s
+            .strings
+            .iter()
+            .map(|(f, _, _)| format!("data.{f}"))
+            .collect();
+        strings.push("source".into());
+        if is_case_event(t) {
+            strings.push("client_ref".into());
+        }
+        for f in strings {
+            let leaf = f.trim_start_matches("data.").to_string();
+            for v in [
+                "\u{0}",
+                "IGT\u{0}Oost",
+                "a\u{1f}",
+                "\u{7f}",
+                "x\u{85}",
+                "twee\nregels",
+            ] {
+                cases.push(case(
+                    "control",
+                    format!("{l}: {f}={v:?}"),
+                    with(ex, &f, Some(json!(v))),
+                    Reject,
+                    Some(&leaf),
+                ));
+            }
+        }
+        if !is_case_event(t) {
+            formatie += 1;
+            let zero = with(ex, "data.fte", Some(json!(0.0)));
+            let negative_zero = with(ex, "data.fte", Some(json!(-0.0)));
+            assert!(serde_json::to_string(&negative_zero)
+                .unwrap()
+                .contains("\"fte\":-0.0"));
+            cases.push(case(
+                "fte",
+                format!("{l}: fte=-0"),
+                negative_zero.clone(),
+                Accept,
+                None,
+            ));
+            assert_eq!(
+                rust(&negative_zero).unwrap().canonical_json(),
+                rust(&zero).unwrap().canonical_json(),
+                "-0 is stored as 0"
+            );
+        }
+    }
+    let (counts, failures) = run(&c, &cases);
+    assert_no_failures(&failures, cases.len());
+    assert_eq!(counts["occurred_at"], 14);
+    assert_eq!(counts["date"], 6);
+    assert!(counts["nil_uuid"] >= 2 * EXPECTED_EXAMPLES, "{counts:?}");
+    assert!(counts["control"] >= 6 * 2 * EXPECTED_EXAMPLES, "{counts:?}");
+    assert_eq!(counts["fte"], formatie);
+    assert!(formatie >= MIN_EXAMPLES_PER_TYPE);
 }
