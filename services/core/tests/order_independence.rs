@@ -130,7 +130,8 @@ fn a_retraction_restates_the_model_in_any_order() {
         .filter(|e| e.event_id != target.event_id)
         .cloned()
         .collect();
-    let mut retraction = stream.iter().find(|e| e.case_id.is_some()).unwrap().clone();
+    // A correction comes from the target's own gemeente and domein (its case).
+    let mut retraction = stream.iter().find(|e| e.case_id == target.case_id).unwrap().clone();
     retraction.event_id = uuid::Uuid::from_u128(0xfeed);
     retraction.data = caseflow_core::EventData::EventIngetrokken {
         ingetrokken_event_id: target.event_id,
@@ -140,8 +141,24 @@ fn a_retraction_restates_the_model_in_any_order() {
     // Retraction after the event, and before it.
     let mut after = stream.clone();
     after.push(retraction.clone());
-    let mut before = vec![retraction];
-    before.extend(stream);
+    let mut before = vec![retraction.clone()];
+    before.extend(stream.clone());
     assert_eq!(MemoryLog::from_events(after).facts(), expected);
     assert_eq!(MemoryLog::from_events(before).facts(), expected);
+
+    // The same correction from another gemeente (in a case of its own) withdraws
+    // nothing: the model equals that with a correction of an unknown event.
+    let mut foreign = retraction;
+    foreign.gemeente = if target.gemeente == "GM0001" { "GM0002" } else { "GM0001" }.into();
+    foreign.case_id = Some(uuid::Uuid::from_u128(0xcafe));
+    let mut void = foreign.clone();
+    void.data = caseflow_core::EventData::EventIngetrokken {
+        ingetrokken_event_id: uuid::Uuid::from_u128(0xdead),
+        reden: "dubbel".into(),
+    };
+    let with = |extra: Event| MemoryLog::from_events(stream.iter().cloned().chain([extra])).facts();
+    let unchanged = with(void);
+    assert_ne!(unchanged, expected);
+    assert_eq!(with(foreign), unchanged);
 }
+
