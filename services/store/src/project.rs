@@ -80,7 +80,7 @@ impl Store {
         for r in &rows {
             last = last.max(r.try_get::<i64, _>("seq")?);
             let body: String = r.try_get("body")?;
-            fresh.push(parse_stored(&body)?);
+            fresh.extend(parse_stored(&body)?);
         }
         drop(rows);
         let n = fresh.len() as u64;
@@ -246,8 +246,19 @@ pub(crate) async fn batch_start(tx: &mut Transaction<'_, Any>, name: &str) -> Re
 }
 
 /// An event as stored in the log (it was validated when it was appended).
-fn parse_stored(body: &str) -> Result<Event, StoreError> {
-    Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))
+/// A stored event, or `None` for one that the validation of today rejects (a
+/// database written before a rule was added: a year 0000, a control character).
+/// Such an event stays in the log but counts in no read model, with a warning,
+/// rather than stopping every projection; a body that is not JSON is corruption.
+pub(crate) fn parse_stored(body: &str) -> Result<Option<Event>, StoreError> {
+    match Event::from_json_bytes(body.as_bytes()) {
+        Ok(e) => Ok(Some(e)),
+        Err(err @ caseflow_core::ValidationError::Json(_)) => Err(StoreError::Corrupt(format!("stored event: {err}"))),
+        Err(err) => {
+            tracing::warn!(reason = %err, "a stored event fails today's validation; it counts in no read model");
+            Ok(None)
+        }
+    }
 }
 
 /// Empty the cache unless the database's projection token (`stored`, read by
@@ -341,7 +352,7 @@ pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String
     let mut events = Vec::with_capacity(bodies.len());
     for (id, body) in bodies {
         if seen.insert(id) {
-            events.push(Event::from_json_bytes(body.as_bytes()).map_err(|err| StoreError::Corrupt(format!("stored event: {err}")))?);
+            events.extend(parse_stored(&body)?);
         }
     }
     let mut scope: HashMap<Uuid, (String, String)> =

@@ -123,3 +123,29 @@ async fn a_gemeente_cannot_withdraw_another_gemeentes_event() {
         assert_eq!(meldingen(&store, "GM0344").await, 1, "{db}");
     }
 }
+
+/// A database written before a validation rule existed may hold an event that
+/// the rule now rejects: rebuilding leaves that one event out of the read models
+/// (with a warning) instead of failing every projection.
+#[tokio::test]
+async fn a_stored_event_that_fails_todays_rules_stops_nothing() {
+    let dir = TempDir::new("store-legacy");
+    let store = Store::open(&dir.sqlite_url()).await.unwrap();
+    store
+        .ingest_batch("api", vec![line(1, melding(&id(30), "GM0363", &id(4))), line(2, melding(&id(31), "GM0363", &id(5)))])
+        .await
+        .unwrap();
+    assert_eq!(meldingen(&store, "GM0363").await, 2);
+    // As an older version could have stored it: a control character in a team.
+    let pool = sqlx::SqlitePool::connect(&dir.sqlite_url()).await.unwrap();
+    let changed = sqlx::query("UPDATE events SET body = replace(body, '\"c-1\"', '\"c-\\u0001\"') WHERE event_id = ?")
+        .bind(id(31))
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1);
+    pool.close().await;
+    store.rebuild(1000).await.unwrap();
+    assert_eq!(meldingen(&store, "GM0363").await, 1);
+}
