@@ -28,37 +28,61 @@ const MAX_ENTRIES: usize = 512;
 /// Most bytes kept.
 const MAX_BYTES: usize = 64 << 20;
 
-type Cell = Arc<OnceCell<Bytes>>;
+type Cell<V> = Arc<OnceCell<V>>;
+
+/// A cached value's size in bytes, for [`MAX_BYTES`].
+pub trait Weigh {
+    fn bytes(&self) -> usize;
+}
+
+impl Weigh for Bytes {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
 
 /// The response cache of one API process.
-#[derive(Default)]
-pub struct ResponseCache {
-    inner: Mutex<Inner>,
+pub struct ResponseCache<V = Bytes> {
+    inner: Mutex<Inner<V>>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
 }
 
-#[derive(Default)]
-struct Inner {
+impl<V> Default for ResponseCache<V> {
+    fn default() -> Self {
+        ResponseCache {
+            inner: Mutex::new(Inner {
+                generation: String::new(),
+                entries: HashMap::new(),
+                bytes: 0,
+            }),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+}
+
+struct Inner<V> {
     /// The data version (and day) the entries belong to.
     generation: String,
-    entries: HashMap<String, Cell>,
+    entries: HashMap<String, Cell<V>>,
     bytes: usize,
 }
 
-impl ResponseCache {
+impl<V: Clone + Weigh> ResponseCache<V> {
     /// The body for `uri` at `generation`, computing it with `compute` at most once
     /// per generation however many requests ask at the same time. Errors are not
-    /// cached.
+    /// cached. When the computing caller is dropped (its client left), its
+    /// computation is dropped with it and the next waiting caller computes.
     pub async fn get_or_compute<F, Fut, E>(
         &self,
         generation: &str,
         uri: &str,
         compute: F,
-    ) -> Result<Bytes, E>
+    ) -> Result<V, E>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Bytes, E>>,
+        Fut: std::future::Future<Output = Result<V, E>>,
     {
         let cell = {
             let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -89,7 +113,7 @@ impl ResponseCache {
             self.misses.fetch_add(1, Ordering::Relaxed);
             let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             if inner.generation == generation {
-                inner.bytes += body.len();
+                inner.bytes += body.bytes();
             }
         } else {
             self.hits.fetch_add(1, Ordering::Relaxed);

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use caseflow_api::Limits;
 use caseflow_core::params::ParamError;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -84,6 +85,42 @@ pub struct RunArgs {
     /// Seconds between evaluations of the overdue-PO alerts (run only).
     #[arg(long, env = "CASEFLOW_ALERT_INTERVAL", default_value_t = 60)]
     pub alert_interval: u64,
+    /// Largest request body in bytes (a POST of events); a larger one gets 413.
+    /// The default holds about 40,000 simulated events.
+    #[arg(long, env = "CASEFLOW_MAX_BODY_BYTES", default_value_t = Limits::DEFAULT_MAX_BODY_BYTES as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_body_bytes: u64,
+    /// Seconds an API request may take, waiting for its turn included; then 503.
+    #[arg(long, env = "CASEFLOW_REQUEST_TIMEOUT", default_value_t = Limits::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// API requests served at once; more wait for their turn.
+    #[arg(long, env = "CASEFLOW_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::DEFAULT_MAX_CONCURRENT_REQUESTS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent_requests: u64,
+    /// Most rows in one API answer: the default and the largest `limit`.
+    #[arg(long, env = "CASEFLOW_MAX_ROWS", default_value_t = Limits::DEFAULT_MAX_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: u64,
+}
+
+impl RunArgs {
+    /// The API's bounds from the flags.
+    pub fn limits(&self) -> Limits {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Limits {
+            max_body_bytes: size(self.max_body_bytes),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout),
+            max_concurrent_requests: size(self.max_concurrent_requests),
+            max_rows: size(self.max_rows),
+        }
+    }
+}
+
+/// A query flag's value. As in the API, an empty value is refused rather than
+/// read as "all" (`--gemeente "$G"` with `G` unset is a mistake, not a wish).
+fn non_blank(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("an empty value is not accepted; give a value or leave the flag out".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -129,22 +166,22 @@ pub enum QueryCommand {
 #[derive(Debug, Args)]
 pub struct FilterArgs {
     /// day, week, month, quarter or year.
-    #[arg(long, default_value = "week")]
+    #[arg(long, default_value = "week", value_parser = non_blank)]
     pub period: String,
     /// CBS code, e.g. GM0935.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub gemeente: Option<String>,
     /// wmo or jeugd.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub domein: Option<String>,
     /// Split by team (the team of the case's latest assignment at the event's time).
     #[arg(long)]
     pub by_team: bool,
     /// First day or period of the window (2020-01-01, 2020-W01, 2020-01, 2020-Q1, 2020).
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub from: Option<String>,
     /// Last day or period of the window.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub to: Option<String>,
     /// JSON instead of a table.
     #[arg(long)]
@@ -156,7 +193,7 @@ pub struct LeadtimeArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// Only this measure: toewijzing, onderzoek, besluit, doorlooptijd, wachttijd_zorg.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub measure: Option<String>,
 }
 
@@ -164,13 +201,13 @@ pub struct LeadtimeArgs {
 #[derive(Debug, Args)]
 pub struct ScopeArgs {
     /// CBS code, e.g. GM0935.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub gemeente: Option<String>,
     /// wmo or jeugd.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub domein: Option<String>,
     /// Only this team.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub team: Option<String>,
 }
 
@@ -179,10 +216,10 @@ pub struct WorkloadArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// First week (2020-W01, or a date in it). Default: the first week with data.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub from: Option<String>,
     /// Last week (2020-W26, or a date in it). Default: the last week with data.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub to: Option<String>,
     #[arg(long)]
     pub json: bool,
@@ -193,10 +230,10 @@ pub struct PoArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Reference time (RFC 3339, or a date = the end of that day). Default: now.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub as_of: Option<String>,
     /// Only beschikkingen with this status.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub status: Option<String>,
     /// Rows in the table (JSON always lists all).
     #[arg(long, default_value_t = 50)]
@@ -210,12 +247,12 @@ pub struct AlertArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// open (default), resolved or all.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub status: Option<String>,
     /// geen_po_gepland, po_zonder_vervolg, po_verlopen or po_te_ver_gepland.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub kind: Option<String>,
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(0..))]
     pub limit: i64,
     #[arg(long)]
     pub json: bool,
@@ -226,7 +263,7 @@ pub struct OpenArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// Reference time (RFC 3339, or a date). Default: now.
-    #[arg(long)]
+    #[arg(long, value_parser = non_blank)]
     pub as_of: Option<String>,
     /// Rows in the table (JSON always lists all).
     #[arg(long, default_value_t = 50)]
@@ -237,7 +274,7 @@ pub struct OpenArgs {
 
 #[derive(Debug, Args)]
 pub struct DeadLetterArgs {
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(0..))]
     pub limit: i64,
     #[arg(long)]
     pub json: bool,
@@ -324,5 +361,92 @@ fn init_tracing(format: LogFormat) {
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn an_empty_value_of_any_query_flag_is_refused_naming_the_flag() {
+        let cli = Cli::command();
+        let query = cli.find_subcommand("query").expect("query");
+        let mut tried = 0;
+        for sub in query.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if arg.is_global_set() || !arg.get_action().takes_values() {
+                    continue;
+                }
+                let flag = format!("--{long}");
+                for empty in ["", " "] {
+                    let args = ["caseflow", "query", sub.get_name(), &flag, empty];
+                    let e = Cli::try_parse_from(args).expect_err(&args.join(" "));
+                    assert_eq!(e.exit_code(), 2, "{args:?}");
+                    assert!(e.to_string().contains(&flag), "{args:?}: {e}");
+                }
+                tried += 1;
+            }
+        }
+        assert!(tried >= 20, "{tried} flags tried");
+        // A value is still accepted.
+        assert!(Cli::try_parse_from(["caseflow", "query", "po", "--team", "IGT Oost"]).is_ok());
+        for args in [
+            ["caseflow", "query", "alerts", "--limit", "-1"],
+            ["caseflow", "query", "dead-letters", "--limit", "-1"],
+        ] {
+            assert_eq!(
+                Cli::try_parse_from(args).unwrap_err().exit_code(),
+                2,
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_api_limits_come_from_flags_with_the_api_defaults() {
+        let Command::Serve(a) = Cli::try_parse_from(["caseflow", "serve"]).unwrap().command else {
+            panic!("serve")
+        };
+        assert_eq!(a.limits(), Limits::default());
+        let Command::Run(a) = Cli::try_parse_from([
+            "caseflow",
+            "run",
+            "--max-body-bytes",
+            "1000",
+            "--request-timeout",
+            "5",
+            "--max-concurrent-requests",
+            "3",
+            "--max-rows",
+            "7",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("run")
+        };
+        assert_eq!(
+            a.limits(),
+            Limits {
+                max_body_bytes: 1000,
+                request_timeout: std::time::Duration::from_secs(5),
+                max_concurrent_requests: 3,
+                max_rows: 7,
+            }
+        );
+        for flag in [
+            "--max-body-bytes",
+            "--request-timeout",
+            "--max-concurrent-requests",
+            "--max-rows",
+        ] {
+            assert!(
+                Cli::try_parse_from(["caseflow", "serve", flag, "0"]).is_err(),
+                "{flag} 0"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `caseflow query …`: the same read models as the API, as a table or JSON.
 
-use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, FilterParams};
+use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, parse_team, FilterParams};
 use caseflow_store::AlertQuery;
 use serde::Serialize;
 
@@ -88,7 +88,7 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             );
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
             let f = caseflow_core::overdue_po::PoFilter {
-                team: a.scope.team.clone(),
+                team: parse_team(a.scope.team.as_deref())?,
                 status,
                 limit: None,
             };
@@ -111,7 +111,7 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             let aq = AlertQuery {
                 gemeente: parse_gemeente(a.scope.gemeente.as_deref())?,
                 domein: parse_domein(a.scope.domein.as_deref())?,
-                team: a.scope.team.clone(),
+                team: parse_team(a.scope.team.as_deref())?,
                 status: p.alert_status()?,
                 kind: p.alert_kind()?,
                 limit: a.limit,
@@ -126,9 +126,10 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
             }
         }
         QueryCommand::Open(a) => {
-            let (gemeente, domein) = (
+            let (gemeente, domein, team) = (
                 parse_gemeente(a.scope.gemeente.as_deref())?,
                 parse_domein(a.scope.domein.as_deref())?,
+                parse_team(a.scope.team.as_deref())?,
             );
             let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
             let rows = open(g)
@@ -136,7 +137,7 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
                 .open_cases(
                     gemeente.as_deref(),
                     domein.as_deref(),
-                    a.scope.team.as_deref(),
+                    team.as_deref(),
                     as_of,
                 )
                 .await?;

@@ -25,6 +25,27 @@ fn bad(parameter: &'static str, message: impl Into<String>) -> ParamError {
     }
 }
 
+/// What an empty value is told: an absent parameter and an empty one are not the
+/// same request (`gemeente=` is more likely a form left blank by mistake than a
+/// wish for every gemeente), so an empty value is refused rather than read as "all".
+pub const EMPTY_VALUE: &str =
+    "an empty value is not accepted; give a value or leave the parameter out";
+
+/// A given parameter's value, trimmed: `None` when absent, an error when empty
+/// (or only white space). Every parser below reads its input through this.
+pub fn given<'a>(name: &'static str, v: Option<&'a str>) -> Result<Option<&'a str>, ParamError> {
+    match v.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(bad(name, EMPTY_VALUE)),
+        Some(s) => Ok(Some(s)),
+    }
+}
+
+/// A team name: any non-empty text.
+pub fn parse_team(v: Option<&str>) -> Result<Option<String>, ParamError> {
+    Ok(given("team", v)?.map(str::to_string))
+}
+
 /// Raw filter parameters as they arrive from a URL or the command line.
 #[derive(Debug, Clone, Default)]
 pub struct FilterParams {
@@ -42,7 +63,7 @@ pub struct FilterParams {
 }
 
 pub fn parse_gemeente(g: Option<&str>) -> Result<Option<String>, ParamError> {
-    match g.map(str::trim).filter(|s| !s.is_empty()) {
+    match given("gemeente", g)? {
         None => Ok(None),
         Some(g)
             if g.len() == 6
@@ -61,7 +82,7 @@ pub fn parse_gemeente(g: Option<&str>) -> Result<Option<String>, ParamError> {
 }
 
 pub fn parse_domein(d: Option<&str>) -> Result<Option<String>, ParamError> {
-    match d.map(str::trim).filter(|s| !s.is_empty()) {
+    match given("domein", d)? {
         None => Ok(None),
         Some(d) => Domein::parse(d)
             .map(|d| Some(d.as_str().to_string()))
@@ -75,7 +96,7 @@ pub fn parse_domein(d: Option<&str>) -> Result<Option<String>, ParamError> {
 }
 
 pub fn parse_granularity(p: Option<&str>, default: Granularity) -> Result<Granularity, ParamError> {
-    match p.map(str::trim).filter(|s| !s.is_empty()) {
+    match given("period", p)? {
         None => Ok(default),
         Some(p) => Granularity::parse(p).ok_or_else(|| {
             bad(
@@ -87,8 +108,8 @@ pub fn parse_granularity(p: Option<&str>, default: Granularity) -> Result<Granul
 }
 
 pub fn parse_bool(name: &'static str, v: Option<&str>) -> Result<bool, ParamError> {
-    match v.map(str::trim) {
-        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+    match given(name, v)? {
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") => Ok(true),
         Some(other) => Err(bad(
             name,
@@ -104,7 +125,7 @@ pub fn parse_bound(
     v: Option<&str>,
     is_end: bool,
 ) -> Result<Option<chrono::NaiveDate>, ParamError> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
+    match given(name, v)? {
         None => Ok(None),
         Some(s) => {
             let p = Period::parse_label(s).ok_or_else(|| {
@@ -118,7 +139,7 @@ pub fn parse_bound(
 /// A reference time: RFC 3339 (`2020-06-30T23:59:59+02:00`), or a date meaning
 /// the end of that Amsterdam day. Absent: `now`.
 pub fn parse_as_of(v: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ParamError> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
+    match given("as_of", v)? {
         None => Ok(now),
         Some(s) => {
             if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -132,11 +153,8 @@ pub fn parse_as_of(v: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>,
     }
 }
 
-fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+fn non_empty(name: &'static str, v: &Option<String>) -> Result<Option<String>, ParamError> {
+    Ok(given(name, v.as_deref())?.map(str::to_string))
 }
 
 impl FilterParams {
@@ -156,7 +174,7 @@ impl FilterParams {
 
     pub fn leadtime(&self) -> Result<LeadtimeQuery, ParamError> {
         let t = self.throughput()?;
-        let measure = match non_empty(&self.measure) {
+        let measure = match non_empty("measure", &self.measure)? {
             None => None,
             Some(m) if MEASURES.contains(&m.as_str()) => Some(m),
             Some(m) => {
@@ -183,14 +201,14 @@ impl FilterParams {
         Ok(WorkloadQuery {
             gemeente: parse_gemeente(self.gemeente.as_deref())?,
             domein: parse_domein(self.domein.as_deref())?,
-            team: non_empty(&self.team),
+            team: self.team()?,
             from: from.map(monday),
             to: to.map(monday),
         })
     }
 
     pub fn po_status(&self) -> Result<Option<PoStatus>, ParamError> {
-        match non_empty(&self.status) {
+        match non_empty("status", &self.status)? {
             None => Ok(None),
             Some(s) => PoStatus::parse(&s).map(Some).ok_or_else(|| {
                 bad(
@@ -210,7 +228,7 @@ impl FilterParams {
 
     /// Alerts: `status` open (default), resolved or all; `kind` one of the alert statuses.
     pub fn alert_status(&self) -> Result<Option<String>, ParamError> {
-        match non_empty(&self.status).as_deref() {
+        match non_empty("status", &self.status)?.as_deref() {
             None | Some("open") => Ok(Some("open".into())),
             Some("resolved") => Ok(Some("resolved".into())),
             Some("all") => Ok(None),
@@ -222,15 +240,15 @@ impl FilterParams {
     }
 
     pub fn alert_kind(&self) -> Result<Option<String>, ParamError> {
-        match non_empty(&self.kind) {
+        match non_empty("kind", &self.kind)? {
             None => Ok(None),
             Some(k) if PoStatus::parse(&k).is_some_and(PoStatus::is_alert) => Ok(Some(k)),
             Some(k) => Err(bad("kind", format!("`{k}` is not accepted; accepted: geen_po_gepland, po_zonder_vervolg, po_verlopen, po_te_ver_gepland"))),
         }
     }
 
-    pub fn team(&self) -> Option<String> {
-        non_empty(&self.team)
+    pub fn team(&self) -> Result<Option<String>, ParamError> {
+        parse_team(self.team.as_deref())
     }
 
     pub fn throughput(&self) -> Result<ThroughputQuery, ParamError> {
@@ -359,6 +377,133 @@ mod tests {
             .parameter,
             "status"
         );
+    }
+
+    #[test]
+    fn empty_values_are_refused_not_read_as_all() {
+        let now: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        for empty in ["", "  "] {
+            let e = || Some(empty.to_string());
+            let cases: Vec<(&str, Result<(), ParamError>)> = vec![
+                (
+                    "gemeente",
+                    FilterParams {
+                        gemeente: e(),
+                        ..Default::default()
+                    }
+                    .throughput()
+                    .map(drop),
+                ),
+                (
+                    "domein",
+                    FilterParams {
+                        domein: e(),
+                        ..Default::default()
+                    }
+                    .throughput()
+                    .map(drop),
+                ),
+                (
+                    "period",
+                    FilterParams {
+                        period: e(),
+                        ..Default::default()
+                    }
+                    .throughput()
+                    .map(drop),
+                ),
+                (
+                    "from",
+                    FilterParams {
+                        from: e(),
+                        ..Default::default()
+                    }
+                    .throughput()
+                    .map(drop),
+                ),
+                (
+                    "to",
+                    FilterParams {
+                        to: e(),
+                        ..Default::default()
+                    }
+                    .workload()
+                    .map(drop),
+                ),
+                (
+                    "by_team",
+                    FilterParams {
+                        by_team: e(),
+                        ..Default::default()
+                    }
+                    .throughput()
+                    .map(drop),
+                ),
+                (
+                    "measure",
+                    FilterParams {
+                        measure: e(),
+                        ..Default::default()
+                    }
+                    .leadtime()
+                    .map(drop),
+                ),
+                (
+                    "team",
+                    FilterParams {
+                        team: e(),
+                        ..Default::default()
+                    }
+                    .workload()
+                    .map(drop),
+                ),
+                (
+                    "team",
+                    FilterParams {
+                        team: e(),
+                        ..Default::default()
+                    }
+                    .team()
+                    .map(drop),
+                ),
+                (
+                    "status",
+                    FilterParams {
+                        status: e(),
+                        ..Default::default()
+                    }
+                    .po_status()
+                    .map(drop),
+                ),
+                (
+                    "status",
+                    FilterParams {
+                        status: e(),
+                        ..Default::default()
+                    }
+                    .alert_status()
+                    .map(drop),
+                ),
+                (
+                    "kind",
+                    FilterParams {
+                        kind: e(),
+                        ..Default::default()
+                    }
+                    .alert_kind()
+                    .map(drop),
+                ),
+                ("as_of", parse_as_of(Some(empty), now).map(drop)),
+                ("team", parse_team(Some(empty)).map(drop)),
+            ];
+            for (name, r) in cases {
+                let err = r.expect_err(name);
+                assert_eq!((err.parameter, err.message.as_str()), (name, EMPTY_VALUE));
+            }
+        }
+        // Absent still means the default.
+        assert_eq!(FilterParams::default().throughput().unwrap().gemeente, None);
+        assert_eq!(parse_team(None).unwrap(), None);
     }
 
     #[test]
