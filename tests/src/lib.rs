@@ -93,11 +93,19 @@ impl Server {
 
     /// Start `caseflow ARGS… --listen 127.0.0.1:0`.
     pub fn start_with(database: &str, args: &[&str]) -> Server {
-        let mut child = caseflow(database)
-            .args(args)
+        Self::spawn(caseflow(database).args(args).stderr(Stdio::inherit()))
+    }
+
+    /// Like [`Server::start_with`], logging at `info` into the file `log`.
+    pub fn start_logged(database: &str, args: &[&str], log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(caseflow(database).env("CASEFLOW_LOG", "info").args(args).stderr(file))
+    }
+
+    fn spawn(cmd: &mut Command) -> Server {
+        let mut child = cmd
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn caseflow");
         let stdout = child.stdout.take().expect("stdout");

@@ -349,10 +349,14 @@ async fn ready(State(s): State<AppState>) -> Response {
 }
 
 /// `POST /api/v1/events`: an NDJSON body, one event per line. Accepted events are
-/// projected before the response, so a following query includes them.
+/// projected before the response, so a following query includes them. Each POST
+/// has a request id (the client's `X-Request-Id` when it is a plain token, else a
+/// new UUID): the position of its dead letters is `request <id> line <n>`, so a
+/// retry with the same id stores a rejected line once.
 async fn post_events(
     State(s): State<AppState>,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     Params::parse(&uri, accepted::EVENTS)?;
@@ -377,8 +381,12 @@ async fn post_events(
             limit: s.limits.max_rows,
         });
     }
-    let batch = split_lines(&body);
+    let request_id = request_id(&headers);
+    let mut batch = split_lines(&body);
     drop(body);
+    for line in &mut batch {
+        line.position = format!("request {request_id} {}", line.position);
+    }
     if batch.is_empty() {
         return Err(ApiError::BadRequest(
             "the body holds no events; send NDJSON, one event per line".into(),
@@ -394,7 +402,9 @@ async fn post_events(
     };
     Ok((
         status,
+        [("x-request-id", request_id.clone())],
         Json(json!({
+            "request_id": request_id,
             "accepted": report.accepted,
             "duplicates": report.duplicates,
             "rejected": report.rejected,
@@ -402,6 +412,23 @@ async fn post_events(
         })),
     )
         .into_response())
+}
+
+/// The client's `X-Request-Id` when it is 1 to 64 characters of `A-Z a-z 0-9 . _ : -`
+/// and holds no BSN (anything else could smuggle text into a stored position),
+/// else a new UUID.
+fn request_id(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+                && caseflow_core::event::mask_bsn(v.as_bytes()) == v.as_bytes()
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 /// Split an NDJSON body into lines with their 1-based line numbers; blank lines skipped.
