@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use caseflow_api::{accepted, router, AppState, Limits};
-use caseflow_core::simulate::{SimConfig, Simulator};
+use caseflow_sim::{SimConfig, Simulator};
 use caseflow_store::Store;
 use caseflow_tests::TempDir;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 
 use anyhow::Context;
-use caseflow_core::simulate::{SimConfig, Simulator};
+use caseflow_sim::{SimConfig, Simulator};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::SimulateArgs;

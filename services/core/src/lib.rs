@@ -10,7 +10,6 @@ pub mod model;
 pub mod overdue_po;
 pub mod params;
 pub mod period;
-pub mod simulate;
 pub mod throughput;
 pub mod workload;
 

@@ -6,7 +6,7 @@ use caseflow_core::leadtime::{self, LeadtimeQuery};
 use caseflow_core::model::MemoryLog;
 use caseflow_core::overdue_po;
 use caseflow_core::period::Granularity;
-use caseflow_core::simulate::{events, shuffle, SimConfig};
+use caseflow_sim::{events, shuffle, SimConfig};
 use caseflow_core::throughput::{rows, ThroughputQuery};
 use caseflow_core::workload::{self, WorkloadQuery};
 use caseflow_core::Event;

@@ -525,7 +525,7 @@ fn workload_is_byte_identical_whatever_the_order_of_the_events() {
     let reference = json(events.clone());
     for seed in 0..16 {
         let mut shuffled = events.clone();
-        caseflow_core::simulate::shuffle(&mut shuffled, seed);
+        caseflow_sim::shuffle(&mut shuffled, seed);
         assert_eq!(json(shuffled), reference, "order {seed}");
     }
 }

@@ -1079,7 +1079,7 @@ fn negative_zero_fte_is_zero() {
 #[test]
 fn a_simulated_stream_holds_no_false_bsn() {
     use caseflow_core::event::mask_bsn;
-    use caseflow_core::simulate::{SimConfig, SimLine, Simulator};
+    use caseflow_sim::{SimConfig, SimLine, Simulator};
     let cfg = SimConfig {
         seed: 5,
         gemeenten: 2,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use caseflow_core::simulate::{SimConfig, Simulator};
+use caseflow_sim::{SimConfig, Simulator};
 use caseflow_kafka::{AlertRelay, Config, OUTBOX_ID_HEADER};
 use caseflow_store::{Incoming, Store, ALERTS_TOPIC};
 use caseflow_tests::TempDir;

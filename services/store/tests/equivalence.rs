@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use caseflow_core::fact::CountKey;
 use caseflow_core::model::MemoryLog;
 use caseflow_core::period::Granularity;
-use caseflow_core::simulate::{shuffle, SimConfig, SimLine, Simulator};
+use caseflow_sim::{shuffle, SimConfig, SimLine, Simulator};
 use caseflow_core::throughput::{self, ThroughputQuery};
 use caseflow_core::workload;
 use caseflow_store::{AlertQuery, Incoming, Store};

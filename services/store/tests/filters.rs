@@ -10,7 +10,7 @@ use caseflow_core::event::{Domein, Event, EventData};
 use caseflow_core::leadtime::LeadtimeQuery;
 use caseflow_core::overdue_po::{PoFilter, PoStatus};
 use caseflow_core::period::{Granularity, Period};
-use caseflow_core::simulate::{events, shuffle, SimConfig};
+use caseflow_sim::{events, shuffle, SimConfig};
 use caseflow_core::throughput::{self, ThroughputQuery};
 use caseflow_core::workload::{self, WorkloadQuery, WorkloadReport};
 use caseflow_store::{Incoming, Store};

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use caseflow_core::period::Granularity;
-use caseflow_core::simulate::{SimConfig, Simulator};
+use caseflow_sim::{SimConfig, Simulator};
 use caseflow_core::throughput::ThroughputQuery;
 use caseflow_store::{Incoming, SourceMessage, Store};
 use caseflow_tests::pg::PgServer;

@@ -5,7 +5,7 @@
 //! from one xoshiro256** generator seeded through SplitMix64, every UUID is drawn
 //! from it (`uuid::Builder::from_random_bytes`), and work is processed in a fixed
 //! order (a priority queue keyed by time and a sequence number; no hash-map
-//! iteration). The module is pure: no I/O, no clock, no threads.
+//! iteration). The crate is pure: no I/O, no clock, no threads.
 //!
 //! # How the stream is built
 //!
@@ -119,7 +119,7 @@
 //!     but different content (occurred_at moved). This one passes
 //!     [`Event::from_json_bytes`]; a store must reject it as a conflict.
 //!
-//!   For all but `"conflict"`, `why` equals [`crate::ValidationError::kind`] of the
+//!   For all but `"conflict"`, `why` equals [`caseflow_core::ValidationError::kind`] of the
 //!   error the validator returns.
 
 use std::cmp::Ordering;
@@ -132,7 +132,7 @@ use chrono_tz::Europe::Amsterdam;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::event::{
+use caseflow_core::event::{
     is_bsn, AanvraagSoort, AfsluitReden, Besluit, Domein, Dossiertype, Event, EventData, EventType,
     Kanaal, Leveringsvorm, MeldingUitkomst, PoUitkomst, Verwijzer, ZorgEindeReden,
 };
