@@ -12,11 +12,10 @@
 //! can run the relay safely.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use caseflow_api::metrics::metrics;
+use caseflow_telemetry::metrics;
 use caseflow_store::{RelayLease, Store, ALERTS_TOPIC};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -106,9 +105,7 @@ impl AlertRelay {
                 let found = self.reconcile().await?;
                 if !found.is_empty() {
                     self.store.outbox_mark_published(&found).await?;
-                    metrics()
-                        .alerts_reconciled
-                        .fetch_add(found.len() as u64, Ordering::Relaxed);
+                    metrics().alerts_reconciled(found.len() as u64);
                     tracing::info!(topic = %self.topic, already_published = found.len(), "alerts relay: an interrupted publication was reconciled");
                     continue;
                 }
@@ -150,14 +147,10 @@ impl AlertRelay {
                 }
             }
             self.store.outbox_mark_published(&done).await?;
-            metrics()
-                .alerts_published
-                .fetch_add(done.len() as u64, Ordering::Relaxed);
+            metrics().alerts_published(done.len() as u64);
             total += done.len() as u64;
             if let Some(e) = failed {
-                metrics()
-                    .alerts_publish_errors
-                    .fetch_add(1, Ordering::Relaxed);
+                metrics().alerts_publish_error();
                 anyhow::bail!("publishing to {}: {e}", self.topic);
             }
         }

@@ -23,11 +23,10 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use caseflow_api::metrics::{metrics, Probe};
+use caseflow_telemetry::{metrics, Probe};
 use caseflow_store::{offsets_behind, Appended, PendingDeadLetter, SourceMessage, Store, StoreError};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -551,7 +550,7 @@ impl Projector {
             if tries == 1 || tries % 20 == 0 {
                 tracing::warn!(partition = p, from, tries, "offsets missing in the delivered messages; re-reading the partition from the hole");
             }
-            metrics().partition_rereads.fetch_add(1, Ordering::Relaxed);
+            metrics().partition_reread();
             if tries > 1 {
                 // Do not hammer the broker while it keeps answering with a hole.
                 std::thread::sleep(Duration::from_millis((50 * tries as u64).min(2000)));
@@ -629,12 +628,12 @@ impl Projector {
                 match result {
                     Ok(keys) => {
                         let seconds = started.elapsed().as_secs_f64();
-                        metrics().projection_seconds.observe(seconds);
+                        metrics().projection(seconds);
                         tracing::debug!(events, keys, ms = (seconds * 1000.0) as u64, "batch projected");
                         return;
                     }
                     Err(e) => {
-                        metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
+                        metrics().batch_retry();
                         if stop.is_cancelled() {
                             tracing::warn!(error = %e, events, "stopping with appended events not projected; they are projected on restart");
                             return;
@@ -672,7 +671,7 @@ impl Projector {
                     return Appending::Reread;
                 }
                 Err(e) => {
-                    metrics().batch_retries.fetch_add(1, Ordering::Relaxed);
+                    metrics().batch_retry();
                     if s.stop.is_cancelled() {
                         return Appending::Stopped;
                     }
@@ -746,7 +745,7 @@ impl Projector {
         for (p, o) in stored {
             if let Some(cur) = pos.get_mut(p) {
                 *cur = *o;
-                metrics().partition_rereads.fetch_add(1, Ordering::Relaxed);
+                metrics().partition_reread();
                 if let Err(e) = self.consumer.seek(&s.topic, *p, Offset::Offset(*o), Duration::from_secs(10)) {
                     tracing::warn!(error = %e, partition = p, "seek failed; the next batch finds the hole and re-reads");
                 }
@@ -812,7 +811,7 @@ pub async fn publish_dead_letters(
             match producer.send_result(record) {
                 Ok(f) => deliveries.push((d.id, f)),
                 Err((e, _)) => {
-                    metrics().dlq_publish_errors.fetch_add(1, Ordering::Relaxed);
+                    metrics().dlq_publish_error();
                     tracing::warn!(error = %e, "cannot queue a dead letter for the DLQ topic");
                     break;
                 }
@@ -828,12 +827,10 @@ pub async fn publish_dead_letters(
             }
         }
         store.mark_dead_letters_published(&done).await?;
-        metrics()
-            .dlq_published
-            .fetch_add(done.len() as u64, Ordering::Relaxed);
+        metrics().dlq_published(done.len() as u64);
         total += done.len() as u64;
         if let Some(e) = failed {
-            metrics().dlq_publish_errors.fetch_add(1, Ordering::Relaxed);
+            metrics().dlq_publish_error();
             anyhow::bail!("publishing to {dlq_topic}: {e}");
         }
         if done.len() < pending.len() {
