@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use caseflow_sim::{SimConfig, Simulator};
 use caseflow_kafka::{AlertRelay, Config, OUTBOX_ID_HEADER};
+use caseflow_sim::{SimConfig, Simulator};
 use caseflow_store::{Incoming, Store, ALERTS_TOPIC};
 use caseflow_tests::TempDir;
 use rdkafka::consumer::{BaseConsumer, Consumer};

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use caseflow_core::period::Granularity;
-use caseflow_sim::{SimConfig, Simulator};
 use caseflow_core::throughput::ThroughputQuery;
 use caseflow_kafka::{headers, message_key, source_name, Config, Projector};
+use caseflow_sim::{SimConfig, Simulator};
 use caseflow_store::{Incoming, Store};
 use caseflow_tests::TempDir;
 use rdkafka::consumer::{BaseConsumer, Consumer};

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use caseflow_core::period::Granularity;
-use caseflow_sim::{SimConfig, Simulator};
 use caseflow_core::throughput::ThroughputQuery;
+use caseflow_sim::{SimConfig, Simulator};
 use caseflow_store::{Incoming, SourceMessage, Store};
 use caseflow_tests::pg::PgServer;
 use chrono::NaiveDate;
