@@ -230,6 +230,7 @@ async fn every_accepted_parameter_with_a_good_value_is_answered() {
         "/api/v1/cases/open?gemeente=GM0344&domein=wmo&team=IGT%20Oost&as_of=2020-06-30T12:00:00%2B02:00&limit=50",
         "/api/v1/dead-letters?order=desc&limit=1",
     ];
+    assert_eq!(uris.len(), GETS.len(), "one URI for every endpoint");
     for (uri, (path, accepted)) in uris.iter().zip(GETS) {
         assert!(uri.starts_with(&format!("{path}?")));
         assert!(

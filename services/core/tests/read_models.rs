@@ -219,15 +219,34 @@ fn jeugd_besluit_norm_is_56_days() {
 
 #[test]
 fn lead_time_counts_for_the_team_at_the_end_event() {
-    let rows = leadtime::rows(
-        &MemoryLog::from_events(case_one()).facts().samples,
-        &lq(Granularity::Month, true),
-        &Config::default(),
+    let teams = |events: Vec<Event>, measure: &str| -> Vec<Option<String>> {
+        leadtime::rows(
+            &MemoryLog::from_events(events).facts().samples,
+            &lq(Granularity::Month, true),
+            &Config::default(),
+        )
+        .into_iter()
+        .filter(|r| r.measure == measure)
+        .map(|r| r.team)
+        .collect()
+    };
+    let noord = || vec![Some("IGT Noord".to_string())];
+    assert_eq!(teams(case_one(), "besluit"), noord());
+    // Handed over to another team between the aanvraag and the beschikking: the
+    // besluit (ends at the beschikking) counts for the new team, the onderzoek
+    // (ends at the aanvraag) for the team of that time.
+    let mut events = case_one();
+    events.push(ev(
+        7,
+        "2020-03-20T10:00:00+01:00",
+        100,
+        toegewezen("IGT Zuid", Dossiertype::Nieuw),
+    ));
+    assert_eq!(
+        teams(events.clone(), "besluit"),
+        [Some("IGT Zuid".to_string())]
     );
-    assert!(rows
-        .iter()
-        .filter(|r| r.measure == "besluit")
-        .all(|r| r.team.as_deref() == Some("IGT Noord")));
+    assert_eq!(teams(events, "onderzoek"), noord());
 }
 
 #[test]
@@ -566,6 +585,7 @@ fn correction_restates_throughput() {
     let rows = |l: &MemoryLog| throughput::rows(l.facts().counts.iter().map(|(k, v)| (k, *v)), &q);
     assert_eq!(rows(&after), rows(&want));
     assert_eq!(rows(&before), rows(&want));
+    assert!(!rows(&want).is_empty());
     assert!(rows(&want)
         .iter()
         .all(|r| r.team.is_none() && r.toegewezen == 0));
@@ -584,6 +604,7 @@ fn correction_restates_lead_time() {
     };
     assert_eq!(rows(&after), rows(&want));
     assert_eq!(rows(&before), rows(&want));
+    assert!(!rows(&want).is_empty());
     assert!(rows(&want)
         .iter()
         .all(|r| r.measure != "besluit" && r.measure != "onderzoek"));
@@ -624,6 +645,7 @@ fn correction_restates_workload() {
     // Withdrawing a staffing event restates the FTE.
     let [want, after, _] = corrected(&events, 50);
     assert_eq!(report(&after), report(&want));
+    assert!(!report(&want).weeks.is_empty());
     assert!(report(&want).weeks.iter().all(|w| w.fte == 0.0));
 }
 
