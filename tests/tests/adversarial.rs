@@ -11,7 +11,7 @@ use std::path::Path;
 
 use base64::Engine;
 use caseflow_tests::pg::{pg_bin, PgServer};
-use caseflow_tests::{Server, TempDir};
+use caseflow_tests::{Rng, Server, TempDir};
 use serde_json::{json, Value};
 
 /// Valid BSNs (they pass the 11-test), and the disguises a producer's system
@@ -32,24 +32,6 @@ fn disguises(bsn: &str) -> Vec<String> {
         format!("{}\u{200B}{}", &s[0..4], &s[4..9]),
         format!("bsn:{s}"),
     ]
-}
-
-/// A small deterministic generator (splitmix64), so a failure can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
 }
 
 fn uuid(rng: &mut Rng) -> String {

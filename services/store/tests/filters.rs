@@ -14,6 +14,7 @@ use caseflow_core::throughput::{self, ThroughputQuery};
 use caseflow_core::workload::{self, WorkloadQuery, WorkloadReport};
 use caseflow_sim::{events, shuffle, SimConfig};
 use caseflow_store::{Incoming, Store};
+use caseflow_tests::Rng;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use proptest::prelude::*;
 
@@ -30,23 +31,6 @@ fn temp_db(tag: &str) -> (std::path::PathBuf, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/t.db", dir.display());
     (dir, url)
-}
-
-/// SplitMix64: the test's own choices, reproducible from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// Each consultant's teams, per (gemeente, consulent_ref), from the staffing events.
