@@ -9,32 +9,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::event::{Domein, Dossiertype, Event, EventData};
-use crate::leadtime::{OpenCase, Sample};
-use crate::overdue_po::PoTimeline;
-
-/// The dimensions every model is available by (spec §3: gemeente, domein, team).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Dims {
-    pub gemeente: String,
-    pub domein: Domein,
-    /// The team of the case's latest assignment at the time of the event, if any.
-    pub team: Option<String>,
-}
-
-/// A count contribution: `value` added to `metric`/`category` on `day`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct CountKey {
-    pub dims: Dims,
-    pub day: NaiveDate,
-    pub metric: String,
-    /// Category within the metric (soort, besluit, uitkomst, reden); empty when none.
-    pub category: String,
-}
+use crate::dims::{add_count, Assignments};
+pub use crate::dims::{CountKey, Dims};
+use crate::event::{Domein, Event, EventData};
+use crate::leadtime::{self, OpenCase, Sample};
+use crate::overdue_po::{self, PoTimeline};
+use crate::{throughput, workload};
 
 /// The facts of one projection key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -93,17 +77,7 @@ mod count_list {
 
 impl Facts {
     pub fn add(&mut self, dims: &Dims, day: NaiveDate, metric: &str, category: &str, value: f64) {
-        let key = CountKey {
-            dims: dims.clone(),
-            day,
-            metric: metric.to_string(),
-            category: category.to_string(),
-        };
-        let v = self.counts.entry(key.clone()).or_insert(0.0);
-        *v += value;
-        if *v == 0.0 {
-            self.counts.remove(&key);
-        }
+        add_count(&mut self.counts, dims, day, metric, category, value);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -178,69 +152,6 @@ pub fn sort_events(events: &mut [Event]) {
     });
 }
 
-/// One assignment of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Assignment {
-    pub at: DateTime<Utc>,
-    pub team: String,
-    pub consulent_ref: Option<String>,
-    pub dossiertype: Dossiertype,
-}
-
-/// The assignments of each case, in business order.
-#[derive(Debug, Clone, Default)]
-pub struct Assignments {
-    by_case: HashMap<Uuid, Vec<Assignment>>,
-}
-
-impl Assignments {
-    /// From sorted events.
-    pub fn new(events: &[Event]) -> Self {
-        let mut by_case: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
-        for e in events {
-            if let (
-                Some(c),
-                EventData::CaseToegewezen {
-                    team,
-                    consulent_ref,
-                    dossiertype,
-                },
-            ) = (e.case_id, &e.data)
-            {
-                by_case.entry(c).or_default().push(Assignment {
-                    at: e.occurred_at.with_timezone(&Utc),
-                    team: team.clone(),
-                    consulent_ref: consulent_ref.clone(),
-                    dossiertype: *dossiertype,
-                });
-            }
-        }
-        Assignments { by_case }
-    }
-
-    /// The case's latest assignment at time `t` (assignments at `t` included).
-    pub fn at(&self, case: Option<Uuid>, t: DateTime<Utc>) -> Option<&Assignment> {
-        self.by_case.get(&case?)?.iter().rev().find(|a| a.at <= t)
-    }
-
-    pub fn team_at(&self, case: Option<Uuid>, t: DateTime<Utc>) -> Option<String> {
-        self.at(case, t).map(|a| a.team.clone())
-    }
-
-    pub fn of_case(&self, case: Uuid) -> &[Assignment] {
-        self.by_case.get(&case).map(Vec::as_slice).unwrap_or(&[])
-    }
-}
-
-/// The dimensions of an event: its gemeente and domein, and its case's team then.
-pub fn dims_of(e: &Event, assignments: &Assignments) -> Dims {
-    Dims {
-        gemeente: e.gemeente.clone(),
-        domein: e.domein,
-        team: assignments.team_at(e.case_id, e.occurred_at.with_timezone(&Utc)),
-    }
-}
-
 /// Compute the facts of one key from its effective, deduplicated events.
 pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
     let mut sorted: Vec<Event> = events.to_vec();
@@ -251,16 +162,16 @@ pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
         ProjectionKey::Case(case) => {
             // Only the case's own events count here.
             sorted.retain(|e| e.case_id == Some(*case));
-            crate::throughput::case_facts(&sorted, &assignments, &mut facts);
-            crate::leadtime::case_facts(&sorted, &assignments, &mut facts);
-            crate::workload::case_facts(&sorted, &assignments, &mut facts);
+            throughput::case_facts(&sorted, &assignments, &mut facts.counts);
+            facts.open_case = leadtime::case_facts(&sorted, &assignments, &mut facts.samples);
+            workload::case_facts(&sorted, &assignments, &mut facts.counts);
         }
         ProjectionKey::Beschikking(b) => {
             sorted.retain(|e| {
                 e.beschikking_id() == Some(*b) || matches!(e.data, EventData::CaseToegewezen { .. })
             });
-            crate::leadtime::beschikking_facts(&sorted, &assignments, &mut facts);
-            facts.po = crate::overdue_po::timeline(*b, &sorted, &assignments);
+            leadtime::beschikking_facts(&sorted, &assignments, &mut facts.samples);
+            facts.po = overdue_po::timeline(*b, &sorted, &assignments);
         }
     }
     facts

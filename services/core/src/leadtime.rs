@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::event::{Besluit, Domein, Dossiertype, Event, EventData, MeldingUitkomst};
-use crate::fact::{dims_of, Assignments, Dims, Facts};
+use crate::dims::{dims_of, Assignments, Dims};
 use crate::period::{local_date, Granularity, Period};
 
 pub const TOEWIJZING: &str = "toewijzing";
@@ -54,7 +54,7 @@ fn utc(e: &Event) -> DateTime<Utc> {
 }
 
 fn push_sample(
-    facts: &mut Facts,
+    samples: &mut Vec<Sample>,
     measure: &str,
     start: &Event,
     end: &Event,
@@ -64,7 +64,7 @@ fn push_sample(
     if t < s {
         return;
     }
-    facts.samples.push(Sample {
+    samples.push(Sample {
         measure: measure.to_string(),
         dims: dims_of(end, assignments),
         day: local_date(&end.occurred_at),
@@ -138,8 +138,13 @@ pub struct OpenCase {
     pub first_open_aanvraag_at: Option<DateTime<Utc>>,
 }
 
-/// Lead-time samples and the open-case row of one case (sorted events).
-pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
+/// Lead-time samples of one case (sorted events), added to `samples`, and its
+/// open-case row while it is open.
+pub fn case_facts(
+    events: &[Event],
+    assignments: &Assignments,
+    samples: &mut Vec<Sample>,
+) -> Option<OpenCase> {
     let first = |f: &dyn Fn(&Event) -> bool| events.iter().find(|e| f(e));
     let melding = first(&|e| matches!(e.data, EventData::MeldingOntvangen { .. }));
     let doorgezet = first(&|e| {
@@ -156,13 +161,13 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
     let beschikking = first(&|e| matches!(e.data, EventData::BeschikkingAfgegeven { .. }));
 
     if let (Some(s), Some(t)) = (doorgezet, toegewezen) {
-        push_sample(facts, TOEWIJZING, s, t, assignments);
+        push_sample(samples, TOEWIJZING, s, t, assignments);
     }
     if let (Some(s), Some(t)) = (melding, aanvraag) {
-        push_sample(facts, ONDERZOEK, s, t, assignments);
+        push_sample(samples, ONDERZOEK, s, t, assignments);
     }
     if let (Some(s), Some(t)) = (melding, beschikking) {
-        push_sample(facts, DOORLOOPTIJD, s, t, assignments);
+        push_sample(samples, DOORLOOPTIJD, s, t, assignments);
     }
     // besluit: each aanvraag with the first beschikking for it.
     let mut seen_aanvraag: HashSet<Uuid> = HashSet::new();
@@ -173,7 +178,7 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
             }
             let b = events.iter().find(|e| matches!(&e.data, EventData::BeschikkingAfgegeven { aanvraag_id: x, .. } if x == aanvraag_id));
             if let Some(b) = b {
-                push_sample(facts, BESLUIT, a, b, assignments);
+                push_sample(samples, BESLUIT, a, b, assignments);
             }
         }
     }
@@ -181,22 +186,20 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
     // The open-case row: cases in the work stock (a melding or an assignment)
     // that are not closed. Cases holding only provider or PO events, or a
     // migrated beschikking, are not live work.
-    let Some(first_event) = events.first() else {
-        return;
-    };
+    let first_event = events.first()?;
     if melding.is_none() && toegewezen.is_none() {
-        return;
+        return None;
     }
     let mut closure = Closure::default();
     for e in events {
         closure.apply(e);
     }
     if closure.closed() {
-        return;
+        return None;
     }
     let last = events.last().map(utc).expect("non-empty");
     let current = assignments.at(first_event.case_id, last);
-    facts.open_case = Some(OpenCase {
+    Some(OpenCase {
         case_id: first_event.case_id.expect("case events carry a case_id"),
         gemeente: first_event.gemeente.clone(),
         domein: first_event.domein,
@@ -207,11 +210,15 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
         melding_at: melding.map(utc),
         has_aanvraag: closure.has_aanvraag(),
         first_open_aanvraag_at: closure.first_open_aanvraag(),
-    });
+    })
 }
 
 /// `wachttijd_zorg` of one beschikking (sorted events of the beschikking key).
-pub fn beschikking_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
+pub fn beschikking_facts(
+    events: &[Event],
+    assignments: &Assignments,
+    samples: &mut Vec<Sample>,
+) {
     let afgegeven = events.iter().find(|e| {
         matches!(
             e.data,
@@ -225,7 +232,7 @@ pub fn beschikking_facts(events: &[Event], assignments: &Assignments, facts: &mu
         .iter()
         .find(|e| matches!(e.data, EventData::ZorgGestart { .. }));
     if let (Some(s), Some(t)) = (afgegeven, gestart) {
-        push_sample(facts, WACHTTIJD_ZORG, s, t, assignments);
+        push_sample(samples, WACHTTIJD_ZORG, s, t, assignments);
     }
 }
 

@@ -3,6 +3,7 @@
 //! async: the store and the Kafka source call into this crate.
 
 pub mod config;
+pub mod dims;
 pub mod event;
 pub mod fact;
 pub mod leadtime;

@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::event::{Besluit, Domein, Event, EventData, PoUitkomst};
-use crate::fact::{Assignment, Assignments};
+use crate::dims::{Assignment, Assignments};
 use crate::period::local_date;
 
 /// What happened to a monitored beschikking, in business order.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::event::{AanvraagSoort, Besluit, Event, EventData, PoUitkomst, ZorgEindeReden};
-use crate::fact::{dims_of, Assignments, CountKey, Facts};
+use crate::dims::{add_count, dims_of, Assignments, CountKey};
 use crate::period::{local_date, Granularity, Period};
 
 pub const MELDINGEN: &str = "meldingen";
@@ -42,12 +42,16 @@ pub const METRICS: &[&str] = &[
 ];
 
 /// Throughput facts of one case. `events` sorted, retractions already applied.
-pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
+pub fn case_facts(
+    events: &[Event],
+    assignments: &Assignments,
+    counts: &mut BTreeMap<CountKey, f64>,
+) {
     let mut first_assignment_seen = false;
     for e in events {
         let dims = dims_of(e, assignments);
         let day = local_date(&e.occurred_at);
-        let mut count = |metric: &str, category: &str| facts.add(&dims, day, metric, category, 1.0);
+        let mut count = |metric: &str, category: &str| add_count(counts, &dims, day, metric, category, 1.0);
         match &e.data {
             EventData::MeldingOntvangen { .. } => count(MELDINGEN, ""),
             EventData::MeldingBeoordeeld { uitkomst, .. } => count(uitkomst.as_str(), ""),

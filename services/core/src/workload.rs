@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::config::{Config, Params};
 use crate::event::{Domein, Dossiertype, Event, EventData};
-use crate::fact::{Assignments, CountKey, Dims, Facts};
+use crate::dims::{add_count, Assignments, CountKey, Dims};
 use crate::leadtime::Closure;
 use crate::period::{local_date, start_of_local_day, Granularity, Period};
 use crate::throughput::{AANVRAGEN, BESCHIKKINGEN};
@@ -63,7 +63,11 @@ pub fn monday(d: NaiveDate) -> NaiveDate {
 }
 
 /// Workload facts of one case (sorted events).
-pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts) {
+pub fn case_facts(
+    events: &[Event],
+    assignments: &Assignments,
+    counts: &mut BTreeMap<CountKey, f64>,
+) {
     let Some(first) = events.first() else { return };
     let Some(case) = first.case_id else { return };
     let base = |team: &str| Dims {
@@ -78,10 +82,10 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
         let day = local_date(&a.at);
         let cat = intake_category(a.dossiertype);
         if i == 0 {
-            facts.add(&base(&a.team), day, WL_EERSTE, cat, 1.0);
+            add_count(counts, &base(&a.team), day, WL_EERSTE, cat, 1.0);
         }
         if seen_teams.insert(a.team.as_str()) {
-            facts.add(&base(&a.team), day, WL_OPGEPAKT, cat, 1.0);
+            add_count(counts, &base(&a.team), day, WL_OPGEPAKT, cat, 1.0);
         }
     }
 
@@ -106,10 +110,10 @@ pub fn case_facts(events: &[Event], assignments: &Assignments, facts: &mut Facts
             .map(|a| (a.team.clone(), a.dossiertype));
         if now != prev {
             if let Some((team, d)) = &prev {
-                facts.add(&base(team), w, WL_OPEN, d.as_str(), -1.0);
+                add_count(counts, &base(team), w, WL_OPEN, d.as_str(), -1.0);
             }
             if let Some((team, d)) = &now {
-                facts.add(&base(team), w, WL_OPEN, d.as_str(), 1.0);
+                add_count(counts, &base(team), w, WL_OPEN, d.as_str(), 1.0);
             }
             prev = now;
         }
