@@ -1,4 +1,4 @@
-//! The figures and tables the simulation draws from (see the crate docs), and the
+//! The figures and tables the simulation draws from (spec §1 at scale 1.0), and the
 //! names it gives to gemeenten, teams and clients.
 
 use caseflow_core::event::{is_bsn, Domein, Kanaal, Verwijzer, ZorgEindeReden};
