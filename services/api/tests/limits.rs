@@ -146,7 +146,7 @@ fn small_gemeente() -> String {
 async fn an_unknown_parameter_is_refused_by_name_on_every_endpoint() {
     let api = api(Limits::default()).await;
     for (path, accepted) in GETS {
-        // A typo of `gemeente` used to answer for every gemeente.
+        // A typo of `gemeente` must not answer for every gemeente.
         let uri = format!("{path}?gemente=GM0344");
         let a = api.get(&uri).await;
         assert_bad_parameter(&a, &uri, "gemente");
@@ -302,7 +302,7 @@ async fn more_lines_than_the_row_cap_is_a_json_413() {
 async fn a_batch_of_20000_simulated_events_fits_the_default_limit() {
     let api = api(Limits::default()).await;
     let body = simulated(20_000);
-    // axum's default limit of 2 MiB used to refuse a batch of 5,000.
+    // axum's default limit (2 MiB) would refuse a batch of 5,000.
     assert!(
         body.len() > 4 << 20,
         "20,000 events are {} bytes",

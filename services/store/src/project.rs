@@ -390,8 +390,9 @@ pub(crate) enum Start {
     /// here has never been projected and has no stored facts to read.
     LogEnd(i64),
     /// The embedded projector's checkpoint (catch-up). Stored facts are always
-    /// read: a database written by an earlier version may hold events above it
-    /// that a source batch projected without moving the checkpoint.
+    /// read: unlike [`Start::LogEnd`], the checkpoint is not taken to bound what
+    /// was projected (a database whose source batches were projected without
+    /// moving it holds projected events above it).
     Checkpoint(i64),
 }
 
@@ -644,8 +645,8 @@ async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache,
 /// The facts last written for `keys` (absent keys have none): the counts from
 /// `key_facts`, the rest from the read-model rows that hold it already
 /// (`leadtime_samples`, `open_cases`, `po_monitor`), so `key_facts` stores only
-/// what no read model keeps per key. (Rows written by earlier versions hold the
-/// whole facts; only their counts are used.)
+/// what no read model keeps per key. (A row that holds more than the counts is
+/// read the same way: only its counts are used.)
 async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> Result<HashMap<ProjectionKey, Facts>, StoreError> {
     let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
     let mut out: HashMap<ProjectionKey, Facts> = HashMap::new();

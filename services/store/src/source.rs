@@ -315,15 +315,15 @@ impl Appended {
 
 /// The checkpoint name of the offsets of `source` appended to the log. (The
 /// `source` name itself holds the offsets projected into the read models: what
-/// a reader of the read models sees, and what earlier versions, which appended
-/// and projected in one transaction, stored.)
+/// a reader of the read models sees.)
 fn appended_name(source: &str) -> String {
     format!("{source}:appended")
 }
 
 /// The offsets of `source` appended to the log: per partition the higher of the
-/// appended and the projected offset (a database of an earlier version has only
-/// the latter).
+/// appended and the projected offset, so a partition with only a projected
+/// offset (a database whose source batches were appended and projected in one
+/// transaction) resumes from that.
 async fn appended_offsets(conn: &mut sqlx::AnyConnection, source: &str) -> Result<BTreeMap<i32, i64>, StoreError> {
     let rows = sqlx::query("SELECT part, MAX(position) FROM checkpoints WHERE name = $1 OR name = $2 GROUP BY part")
         .bind(source)

@@ -136,7 +136,8 @@ async fn a_stored_event_that_fails_todays_rules_stops_nothing() {
         .await
         .unwrap();
     assert_eq!(meldingen(&store, "GM0363").await, 2);
-    // As an older version could have stored it: a control character in a team.
+    // As a database written before the rule could hold it: a control character
+    // in a team.
     let pool = sqlx::SqlitePool::connect(&dir.sqlite_url()).await.unwrap();
     let changed = sqlx::query("UPDATE events SET body = replace(body, '\"c-1\"', '\"c-\\u0001\"') WHERE event_id = ?")
         .bind(id(31))

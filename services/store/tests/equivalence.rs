@@ -298,7 +298,7 @@ async fn source_batches_store_offsets_and_skip_redeliveries() {
 }
 
 /// SQLite: committed WAL frames reach the database file in the background,
-/// without a commit or a close doing it (the writer no longer checkpoints at
+/// without a commit or a close doing it (the writer does not checkpoint at
 /// commit for a transaction below `wal_autocheckpoint`).
 #[tokio::test]
 async fn sqlite_wal_is_checkpointed_in_the_background() {
