@@ -1,5 +1,6 @@
 //! The `caseflow` binary: one subcommand per role. `main.rs` only calls [`cli::main`].
 
+mod args;
 pub mod cli;
 mod ingest;
 mod project;
@@ -7,4 +8,5 @@ mod query;
 mod run;
 mod shutdown;
 mod simulate;
+mod store;
 mod table;

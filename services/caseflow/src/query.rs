@@ -4,8 +4,8 @@ use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, parse_tea
 use caseflow_store::AlertQuery;
 use serde::Serialize;
 
-use crate::cli::{FilterArgs, Global, QueryCommand};
-use crate::ingest::open;
+use crate::args::{FilterArgs, Global, QueryCommand};
+use crate::store::open;
 use crate::table;
 
 impl FilterArgs {

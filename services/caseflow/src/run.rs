@@ -8,8 +8,8 @@ use caseflow_api::{router, AppState};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{AlertLoopArgs, Global, RunArgs};
-use crate::ingest::open;
+use crate::args::{AlertLoopArgs, Global, RunArgs};
+use crate::store::open;
 use crate::shutdown;
 
 /// How long in-flight requests may take to finish after the shutdown signal;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use caseflow_sim::{SimConfig, Simulator};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::SimulateArgs;
+use crate::args::SimulateArgs;
 
 pub fn simulate(a: &SimulateArgs) -> anyhow::Result<()> {
     if a.from > a.to {
