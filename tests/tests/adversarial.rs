@@ -35,7 +35,7 @@ fn disguises(bsn: &str) -> Vec<String> {
 }
 
 fn uuid(rng: &mut Rng) -> String {
-    uuid::Builder::from_random_bytes((u128::from(rng.next()) << 64 | u128::from(rng.next())).to_be_bytes())
+    uuid::Builder::from_random_bytes((u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())).to_be_bytes())
         .into_uuid()
         .to_string()
 }
@@ -152,7 +152,7 @@ fn mutation(rng: &mut Rng, sent: &[Value]) -> Vec<u8> {
             set(&mut e, field, json!(disguise));
             e.to_string().into_bytes()
         }
-        12 => (0..rng.below(300)).map(|_| rng.next() as u8).collect(),
+        12 => (0..rng.below(300)).map(|_| rng.next_u64() as u8).collect(),
         _ => {
             e["data"] = json!("not an object");
             e.to_string().into_bytes()

@@ -425,7 +425,7 @@ fn request_id(headers: &axum::http::HeaderMap) -> String {
             (1..=64).contains(&v.len())
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
-                && caseflow_core::event::mask_bsn(v.as_bytes()) == v.as_bytes()
+                && !caseflow_core::event::contains_bsn(v)
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())

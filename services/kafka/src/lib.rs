@@ -429,7 +429,7 @@ impl Projector {
         Ok(consumer)
     }
 
-    /// Consume and project until `stop` is set. The batch in progress is finished
+    /// Consume and project until `stop` is cancelled. The batch in progress is finished
     /// first (unless the database is unavailable at that moment: then it is left
     /// unapplied and redelivered after the restart; nothing is lost).
     ///

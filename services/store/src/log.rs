@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use caseflow_core::model::{admit, conflict_reason, same_scope, Admission};
-use caseflow_core::event::mask_bsn;
+use caseflow_core::event::{mask_bsn, mask_bsn_text};
 use caseflow_core::Event;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -523,7 +523,7 @@ pub(crate) async fn append_in(tx: &mut Transaction<'_, Any>, source: &str, batch
     dead.sort_by_key(|d| d.index);
     for d in &mut dead {
         // A reason may echo input; it is stored and served, so no BSN in it either.
-        d.reason = String::from_utf8_lossy(&mask_bsn(d.reason.as_bytes())).into_owned();
+        d.reason = mask_bsn_text(&d.reason);
     }
     report.rejected = dead.len() as u64;
     const DEAD_COLS: usize = 9;

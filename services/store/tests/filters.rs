@@ -74,7 +74,7 @@ fn stream(seed: u64, moves: usize) -> Vec<Event> {
         let mut move_to = |to_team: &str, geldig_vanaf: NaiveDate, rng: &mut Rng| {
             let at = geldig_vanaf.and_hms_opt(9, 0, 0).unwrap() - Duration::days(3);
             events.push(Event {
-                event_id: uuid::Uuid::from_u64_pair(rng.next(), rng.next()),
+                event_id: uuid::Uuid::from_u64_pair(rng.next_u64(), rng.next_u64()),
                 occurred_at: DateTime::<FixedOffset>::from_naive_utc_and_offset(at - Duration::hours(1), amsterdam),
                 gemeente: from.gemeente.clone(),
                 domein: from.domein,

@@ -503,7 +503,7 @@ async fn postgres_stores_fuzzed_valid_text_like_sqlite() {
     let tricky = ["O'Brien", "a\"b", "\\", "%_", "\u{200B}", "\u{FEFF}x", "𝔘𝔫𝔦", "ünï çødé", "\u{1f}", "a\u{0}b"];
     let printable = proptest::string::string_regex("\\PC{1,24}").unwrap();
     let mut text = |i: usize| -> String {
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             tricky[i % tricky.len()].to_string()
         } else {
             printable.new_tree(&mut runner).unwrap().current()
