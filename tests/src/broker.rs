@@ -323,7 +323,8 @@ pub fn metric(base: &str, name: &str) -> Option<f64> {
         return None;
     }
     let mut sum = None;
-    for l in body.lines().filter(|l| !l.starts_with('#')) {
+    // The exposition format allows blank lines between families.
+    for l in body.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let (n, v) = l.rsplit_once(' ')?;
         let n = n.split('{').next().unwrap_or(n);
         if n == name {
