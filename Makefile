@@ -44,13 +44,16 @@ build-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
 	  fi
 
-# What only the tests need: PostgreSQL, the external Kafka client and the broker.
+# What only the tests need: PostgreSQL, the external Kafka client, the broker, and
+# a real browser (chromium) with pdftotext for the council report's PDF.
 test-deps:
 	@missing=""; \
 	  command -v python3 >/dev/null || missing="$$missing python3"; \
 	  command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \

@@ -4,10 +4,12 @@
 
 pub mod config;
 pub mod dims;
+pub mod disclosure;
 pub mod event;
 pub mod fact;
 pub mod leadtime;
 pub mod model;
+pub mod monitor;
 pub mod overdue_po;
 pub mod params;
 pub mod period;
