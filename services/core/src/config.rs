@@ -39,6 +39,9 @@ pub struct Params {
     pub po_grace_days: f64,
     /// Overdue PO: the longest allowed interval from cycle start to planned PO, in years.
     pub po_max_interval_jaren: u32,
+    /// The council monitor's disclosure threshold t (spec §3.5): counts 1 ..= t − 1
+    /// are shown as `<t`. At least 2.
+    pub monitor_drempel: u32,
 }
 
 impl Default for Params {
@@ -56,6 +59,7 @@ impl Default for Params {
             gemiddelde_normtijd_uren: 4.0,
             po_grace_days: 14.0,
             po_max_interval_jaren: 3,
+            monitor_drempel: 5,
         }
     }
 }
@@ -156,6 +160,11 @@ impl Config {
                     )));
                 }
                 gemeenten.insert(code.clone(), merge(over, &default_value, code)?);
+            }
+        }
+        for (what, p) in std::iter::once(("default", &default)).chain(gemeenten.iter().map(|(k, p)| (k.as_str(), p))) {
+            if p.monitor_drempel < 2 {
+                return Err(ConfigError(format!("{what}: monitor_drempel must be at least 2 (a threshold of 1 suppresses nothing)")));
             }
         }
         Ok(Config { default, gemeenten })

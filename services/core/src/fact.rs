@@ -17,6 +17,7 @@ use crate::dims::{add_count, Assignments};
 pub use crate::dims::{CountKey, Dims};
 use crate::event::{Domein, Event, EventData};
 use crate::leadtime::{self, OpenCase, Sample};
+use crate::monitor::{self, MonitorFact};
 use crate::overdue_po::{self, PoTimeline};
 use crate::{throughput, workload};
 
@@ -35,6 +36,9 @@ pub struct Facts {
     /// A monitored beschikking's PO timeline (spec §3.4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po: Option<PoTimeline>,
+    /// What the council monitor needs of this key (spec §3.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<MonitorFact>,
 }
 
 /// Counts as a list of flat rows, `[gemeente, domein, team, day, metric,
@@ -85,6 +89,7 @@ impl Facts {
             && self.samples.is_empty()
             && self.open_case.is_none()
             && self.po.is_none()
+            && self.monitor.is_none()
     }
 
     /// What must be added to the count aggregates to go from `old` to `self`.
@@ -165,6 +170,7 @@ pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
             throughput::case_facts(&sorted, &assignments, &mut facts.counts);
             facts.open_case = leadtime::case_facts(&sorted, &assignments, &mut facts.samples);
             workload::case_facts(&sorted, &assignments, &mut facts.counts);
+            facts.monitor = monitor::case_fact(&sorted);
         }
         ProjectionKey::Beschikking(b) => {
             sorted.retain(|e| {
@@ -172,6 +178,7 @@ pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
             });
             leadtime::beschikking_facts(&sorted, &assignments, &mut facts.samples);
             facts.po = overdue_po::timeline(*b, &sorted, &assignments);
+            facts.monitor = monitor::beschikking_fact(*b, &sorted);
         }
     }
     facts

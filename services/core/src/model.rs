@@ -158,6 +158,14 @@ impl MemoryLog {
             .collect()
     }
 
+    /// The monitor facts of every key.
+    pub fn monitor_facts(&self) -> Vec<crate::monitor::MonitorFact> {
+        self.facts_by_key()
+            .into_values()
+            .filter_map(|f| f.monitor)
+            .collect()
+    }
+
     /// The effective staffing events.
     pub fn formatie(&self) -> Vec<crate::workload::Formatie> {
         self.effective()

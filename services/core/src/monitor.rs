@@ -112,7 +112,7 @@ pub struct ReportMeta {
     pub national: bool,
     /// RFC 3339, when the report was made.
     pub generated_at: String,
-    /// RFC 3339, the latest `occurred_at` in the log of these gemeenten and domein.
+    /// The last day (Amsterdam) with events of these gemeenten and domein.
     pub data_until: Option<String>,
 }
 
@@ -121,4 +121,200 @@ pub struct ReportMeta {
 pub struct MonitorReport {
     pub report: ReportMeta,
     pub cells: Vec<Cell>,
+}
+
+mod cells;
+mod facts;
+
+pub use cells::{Categories, Source, COUNT_METRICS, ONBEKEND};
+pub use facts::{beschikking_fact, case_fact, BeschikkingFact, CaseFact, MonitorFact};
+
+use crate::config::Config;
+use crate::disclosure::{self, Rules};
+use crate::event::Domein;
+use crate::params::{given, parse_bool, parse_gemeente, ParamError};
+
+/// At most this many gemeenten side by side, and periods in a trend: bounds a
+/// request's work.
+pub const MAX_GEMEENTEN: usize = 12;
+pub const MAX_TREND: u32 = 12;
+/// A threshold above this suppresses nearly everything: a mistake, not a policy.
+pub const MAX_THRESHOLD: u32 = 100;
+
+/// A monitor request as it arrives from a URL or the command line.
+#[derive(Debug, Clone, Default)]
+pub struct MonitorParams {
+    pub gemeente: Option<String>,
+    pub domein: Option<String>,
+    pub quarter: Option<String>,
+    pub half: Option<String>,
+    pub trend: Option<String>,
+    pub baseline: Option<String>,
+    pub threshold: Option<String>,
+    pub national: Option<String>,
+}
+
+/// A checked monitor request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorRequest {
+    pub gemeenten: Vec<String>,
+    pub domein: Domein,
+    pub period: ReportPeriod,
+    pub trend: u32,
+    pub baseline: Option<ReportPeriod>,
+    pub threshold: Option<u32>,
+    pub national: bool,
+}
+
+fn bad(parameter: &'static str, message: impl Into<String>) -> ParamError {
+    ParamError { parameter, message: message.into() }
+}
+
+impl MonitorParams {
+    pub const ACCEPTED: &'static [&'static str] =
+        &["gemeente", "domein", "quarter", "half", "trend", "baseline", "threshold", "national"];
+
+    pub fn parse(&self) -> Result<MonitorRequest, ParamError> {
+        let list = given("gemeente", self.gemeente.as_deref())?
+            .ok_or_else(|| bad("gemeente", "required: one CBS code or several separated by commas, e.g. GM0344,GM0363"))?;
+        let mut gemeenten: Vec<String> = Vec::new();
+        for g in list.split(',') {
+            let g = parse_gemeente(Some(g))?.ok_or_else(|| bad("gemeente", "an empty code in the list"))?;
+            if !gemeenten.contains(&g) {
+                gemeenten.push(g);
+            }
+        }
+        if gemeenten.len() > MAX_GEMEENTEN {
+            return Err(bad("gemeente", format!("at most {MAX_GEMEENTEN} gemeenten side by side; {} were given", gemeenten.len())));
+        }
+        let domein = given("domein", self.domein.as_deref())?
+            .ok_or_else(|| bad("domein", "required: wmo or jeugd"))?;
+        let domein = Domein::parse(domein).ok_or_else(|| bad("domein", format!("`{domein}` is not a domein; accepted: wmo, jeugd")))?;
+        let quarter = given("quarter", self.quarter.as_deref())?;
+        let half = given("half", self.half.as_deref())?;
+        let period = match (quarter, half) {
+            (Some(_), Some(_)) => return Err(bad("half", "give either quarter or half, not both")),
+            (None, None) => return Err(bad("quarter", "required: a quarter such as 2026-Q3 (or half=2026-H1 for a half year)")),
+            (Some(q), None) => ReportPeriod::parse(q)
+                .filter(|p| !p.is_half())
+                .ok_or_else(|| bad("quarter", format!("`{q}` is not a quarter; write YYYY-QN, e.g. 2026-Q3")))?,
+            (None, Some(h)) => ReportPeriod::parse(h)
+                .filter(ReportPeriod::is_half)
+                .ok_or_else(|| bad("half", format!("`{h}` is not a half year; write YYYY-HN, e.g. 2026-H1")))?,
+        };
+        let trend = match given("trend", self.trend.as_deref())? {
+            None => 4,
+            Some(t) => t
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_TREND).contains(n))
+                .ok_or_else(|| bad("trend", format!("`{t}` is not accepted; give a number of periods from 1 to {MAX_TREND}")))?,
+        };
+        let baseline = match given("baseline", self.baseline.as_deref())? {
+            None => None,
+            Some(b) => {
+                let kind = if period.is_half() { "a half year such as 2025-H2" } else { "a quarter such as 2025-Q4" };
+                let p = ReportPeriod::parse(b)
+                    .filter(|p| p.months == period.months)
+                    .ok_or_else(|| bad("baseline", format!("`{b}` is not accepted; give {kind}, like the report period")))?;
+                if p >= period {
+                    return Err(bad("baseline", format!("the baseline {b} must lie before the report period {}", period.label())));
+                }
+                Some(p)
+            }
+        };
+        let threshold = match given("threshold", self.threshold.as_deref())? {
+            None => None,
+            Some(t) => Some(
+                t.parse::<u32>()
+                    .ok()
+                    .filter(|n| (2..=MAX_THRESHOLD).contains(n))
+                    .ok_or_else(|| bad("threshold", format!("`{t}` is not accepted; give a whole number from 2 to {MAX_THRESHOLD}")))?,
+            ),
+        };
+        let national = parse_bool("national", self.national.as_deref())?;
+        Ok(MonitorRequest { gemeenten, domein, period, trend, baseline, threshold, national })
+    }
+}
+
+impl MonitorRequest {
+    /// The disclosure rules for one gemeente's cells.
+    pub fn rules(&self, gemeente: &str, config: &Config) -> Rules {
+        let threshold = self.threshold.unwrap_or(if self.national {
+            Rules::NATIONAL_THRESHOLD
+        } else {
+            config.params(gemeente).monitor_drempel
+        });
+        Rules { threshold, national: self.national }
+    }
+
+    /// The periods with cells: the baseline (when outside the trend), then the trend.
+    pub fn periods(&self) -> Vec<ReportPeriod> {
+        let trend = self.period.trend(self.trend);
+        let mut out: Vec<ReportPeriod> = self.baseline.filter(|b| !trend.contains(b)).into_iter().collect();
+        out.extend(trend);
+        out
+    }
+}
+
+/// The report for `req` from one [`Source`] per requested gemeente (same order).
+/// Fails, naming the parameter, for a gemeente without data or a period after the data.
+pub fn build(
+    req: &MonitorRequest,
+    sources: &[Source],
+    config: &Config,
+    generated_at: chrono::DateTime<chrono::Utc>,
+) -> Result<MonitorReport, ParamError> {
+    let mut data_until: Option<NaiveDate> = None;
+    for (g, src) in req.gemeenten.iter().zip(sources) {
+        let last = src.counts.iter().filter(|(_, v)| *v != 0.0).map(|(k, _)| k.day).max();
+        let Some(last) = last else {
+            return Err(bad("gemeente", format!("no {} events for {g}: check the CBS code, or ingest its events first", req.domein)));
+        };
+        data_until = Some(data_until.map_or(last, |d| d.max(last)));
+    }
+    if let Some(until) = data_until {
+        if req.period.start > until {
+            let which = if req.period.is_half() { "half" } else { "quarter" };
+            return Err(bad(which, format!("{} starts after the data, which runs to {until}", req.period.label())));
+        }
+    }
+    let periods = req.periods();
+    let mut all: Vec<Cell> = Vec::new();
+    let mut thresholds = BTreeMap::new();
+    for (g, src) in req.gemeenten.iter().zip(sources) {
+        let rules = req.rules(g, config);
+        thresholds.insert(g.clone(), rules.threshold);
+        let cats = Categories::of(src, config);
+        let mut per_period: BTreeMap<ReportPeriod, Vec<Cell>> = BTreeMap::new();
+        for p in &periods {
+            let mut cells = cells::period_cells(src, &cats, *p, config);
+            disclosure::apply(&mut cells, rules);
+            per_period.insert(*p, cells);
+        }
+        let verschil = req
+            .baseline
+            .map(|b| disclosure::differences(&per_period[&req.period], &per_period[&b], rules))
+            .unwrap_or_default();
+        for p in &periods {
+            all.append(per_period.get_mut(p).expect("computed"));
+        }
+        all.extend(verschil);
+    }
+    Ok(MonitorReport {
+        report: ReportMeta {
+            gemeenten: req.gemeenten.clone(),
+            domein: req.domein.as_str().to_string(),
+            quarter: req.period.label(),
+            periods: req.period.trend(req.trend).iter().map(ReportPeriod::label).collect(),
+            trend: req.trend,
+            baseline: req.baseline.map(|b| b.label()),
+            threshold: req.threshold,
+            thresholds,
+            national: req.national,
+            generated_at: generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            data_until: data_until.map(|d| d.to_string()),
+        },
+        cells: all,
+    })
 }

@@ -217,14 +217,25 @@ fn add_years(d: NaiveDate, years: u32) -> NaiveDate {
 impl PoTimeline {
     /// The state at T, or None when the beschikking is not monitored at T.
     pub fn state_at(&self, t: DateTime<Utc>, config: &Config) -> Option<PoState> {
-        if self.afgegeven_at > t {
+        self.state_with(t, |at| at <= t, config)
+    }
+
+    /// The state at T counting only events strictly before T: the monitor's
+    /// peildatum rule (spec §3.5), where an event at exactly T belongs to the next day.
+    pub fn state_before(&self, t: DateTime<Utc>, config: &Config) -> Option<PoState> {
+        self.state_with(t, |at| at < t, config)
+    }
+
+    /// The state at `t` over the events whose time `counts`.
+    fn state_with(&self, t: DateTime<Utc>, counts: impl Fn(DateTime<Utc>) -> bool, config: &Config) -> Option<PoState> {
+        if !counts(self.afgegeven_at) {
             return None;
         }
         let p = config.params(&self.gemeente);
         let mut cycle_start = self.afgegeven_at;
         let mut by_po = false;
         let mut plan: Option<(DateTime<Utc>, NaiveDate)> = None;
-        let mut entries: Vec<&PoEntry> = self.entries.iter().filter(|e| e.at() <= t).collect();
+        let mut entries: Vec<&PoEntry> = self.entries.iter().filter(|e| counts(e.at())).collect();
         entries.sort_by_key(|e| e.at());
         for e in entries {
             match e {
@@ -268,7 +279,7 @@ impl PoTimeline {
             .assignments
             .iter()
             .rev()
-            .find(|a| a.at <= t)
+            .find(|a| counts(a.at))
             .map(|a| a.team.clone());
         Some(PoState {
             beschikking_id: self.beschikking_id,

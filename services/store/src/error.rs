@@ -7,6 +7,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A request the data cannot answer (a gemeente without data, a period after it).
+    #[error(transparent)]
+    Param(#[from] caseflow_core::params::ParamError),
     #[error("stored data is unreadable ({0}); run `caseflow rebuild` to recompute the read models from the log")]
     Corrupt(String),
     /// The stored offsets are below the positions the consumer reached: the

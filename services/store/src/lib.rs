@@ -9,6 +9,7 @@ mod alerts;
 mod cache;
 mod error;
 mod log;
+mod monitor;
 mod outbox;
 mod project;
 mod query;

@@ -19,6 +19,7 @@ use caseflow_core::config::Config;
 use caseflow_core::fact::{facts_for, CountKey, Facts, ProjectionKey};
 use caseflow_core::leadtime::{OpenCase, Sample};
 use caseflow_core::model::withdrawn_ids;
+use caseflow_core::monitor::MonitorFact;
 use caseflow_core::overdue_po::PoTimeline;
 use caseflow_core::Event;
 use serde::Serialize;
@@ -156,7 +157,7 @@ impl Store {
         let mut cache = self.write_lock.lock().await;
         cache.clear();
         let mut tx = self.pool.begin().await?;
-        for table in ["key_facts", "agg_daily", "leadtime_samples", "open_cases", "po_monitor"] {
+        for table in ["key_facts", "agg_daily", "leadtime_samples", "open_cases", "po_monitor", "monitor_facts"] {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
         // Dropping the token empties every other process's cache as well.
@@ -644,7 +645,7 @@ async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache,
 
 /// The facts last written for `keys` (absent keys have none): the counts from
 /// `key_facts`, the rest from the read-model rows that hold it already
-/// (`leadtime_samples`, `open_cases`, `po_monitor`), so `key_facts` stores only
+/// (`leadtime_samples`, `open_cases`, `po_monitor`, `monitor_facts`), so `key_facts` stores only
 /// what no read model keeps per key. (A row that holds more than the counts is
 /// read the same way: only its counts are used.)
 async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> Result<HashMap<ProjectionKey, Facts>, StoreError> {
@@ -670,6 +671,10 @@ async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> 
         let p: PoTimeline = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("PO timeline {k}: {e}")))?;
         out.entry(decode(&k)?).or_default().po = Some(p);
     }
+    for (k, body) in fetch_pairs(tx, "SELECT key, body FROM monitor_facts WHERE key IN", &encoded).await? {
+        let m: MonitorFact = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("monitor fact {k}: {e}")))?;
+        out.entry(decode(&k)?).or_default().monitor = Some(m);
+    }
     Ok(out)
 }
 
@@ -684,6 +689,8 @@ struct Writes {
     po_upserts: Vec<(String, PoTimeline)>,
     po_deletes: Vec<String>,
     po_changed: Vec<Uuid>,
+    monitor_upserts: Vec<(String, MonitorFact)>,
+    monitor_deletes: Vec<String>,
     fact_upserts: Vec<(String, String)>,
     fact_deletes: Vec<String>,
 }
@@ -715,6 +722,12 @@ impl Writes {
             match &new.po {
                 Some(p) => self.po_upserts.push((enc.clone(), p.clone())),
                 None => self.po_deletes.push(enc.clone()),
+            }
+        }
+        if new.monitor != old.monitor {
+            match &new.monitor {
+                Some(m) => self.monitor_upserts.push((enc.clone(), m.clone())),
+                None => self.monitor_deletes.push(enc.clone()),
             }
         }
         // key_facts keeps the counts only: the rest is in the rows written above.
@@ -828,6 +841,22 @@ impl Writes {
         )
         .await?;
         timings::record("write: po_monitor", t0);
+        let t0 = std::time::Instant::now();
+        delete_keys(tx, "monitor_facts", &self.monitor_deletes).await?;
+        let rows: Vec<Vec<Val>> = self
+            .monitor_upserts
+            .iter()
+            .map(|(key, m)| vec![Val::Str(key), Val::Str(m.gemeente()), Val::Str(m.domein().as_str()), Val::Text(serde_json::to_string(m).expect("serializes"))])
+            .collect();
+        insert_rows(
+            tx,
+            "monitor_facts",
+            &[("key", "text"), ("gemeente", "text"), ("domein", "text"), ("body", "text")],
+            &rows,
+            "ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
+        )
+        .await?;
+        timings::record("write: monitor_facts", t0);
         let t0 = std::time::Instant::now();
         delete_keys(tx, "key_facts", &self.fact_deletes).await?;
         let rows: Vec<Vec<Val>> = self.fact_upserts.iter().map(|(k, f)| vec![Val::Str(k), Val::Str(f)]).collect();

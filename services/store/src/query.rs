@@ -189,7 +189,7 @@ impl Store {
     }
 
     /// The days with data of every gemeente, domein and team in the daily counts.
-    async fn workload_extent(&self) -> Result<workload::Extent, StoreError> {
+    pub(crate) async fn workload_extent(&self) -> Result<workload::Extent, StoreError> {
         let rows = sqlx::query(
             "SELECT gemeente, domein, team, MIN(day) AS first_day, MAX(day) AS last_day \
              FROM agg_daily WHERE value <> 0 GROUP BY gemeente, domein, team",
@@ -294,7 +294,7 @@ impl Store {
         Ok(out)
     }
 
-    async fn bodies(
+    pub(crate) async fn bodies(
         &self,
         table: &str,
         gemeente: Option<&str>,

@@ -1,0 +1,98 @@
+//! The council monitor's read model (spec §3.5): what it reads per gemeente and
+//! domein — the daily counts, lead-time samples, PO timelines and its own per-key
+//! facts — handed to the pure core, which computes and suppresses the cells.
+
+use caseflow_core::event::Domein;
+use caseflow_core::leadtime::{Sample, MEASURES};
+use caseflow_core::monitor::{self, MonitorFact, MonitorReport, MonitorRequest, Source, COUNT_METRICS};
+use caseflow_core::period::Granularity;
+use caseflow_core::throughput::ThroughputQuery;
+use caseflow_core::workload;
+use chrono::{DateTime, Utc};
+
+use crate::query::sample_from_row;
+use crate::sql::list_placeholders;
+use crate::{Store, StoreError};
+
+/// What the monitor reads of one gemeente and domein.
+struct Loaded {
+    counts: Vec<(caseflow_core::fact::CountKey, f64)>,
+    samples: Vec<Sample>,
+    facts: Vec<MonitorFact>,
+    po: Vec<caseflow_core::overdue_po::PoTimeline>,
+}
+
+impl Store {
+    /// The monitor report for `req`, made at `now`. A gemeente without data or a
+    /// period after the data is a [`StoreError::Param`].
+    pub async fn monitor(&self, req: &MonitorRequest, now: DateTime<Utc>) -> Result<MonitorReport, StoreError> {
+        let staffing = self.formatie().await?;
+        let mut extent = self.workload_extent().await?;
+        extent.add_staffing(&staffing);
+        let mut loaded = Vec::with_capacity(req.gemeenten.len());
+        for g in &req.gemeenten {
+            loaded.push(self.monitor_load(g, req.domein).await?);
+        }
+        let sources: Vec<Source> = req
+            .gemeenten
+            .iter()
+            .zip(&loaded)
+            .map(|(g, l)| Source {
+                gemeente: g,
+                domein: req.domein,
+                counts: &l.counts,
+                samples: &l.samples,
+                facts: &l.facts,
+                po: &l.po,
+                staffing: &staffing,
+                extent: &extent,
+            })
+            .collect();
+        Ok(monitor::build(req, &sources, &self.config, now)?)
+    }
+
+    async fn monitor_load(&self, gemeente: &str, domein: Domein) -> Result<Loaded, StoreError> {
+        let mut metrics: Vec<&str> = COUNT_METRICS.to_vec();
+        metrics.extend(workload::WINDOW_METRICS);
+        metrics.push(workload::WL_OPEN);
+        metrics.sort_unstable();
+        metrics.dedup();
+        let q = ThroughputQuery {
+            granularity: Granularity::Day,
+            gemeente: Some(gemeente.to_string()),
+            domein: Some(domein.as_str().to_string()),
+            by_team: true,
+            from: None,
+            to: None,
+        };
+        let counts = self.daily_counts(&metrics, &q).await?;
+
+        let sql = format!(
+            "SELECT measure, gemeente, domein, team, day, days FROM leadtime_samples WHERE measure IN ({}) AND gemeente = ${} AND domein = ${}",
+            list_placeholders(self.dialect, MEASURES.len(), 1),
+            MEASURES.len() + 1,
+            MEASURES.len() + 2
+        );
+        let mut query = sqlx::query(&sql);
+        for m in MEASURES {
+            query = query.bind(*m);
+        }
+        let samples = query
+            .bind(gemeente)
+            .bind(domein.as_str())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(sample_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let facts = self
+            .bodies("monitor_facts", Some(gemeente), Some(domein.as_str()))
+            .await?
+            .into_iter()
+            .map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("monitor_facts: {e}"))))
+            .collect::<Result<Vec<MonitorFact>, _>>()?;
+        let po = self.po_timelines(Some(gemeente), Some(domein.as_str())).await?;
+        Ok(Loaded { counts, samples, facts, po })
+    }
+}
