@@ -6,6 +6,7 @@
 //! it see (`Cell::shown`); only the CSV and the XLSX "Cellen" sheet, meant for
 //! the municipality's own analysts, carry the true `value` as well.
 
+mod format;
 mod html;
 pub mod labels;
 mod pdf;
@@ -14,6 +15,7 @@ mod view;
 
 use std::time::Duration;
 
+pub use format::{file_name, render, Format};
 pub use html::html;
 pub use pdf::{find_chromium, pdf};
 pub use tabular::{csv, table, xlsx, COLUMNS};
