@@ -67,7 +67,8 @@ pub fn html(report: &MonitorReport) -> String {
     o.push_str("<style>\n");
     let _ = writeln!(
         o,
-        "@page {{ size: A4{}; margin: 14mm 12mm 16mm 12mm; }}",
+        "@page {{ size: A4{}; margin: 14mm 12mm 16mm 12mm; \
+         @bottom-right {{ content: \"pagina \" counter(page) \" van \" counter(pages); font-family: \"DejaVu Sans\", Arial, sans-serif; font-size: 7pt; color: #666; }} }}",
         if landscape { " landscape" } else { "" }
     );
     o.push_str(STYLE);
@@ -207,8 +208,7 @@ const SPARK_H: f64 = 18.0;
 const SPARK_PAD: f64 = 2.5;
 
 /// A small line chart of the shown numbers over the trend periods. A period
-/// that is not shown as a number is left out (the line breaks there); the
-/// y-axis runs from zero so small and large gemeenten read alike.
+/// that is not shown as a number is left out (the line breaks there).
 fn sparkline(o: &mut String, periods: &[String], cells: &[Option<&Cell>], key: &str) {
     let points: Vec<Option<f64>> = cells
         .iter()
@@ -225,11 +225,7 @@ fn sparkline(o: &mut String, periods: &[String], cells: &[Option<&Cell>], key: &
     let title = title.join(" · ");
 
     let shown: Vec<f64> = points.iter().flatten().copied().collect();
-    let lo = shown.iter().copied().fold(0.0_f64, f64::min);
-    let mut hi = shown.iter().copied().fold(0.0_f64, f64::max);
-    if hi <= lo {
-        hi = lo + 1.0;
-    }
+    let (lo, hi) = scale(&shown);
     let n = points.len();
     let x = |i: usize| {
         if n <= 1 {
@@ -250,9 +246,9 @@ fn sparkline(o: &mut String, periods: &[String], cells: &[Option<&Cell>], key: &
         o,
         "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#c8c8c8\" stroke-width=\"0.5\"/>",
         SPARK_PAD,
-        y(0.0),
+        SPARK_H - 0.5,
         SPARK_W - SPARK_PAD,
-        y(0.0)
+        SPARK_H - 0.5
     );
     // One polyline per run of consecutive shown periods.
     let mut run: Vec<(f64, f64)> = Vec::new();
@@ -288,6 +284,23 @@ fn sparkline(o: &mut String, periods: &[String], cells: &[Option<&Cell>], key: &
         }
     }
     o.push_str("</svg>");
+}
+
+/// The y-range of a trend line: from the smallest to the largest shown value,
+/// widened to at least a fifth of the largest magnitude so that small wobbles
+/// in large figures do not look like swings.
+fn scale(shown: &[f64]) -> (f64, f64) {
+    let lo = shown.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = shown.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    let min_range = (0.2 * lo.abs().max(hi.abs())).max(1e-9);
+    if hi - lo >= min_range {
+        return (lo, hi);
+    }
+    let mid = (lo + hi) / 2.0;
+    (mid - min_range / 2.0, mid + min_range / 2.0)
 }
 
 fn thresholds_text(report: &MonitorReport) -> String {
@@ -397,7 +410,18 @@ pub(crate) fn esc(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::{esc, scale};
+
+    #[test]
+    fn trend_scale_spans_the_values_but_not_less_than_a_fifth() {
+        assert_eq!(scale(&[10.0, 50.0, 30.0]), (10.0, 50.0));
+        let (lo, hi) = scale(&[250.0, 252.0, 254.0]);
+        assert!((hi - lo - 50.8).abs() < 1e-9, "{lo}..{hi}");
+        assert!((lo + hi) / 2.0 == 252.0);
+        assert_eq!(scale(&[]), (0.0, 1.0));
+        let (lo, hi) = scale(&[0.0, 0.0]);
+        assert!(hi > lo);
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {
