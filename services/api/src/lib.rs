@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod limits;
 pub mod metrics;
+mod monitor;
 mod query;
 
 use std::sync::Arc;
@@ -306,6 +307,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/cases/open", get(open_cases))
         .route("/api/v1/dead-letters", get(dead_letters))
+        .merge(monitor::router())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

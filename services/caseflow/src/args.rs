@@ -66,6 +66,9 @@ pub enum Command {
     /// Query a read model or the dead letters.
     #[command(subcommand)]
     Query(QueryCommand),
+    /// Reports: the quarterly council monitor (spec §3.5).
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Throw the read models away and recompute them from the event log.
     Rebuild,
     /// Keep the overdue-PO alerts current as time passes (periodic evaluation).
@@ -142,6 +145,55 @@ pub struct IngestArgs {
     /// Afterwards, print where the time went (wall seconds per phase) on stderr.
     #[arg(long)]
     pub timings: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The quarterly council monitor: per gemeente side by side, with trend,
+    /// baseline and disclosure control (spec §3.5).
+    Monitor(MonitorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// One CBS code, or several side by side: GM0344,GM0363.
+    #[arg(long)]
+    pub gemeente: String,
+    /// wmo or jeugd.
+    #[arg(long)]
+    pub domein: String,
+    /// The report quarter, e.g. 2026-Q3.
+    #[arg(long, conflicts_with = "half", required_unless_present = "half")]
+    pub quarter: Option<String>,
+    /// A half year instead, e.g. 2026-H1 (the national monitor's cadence).
+    #[arg(long)]
+    pub half: Option<String>,
+    /// Periods in the trend, ending at the report period (default 4).
+    #[arg(long)]
+    pub trend: Option<String>,
+    /// The baseline period (nulmeting), e.g. 2025-Q4: "was / nu / verschil".
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Disclosure threshold for every gemeente in the report (default: each
+    /// gemeente's `monitor_drempel` in the config file, else 5).
+    #[arg(long)]
+    pub threshold: Option<String>,
+    /// The national variant: threshold 10 and shown counts rounded to multiples of 5.
+    #[arg(long)]
+    pub national: bool,
+    /// Output format: json, csv, csv-nl (Dutch Excel), xlsx, html, pdf, table.
+    /// Default: a table on a terminal.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Write to this file instead of standard output (required for xlsx and pdf on a terminal).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The Chromium that prints the PDF (default: chromium on PATH).
+    #[arg(long, env = "CASEFLOW_CHROMIUM")]
+    pub chromium: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use caseflow_core::params::ParamError;
 use clap::Parser;
 
 use crate::args::{Cli, Command, LogFormat};
-use crate::{ingest, project, query, run, simulate};
+use crate::{ingest, project, query, report, run, simulate};
 
 /// Exit code for a query parameter that was not accepted (as clap does for usage errors).
 pub const EXIT_BAD_PARAMETER: u8 = 2;
@@ -45,6 +45,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => run::run(&g, &a, false).await,
         Command::Ingest(a) => ingest::ingest(&g, &a).await,
         Command::Query(q) => query::query(&g, q).await,
+        Command::Report(r) => report::report(&g, r).await,
         Command::Rebuild => ingest::rebuild(&g).await,
         Command::Alert(a) => run::alert_loop(&g, &a).await,
         Command::Simulate(a) => simulate::simulate(&a),

@@ -5,6 +5,7 @@ pub mod cli;
 mod ingest;
 mod project;
 mod query;
+mod report;
 mod run;
 mod shutdown;
 mod simulate;

@@ -1,0 +1,89 @@
+//! `GET /api/v1/monitor`: the quarterly council monitor (spec §3.5) as JSON, CSV,
+//! XLSX, HTML or PDF — by `format=` or the `Accept` header.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use caseflow_core::monitor::MonitorParams;
+use caseflow_core::params::ParamError;
+use caseflow_report::Format;
+use caseflow_store::StoreError;
+
+use crate::limits::Permit;
+use crate::query::Params;
+use crate::{ApiError, AppState};
+
+/// The parameters `/api/v1/monitor` accepts.
+pub const ACCEPTED: &[&str] =
+    &["gemeente", "domein", "quarter", "half", "trend", "baseline", "threshold", "national", "format"];
+
+/// How long Chromium may take to print the PDF (within the request timeout).
+const PDF_TIMEOUT: Duration = Duration::from_secs(25);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/monitor", get(monitor))
+}
+
+async fn monitor(
+    State(s): State<AppState>,
+    Extension(_permit): Extension<Permit>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(&uri, ACCEPTED)?;
+    let params = MonitorParams {
+        gemeente: p.get("gemeente").map(str::to_string),
+        domein: p.get("domein").map(str::to_string),
+        quarter: p.get("quarter").map(str::to_string),
+        half: p.get("half").map(str::to_string),
+        trend: p.get("trend").map(str::to_string),
+        baseline: p.get("baseline").map(str::to_string),
+        threshold: p.get("threshold").map(str::to_string),
+        national: p.get("national").map(str::to_string),
+    };
+    let req = params.parse()?;
+    let format = match p.get("format") {
+        Some(f) => Format::parse(f).filter(|f| *f != Format::Table).ok_or_else(|| ParamError {
+            parameter: "format",
+            message: "not accepted; accepted: json, csv, csv-nl, xlsx, html, pdf".into(),
+        })?,
+        None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Format::from_accept)
+            .filter(|f| *f != Format::Table)
+            .unwrap_or(Format::Json),
+    };
+    let report = match s.store.monitor(&req, chrono::Utc::now()).await {
+        Err(StoreError::Param(p)) => return Err(p.into()),
+        other => other?,
+    };
+    let name = caseflow_report::file_name(&report, format);
+    let rendered = tokio::task::spawn_blocking(move || caseflow_report::render(&report, format, None, PDF_TIMEOUT))
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("the report could not be made: {e}")))?;
+    let bytes = match rendered {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "monitor report rendering failed");
+            let status = match e {
+                caseflow_report::ReportError::ChromiumNotFound(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            return Ok((status, axum::Json(serde_json::json!({"error": format!("the {} could not be made: {e}", format.extension())}))).into_response());
+        }
+    };
+    let disposition = match format {
+        Format::Html | Format::Pdf | Format::Json => format!("inline; filename=\"{name}\""),
+        _ => format!("attachment; filename=\"{name}\""),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        bytes,
+    )
+        .into_response())
+}
