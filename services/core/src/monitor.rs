@@ -318,3 +318,83 @@ pub fn build(
         cells: all,
     })
 }
+
+/// What the monitor reads, held in memory: built from a [`crate::model::MemoryLog`]
+/// this is the reference the store's report is tested against, and a report
+/// made from a scan of the whole log.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub gemeente: String,
+    pub domein: Domein,
+    pub counts: Vec<(crate::dims::CountKey, f64)>,
+    pub samples: Vec<crate::leadtime::Sample>,
+    pub facts: Vec<MonitorFact>,
+    pub po: Vec<crate::overdue_po::PoTimeline>,
+}
+
+impl Owned {
+    pub fn source<'a>(&'a self, staffing: &'a [crate::workload::Formatie], extent: &'a crate::workload::Extent) -> Source<'a> {
+        Source {
+            gemeente: &self.gemeente,
+            domein: self.domein,
+            counts: &self.counts,
+            samples: &self.samples,
+            facts: &self.facts,
+            po: &self.po,
+            staffing,
+            extent,
+        }
+    }
+}
+
+/// The report for `req` from an in-memory log: every key's facts folded afresh.
+pub fn report_from_log(
+    log: &crate::model::MemoryLog,
+    req: &MonitorRequest,
+    config: &Config,
+    generated_at: chrono::DateTime<chrono::Utc>,
+) -> Result<MonitorReport, ParamError> {
+    let by_key = log.facts_by_key();
+    let mut all = crate::fact::Facts::default();
+    for f in by_key.values() {
+        all.merge_counts(f);
+    }
+    all.counts.retain(|_, v| *v != 0.0);
+    let staffing = log.formatie();
+    let extent = crate::workload::Extent::of(all.counts.iter().map(|(k, v)| (k, *v)), &staffing);
+    let owned: Vec<Owned> = req
+        .gemeenten
+        .iter()
+        .map(|g| {
+            let mine = |gem: &str, dom: Domein| gem == g && dom == req.domein;
+            Owned {
+                gemeente: g.clone(),
+                domein: req.domein,
+                counts: all
+                    .counts
+                    .iter()
+                    .filter(|(k, _)| mine(&k.dims.gemeente, k.dims.domein))
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect(),
+                samples: by_key
+                    .values()
+                    .flat_map(|f| f.samples.iter())
+                    .filter(|s| mine(&s.dims.gemeente, s.dims.domein))
+                    .cloned()
+                    .collect(),
+                facts: by_key
+                    .values()
+                    .filter_map(|f| f.monitor.clone())
+                    .filter(|m| mine(m.gemeente(), m.domein()))
+                    .collect(),
+                po: by_key
+                    .values()
+                    .filter_map(|f| f.po.clone())
+                    .filter(|p| mine(&p.gemeente, p.domein))
+                    .collect(),
+            }
+        })
+        .collect();
+    let sources: Vec<Source> = owned.iter().map(|o| o.source(&staffing, &extent)).collect();
+    build(req, &sources, config, generated_at)
+}
