@@ -53,8 +53,13 @@ pub fn html(report: &MonitorReport) -> String {
     let per_gemeente = if baseline.is_some() { 4 } else { 2 };
     let columns = 1 + per_gemeente * meta.gemeenten.len();
     let landscape = per_gemeente * meta.gemeenten.len() > 6;
-    let half = caseflow_core::monitor::ReportPeriod::parse(&meta.quarter).is_some_and(|p| p.is_half());
-    let kind = if half { "Halfjaarmonitor" } else { "Kwartaalmonitor" };
+    let half =
+        caseflow_core::monitor::ReportPeriod::parse(&meta.quarter).is_some_and(|p| p.is_half());
+    let kind = if half {
+        "Halfjaarmonitor"
+    } else {
+        "Kwartaalmonitor"
+    };
     let title = format!(
         "{kind} {} — {}",
         labels::domein(&meta.domein),
@@ -81,7 +86,11 @@ pub fn html(report: &MonitorReport) -> String {
         "{} ({}) · {} {}",
         labels::period(&meta.quarter),
         meta.quarter,
-        if meta.gemeenten.len() == 1 { "gemeente" } else { "gemeenten" },
+        if meta.gemeenten.len() == 1 {
+            "gemeente"
+        } else {
+            "gemeenten"
+        },
         meta.gemeenten.join(", ")
     );
     if let (Some(first), Some(last)) = (meta.periods.first(), meta.periods.last()) {
@@ -105,10 +114,19 @@ pub fn html(report: &MonitorReport) -> String {
     o.push_str("</header>\n");
 
     for (n, section) in view.sections.iter().enumerate() {
-        let _ = writeln!(o, "<section class=\"thema\">\n<h2>{}. {}</h2>", n + 1, esc(section.theme.title));
+        let _ = writeln!(
+            o,
+            "<section class=\"thema\">\n<h2>{}. {}</h2>",
+            n + 1,
+            esc(section.theme.title)
+        );
         o.push_str("<table>\n<thead>\n<tr><th class=\"label\" rowspan=\"2\">Indicator</th>");
         for g in &meta.gemeenten {
-            let _ = write!(o, "<th class=\"g\" colspan=\"{per_gemeente}\">{}</th>", esc(g));
+            let _ = write!(
+                o,
+                "<th class=\"g\" colspan=\"{per_gemeente}\">{}</th>",
+                esc(g)
+            );
         }
         o.push_str("</tr>\n<tr>");
         for _ in &meta.gemeenten {
@@ -132,7 +150,10 @@ pub fn html(report: &MonitorReport) -> String {
                         esc(line.label())
                     );
                 }
-                Line::Row { indicator, category } => {
+                Line::Row {
+                    indicator,
+                    category,
+                } => {
                     let class = if line.is_category() {
                         "cat"
                     } else if category.is_some() {
@@ -140,19 +161,39 @@ pub fn html(report: &MonitorReport) -> String {
                     } else {
                         "ind"
                     };
-                    let _ = write!(o, "<tr class=\"{class}\"><td class=\"label\">{}</td>", esc(line.label()));
+                    let _ = write!(
+                        o,
+                        "<tr class=\"{class}\"><td class=\"label\">{}</td>",
+                        esc(line.label())
+                    );
                     for g in &meta.gemeenten {
                         if let Some(b) = baseline {
                             value_td(&mut o, view.cell(g, b, indicator, category), "g");
-                            value_td(&mut o, view.cell(g, &meta.quarter, indicator, category), "nu");
+                            value_td(
+                                &mut o,
+                                view.cell(g, &meta.quarter, indicator, category),
+                                "nu",
+                            );
                             value_td(&mut o, view.verschil(g, indicator, category), "");
                         } else {
-                            value_td(&mut o, view.cell(g, &meta.quarter, indicator, category), "g nu");
+                            value_td(
+                                &mut o,
+                                view.cell(g, &meta.quarter, indicator, category),
+                                "g nu",
+                            );
                         }
-                        let points: Vec<Option<&Cell>> =
-                            meta.periods.iter().map(|p| view.cell(g, p, indicator, category)).collect();
+                        let points: Vec<Option<&Cell>> = meta
+                            .periods
+                            .iter()
+                            .map(|p| view.cell(g, p, indicator, category))
+                            .collect();
                         o.push_str("<td class=\"trend\">");
-                        sparkline(&mut o, &meta.periods, &points, &format!("{g}|{indicator}|{}", category.unwrap_or("")));
+                        sparkline(
+                            &mut o,
+                            &meta.periods,
+                            &points,
+                            &format!("{g}|{indicator}|{}", category.unwrap_or("")),
+                        );
                         o.push_str("</td>");
                     }
                     o.push_str("</tr>\n");
@@ -177,7 +218,13 @@ fn value_td(o: &mut String, cell: Option<&Cell>, class: &str) {
         return;
     };
     let f = figure(c);
-    let key = format!("{}|{}|{}|{}", c.gemeente, c.indicator, c.category.as_deref().unwrap_or(""), c.quarter);
+    let key = format!(
+        "{}|{}|{}|{}",
+        c.gemeente,
+        c.indicator,
+        c.category.as_deref().unwrap_or(""),
+        c.quarter
+    );
     match (f.suppressed, c.shown) {
         (Some(s), _) => {
             let _ = write!(
@@ -198,7 +245,12 @@ fn value_td(o: &mut String, cell: Option<&Cell>, class: &str) {
             );
         }
         (None, _) => {
-            let _ = write!(o, "<td class=\"num {class}\" data-cell=\"{}\">{}</td>", esc(&key), esc(&f.text));
+            let _ = write!(
+                o,
+                "<td class=\"num {class}\" data-cell=\"{}\">{}</td>",
+                esc(&key),
+                esc(&f.text)
+            );
         }
     }
 }
@@ -220,7 +272,12 @@ fn sparkline(o: &mut String, periods: &[String], cells: &[Option<&Cell>], key: &
     let title: Vec<String> = periods
         .iter()
         .zip(cells)
-        .map(|(p, c)| format!("{p}: {}", c.map_or_else(|| "geen cijfer".to_string(), |c| figure(c).text)))
+        .map(|(p, c)| {
+            format!(
+                "{p}: {}",
+                c.map_or_else(|| "geen cijfer".to_string(), |c| figure(c).text)
+            )
+        })
         .collect();
     let title = title.join(" · ");
 
@@ -310,7 +367,11 @@ fn thresholds_text(report: &MonitorReport) -> String {
         (Some(t), _) => format!("t = {t} voor het hele rapport"),
         (None, 1) => format!("t = {}", distinct.iter().next().copied().unwrap_or(5)),
         _ => {
-            let parts: Vec<String> = meta.thresholds.iter().map(|(g, t)| format!("{g}: t = {t}")).collect();
+            let parts: Vec<String> = meta
+                .thresholds
+                .iter()
+                .map(|(g, t)| format!("{g}: t = {t}"))
+                .collect();
             format!("per gemeente ({})", parts.join(", "))
         }
     }
@@ -369,11 +430,17 @@ fn colophon(o: &mut String, report: &MonitorReport) {
         let _ = writeln!(o, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
     };
     row("Domein", labels::domein(&meta.domein));
-    row("Verslagperiode", &format!("{} ({})", labels::period(&meta.quarter), meta.quarter));
+    row(
+        "Verslagperiode",
+        &format!("{} ({})", labels::period(&meta.quarter), meta.quarter),
+    );
     row("Trendperioden", &meta.periods.join(", "));
     row("Nulmeting", meta.baseline.as_deref().unwrap_or("geen"));
     row("Gemaakt op", &meta.generated_at);
-    row("Gegevens tot en met", meta.data_until.as_deref().unwrap_or("geen gegevens"));
+    row(
+        "Gegevens tot en met",
+        meta.data_until.as_deref().unwrap_or("geen gegevens"),
+    );
     let per: Vec<String> = meta
         .gemeenten
         .iter()
@@ -385,9 +452,15 @@ fn colophon(o: &mut String, report: &MonitorReport) {
     row("Drempel per gemeente", &per.join(", "));
     row(
         "Drempel voor het rapport",
-        &meta.threshold.map_or_else(|| "niet opgegeven (per gemeente ingesteld)".to_string(), |t| t.to_string()),
+        &meta.threshold.map_or_else(
+            || "niet opgegeven (per gemeente ingesteld)".to_string(),
+            |t| t.to_string(),
+        ),
     );
-    row("Nationale variant", if meta.national { "ja" } else { "nee" });
+    row(
+        "Nationale variant",
+        if meta.national { "ja" } else { "nee" },
+    );
     row("Definities", "domeinspecificatie v1.1, §3.5");
     o.push_str("</dl>\n</footer>\n");
 }
@@ -425,7 +498,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(esc("<script>a&b</script>"), "&lt;script&gt;a&amp;b&lt;/script&gt;");
+        assert_eq!(
+            esc("<script>a&b</script>"),
+            "&lt;script&gt;a&amp;b&lt;/script&gt;"
+        );
         assert_eq!(esc("\"x'"), "&quot;x&#39;");
     }
 }

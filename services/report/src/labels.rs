@@ -29,7 +29,13 @@ pub const THEMES: &[Theme] = &[
     Theme {
         title: "Tijdigheid (wettelijke termijnen)",
         sheet: "Tijdigheid",
-        indicators: &["leadtime_n", "leadtime_mean", "leadtime_p50", "leadtime_p90", "binnen_norm"],
+        indicators: &[
+            "leadtime_n",
+            "leadtime_mean",
+            "leadtime_p50",
+            "leadtime_p90",
+            "binnen_norm",
+        ],
     },
     Theme {
         title: "Wachtlijst",
@@ -59,12 +65,23 @@ pub const THEMES: &[Theme] = &[
     Theme {
         title: "Formatie en capaciteit",
         sheet: "Formatie en capaciteit",
-        indicators: &["fte", "per_fte_nieuw", "per_fte_po", "per_fte_aanvragen", "benodigde_fte", "capaciteit"],
+        indicators: &[
+            "fte",
+            "per_fte_nieuw",
+            "per_fte_po",
+            "per_fte_aanvragen",
+            "benodigde_fte",
+            "capaciteit",
+        ],
     },
 ];
 
 /// The section of indicators the report does not know: nothing in a report is dropped.
-pub const OTHER: Theme = Theme { title: "Overige indicatoren", sheet: "Overig", indicators: &[] };
+pub const OTHER: Theme = Theme {
+    title: "Overige indicatoren",
+    sheet: "Overig",
+    indicators: &[],
+};
 
 /// The suffix of a baseline difference's indicator.
 pub const VERSCHIL: &str = "_verschil";
@@ -86,11 +103,14 @@ pub fn unit(indicator: &str) -> Unit {
     let base = indicator.strip_suffix(VERSCHIL).unwrap_or(indicator);
     match base {
         "afvangratio" | "binnen_norm" | "casusregie_een_consulent" => Unit::Share,
-        "leadtime_mean" | "leadtime_p50" | "leadtime_p90" | "wachtlijst_leeftijd_mean"
-        | "wachtlijst_leeftijd_p50" | "wachtlijst_leeftijd_max" => Unit::Days,
-        "fte" | "per_fte_nieuw" | "per_fte_po" | "per_fte_aanvragen" | "benodigde_fte" | "capaciteit" => {
-            Unit::Staff
-        }
+        "leadtime_mean"
+        | "leadtime_p50"
+        | "leadtime_p90"
+        | "wachtlijst_leeftijd_mean"
+        | "wachtlijst_leeftijd_p50"
+        | "wachtlijst_leeftijd_max" => Unit::Days,
+        "fte" | "per_fte_nieuw" | "per_fte_po" | "per_fte_aanvragen" | "benodigde_fte"
+        | "capaciteit" => Unit::Staff,
         _ => Unit::Count,
     }
 }
@@ -309,7 +329,11 @@ mod tests {
     fn sheet_names_fit_excel() {
         for t in THEMES.iter().chain([&OTHER]) {
             assert!(t.sheet.chars().count() <= 31, "{}", t.sheet);
-            assert!(!t.sheet.contains(['[', ']', ':', '*', '?', '/', '\\']), "{}", t.sheet);
+            assert!(
+                !t.sheet.contains(['[', ']', ':', '*', '?', '/', '\\']),
+                "{}",
+                t.sheet
+            );
         }
     }
 
@@ -338,8 +362,23 @@ mod tests {
 
     #[test]
     fn categories_sort_total_first_then_known_then_codes() {
-        let mut cs = vec![Some("zzz"), Some("afgewezen"), Some("totaal"), Some("toegekend"), Some("aaa")];
+        let mut cs = vec![
+            Some("zzz"),
+            Some("afgewezen"),
+            Some("totaal"),
+            Some("toegekend"),
+            Some("aaa"),
+        ];
         cs.sort_by_key(|c| category_rank(*c));
-        assert_eq!(cs, vec![Some("totaal"), Some("toegekend"), Some("afgewezen"), Some("aaa"), Some("zzz")]);
+        assert_eq!(
+            cs,
+            vec![
+                Some("totaal"),
+                Some("toegekend"),
+                Some("afgewezen"),
+                Some("aaa"),
+                Some("zzz")
+            ]
+        );
     }
 }

@@ -15,7 +15,9 @@ const STDERR_TAIL: usize = 2000;
 /// Blocking: async callers run it on a blocking thread.
 pub fn pdf(html: &str, chromium: &Path, timeout: Duration) -> Result<Vec<u8>, ReportError> {
     if !chromium.is_file() {
-        return Err(ReportError::ChromiumNotFound(chromium.display().to_string()));
+        return Err(ReportError::ChromiumNotFound(
+            chromium.display().to_string(),
+        ));
     }
     let dir = tempfile::Builder::new()
         .prefix("caseflow-report-")
@@ -26,7 +28,8 @@ pub fn pdf(html: &str, chromium: &Path, timeout: Duration) -> Result<Vec<u8>, Re
     let profile = dir.path().join("profiel");
     let stderr_path = dir.path().join("chromium.stderr");
     fs::write(&input, html).map_err(|e| ReportError::Io("writing the HTML", e))?;
-    let stderr = File::create(&stderr_path).map_err(|e| ReportError::Io("creating the stderr file", e))?;
+    let stderr =
+        File::create(&stderr_path).map_err(|e| ReportError::Io("creating the stderr file", e))?;
 
     let mut child = Command::new(chromium)
         .arg("--headless")
@@ -53,7 +56,10 @@ pub fn pdf(html: &str, chromium: &Path, timeout: Duration) -> Result<Vec<u8>, Re
 
     let started = Instant::now();
     let status = loop {
-        match child.try_wait().map_err(|e| ReportError::Io("waiting for Chromium", e))? {
+        match child
+            .try_wait()
+            .map_err(|e| ReportError::Io("waiting for Chromium", e))?
+        {
             Some(status) => break status,
             None if started.elapsed() >= timeout => {
                 kill_group(child.id());
@@ -77,7 +83,11 @@ pub fn pdf(html: &str, chromium: &Path, timeout: Duration) -> Result<Vec<u8>, Re
     }
     let bytes = match fs::read(&output) {
         Ok(b) if b.starts_with(b"%PDF") => b,
-        _ => return Err(ReportError::NoPdf { stderr: tail(&stderr_path) }),
+        _ => {
+            return Err(ReportError::NoPdf {
+                stderr: tail(&stderr_path),
+            })
+        }
     };
     Ok(bytes)
 }
@@ -94,7 +104,9 @@ fn kill_group(pid: u32) {
 
 /// The last part of Chromium's stderr, on a character boundary.
 fn tail(path: &Path) -> String {
-    let text = fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let text = text.trim_end();
     if text.len() <= STDERR_TAIL {
         return text.to_string();

@@ -11,12 +11,25 @@ use crate::view::{figure, Line, View};
 use crate::ReportError;
 
 /// The columns of the CSV and of the XLSX "Cellen" sheet.
-pub const COLUMNS: [&str; 8] = ["gemeente", "domein", "quarter", "indicator", "category", "value", "shown", "suppressed"];
+pub const COLUMNS: [&str; 8] = [
+    "gemeente",
+    "domein",
+    "quarter",
+    "indicator",
+    "category",
+    "value",
+    "shown",
+    "suppressed",
+];
 
 /// A number as plain text: integers without a fraction, the rest in the
 /// shortest form that reads back to the same number.
 fn plain(x: f64, dutch: bool) -> String {
-    let s = if x.fract() == 0.0 && x.abs() < 9.0e15 { format!("{}", x as i64) } else { format!("{x}") };
+    let s = if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    };
     if dutch {
         s.replace('.', ",")
     } else {
@@ -71,7 +84,12 @@ fn number_format(unit: Unit) -> Format {
 }
 
 /// Write what a cell shows: its number, its `"<t"` as text, or nothing.
-fn write_shown(ws: &mut Worksheet, row: u32, col: u16, cell: Option<&Cell>) -> Result<(), ReportError> {
+fn write_shown(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: Option<&Cell>,
+) -> Result<(), ReportError> {
     let Some(c) = cell else { return Ok(()) };
     match c.shown {
         Shown::Number(x) => {
@@ -109,13 +127,24 @@ pub fn xlsx(report: &MonitorReport) -> Result<Vec<u8>, ReportError> {
                 col += 1;
             }
             if let Some(b) = &meta.baseline {
-                ws.write_string_with_format(0, col, format!("{g} verschil {} t.o.v. {b}", meta.quarter), &bold)?;
+                ws.write_string_with_format(
+                    0,
+                    col,
+                    format!("{g} verschil {} t.o.v. {b}", meta.quarter),
+                    &bold,
+                )?;
                 col += 1;
             }
         }
         let mut row: u32 = 1;
         for line in &section.lines {
-            let Line::Row { indicator, category } = *line else { continue };
+            let Line::Row {
+                indicator,
+                category,
+            } = *line
+            else {
+                continue;
+            };
             ws.write_string(row, 0, labels::indicator(indicator))?;
             if let Some(c) = category {
                 ws.write_string(row, 1, labels::category(c))?;
@@ -201,11 +230,23 @@ pub fn table(report: &MonitorReport) -> String {
             }
         }
         for line in &section.lines {
-            let label = if line.is_category() { format!("  {}", line.label()) } else { line.label().to_string() };
+            let label = if line.is_category() {
+                format!("  {}", line.label())
+            } else {
+                line.label().to_string()
+            };
             let mut row = vec![label];
-            if let Line::Row { indicator, category } = *line {
+            if let Line::Row {
+                indicator,
+                category,
+            } = *line
+            {
                 for g in &meta.gemeenten {
-                    row.push(view.cell(g, &meta.quarter, indicator, category).map(|c| mark(c)).unwrap_or_default());
+                    row.push(
+                        view.cell(g, &meta.quarter, indicator, category)
+                            .map(mark)
+                            .unwrap_or_default(),
+                    );
                 }
             }
             t.add_row(row);

@@ -14,7 +14,10 @@ pub enum Line<'a> {
     /// The title of an indicator whose categories have no total (lead times).
     Heading(&'a str),
     /// An indicator (category None), a group's total, or a category.
-    Row { indicator: &'a str, category: Option<&'a str> },
+    Row {
+        indicator: &'a str,
+        category: Option<&'a str>,
+    },
 }
 
 impl Line<'_> {
@@ -22,8 +25,13 @@ impl Line<'_> {
     pub fn label(&self) -> &str {
         match self {
             Line::Heading(i) => labels::indicator(i),
-            Line::Row { indicator, category: None | Some("totaal") } => labels::indicator(indicator),
-            Line::Row { category: Some(c), .. } => labels::category(c),
+            Line::Row {
+                indicator,
+                category: None | Some("totaal"),
+            } => labels::indicator(indicator),
+            Line::Row {
+                category: Some(c), ..
+            } => labels::category(c),
         }
     }
 
@@ -52,7 +60,15 @@ impl<'a> View<'a> {
         // Every base line: a `_verschil` cell belongs to the line of its indicator.
         let mut lines: BTreeSet<(&'a str, (usize, String), Option<&'a str>)> = BTreeSet::new();
         for c in &report.cells {
-            cells.insert((c.gemeente.as_str(), c.quarter.as_str(), c.indicator.as_str(), c.category.as_deref()), c);
+            cells.insert(
+                (
+                    c.gemeente.as_str(),
+                    c.quarter.as_str(),
+                    c.indicator.as_str(),
+                    c.category.as_deref(),
+                ),
+                c,
+            );
             let base = c.indicator.strip_suffix(VERSCHIL).unwrap_or(&c.indicator);
             let category = c.category.as_deref();
             lines.insert((base, labels::category_rank(category), category));
@@ -76,27 +92,55 @@ impl<'a> View<'a> {
                 sections.push(Section { theme, lines: out });
             }
         }
-        let mut rest: Vec<&&'a str> = by_indicator.keys().filter(|i| !known.contains(**i)).collect();
+        let mut rest: Vec<&&'a str> = by_indicator
+            .keys()
+            .filter(|i| !known.contains(**i))
+            .collect();
         rest.sort();
         let mut out = Vec::new();
         for ind in rest {
             push_lines(&mut out, &by_indicator[*ind], ind);
         }
         if !out.is_empty() {
-            sections.push(Section { theme: &OTHER, lines: out });
+            sections.push(Section {
+                theme: &OTHER,
+                lines: out,
+            });
         }
-        View { report, cells, sections }
+        View {
+            report,
+            cells,
+            sections,
+        }
     }
 
-    pub fn cell(&self, gemeente: &str, period: &str, indicator: &str, category: Option<&str>) -> Option<&'a Cell> {
-        self.cells.get(&(gemeente, period, indicator, category)).copied()
+    pub fn cell(
+        &self,
+        gemeente: &str,
+        period: &str,
+        indicator: &str,
+        category: Option<&str>,
+    ) -> Option<&'a Cell> {
+        self.cells
+            .get(&(gemeente, period, indicator, category))
+            .copied()
     }
 
     /// The `_verschil` cell of a line (labelled with the report quarter).
-    pub fn verschil(&self, gemeente: &str, indicator: &str, category: Option<&str>) -> Option<&'a Cell> {
+    pub fn verschil(
+        &self,
+        gemeente: &str,
+        indicator: &str,
+        category: Option<&str>,
+    ) -> Option<&'a Cell> {
         let name = format!("{indicator}{VERSCHIL}");
         self.cells
-            .get(&(gemeente, self.report.report.quarter.as_str(), name.as_str(), category))
+            .get(&(
+                gemeente,
+                self.report.report.quarter.as_str(),
+                name.as_str(),
+                category,
+            ))
             .copied()
     }
 }
@@ -107,7 +151,10 @@ fn push_lines<'a>(out: &mut Vec<Line<'a>>, cats: &[Option<&'a str>], indicator: 
         out.push(Line::Heading(indicator));
     }
     for c in cats {
-        out.push(Line::Row { indicator, category: *c });
+        out.push(Line::Row {
+            indicator,
+            category: *c,
+        });
     }
 }
 
@@ -129,7 +176,10 @@ pub fn figure(cell: &Cell) -> Figure {
         Shown::Below(t) => format!("<{t}"),
         Shown::Hidden => "—".to_string(),
     };
-    Figure { text, suppressed: cell.suppressed }
+    Figure {
+        text,
+        suppressed: cell.suppressed,
+    }
 }
 
 /// A number in Dutch notation for its unit: counts as integers, shares as a

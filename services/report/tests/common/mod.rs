@@ -24,8 +24,17 @@ struct Builder {
 }
 
 impl Builder {
-    fn add(&mut self, g: &str, p: &str, ind: &str, cat: Option<&str>, value: Option<f64>, kind: Kind) {
-        self.cells.push(Cell::new(g, "wmo", p, ind, cat, value, kind));
+    fn add(
+        &mut self,
+        g: &str,
+        p: &str,
+        ind: &str,
+        cat: Option<&str>,
+        value: Option<f64>,
+        kind: Kind,
+    ) {
+        self.cells
+            .push(Cell::new(g, "wmo", p, ind, cat, value, kind));
     }
 
     fn group(&mut self, g: &str, p: &str, ind: &str, cats: &[(&str, f64)]) {
@@ -39,7 +48,12 @@ impl Builder {
     fn find(&mut self, g: &str, p: &str, ind: &str, cat: Option<&str>) -> &mut Cell {
         self.cells
             .iter_mut()
-            .find(|c| c.gemeente == g && c.quarter == p && c.indicator == ind && c.category.as_deref() == cat)
+            .find(|c| {
+                c.gemeente == g
+                    && c.quarter == p
+                    && c.indicator == ind
+                    && c.category.as_deref() == cat
+            })
             .unwrap_or_else(|| panic!("no cell {g} {p} {ind} {cat:?}"))
     }
 
@@ -49,8 +63,15 @@ impl Builder {
         c.shown = Shown::Number(value);
     }
 
-    fn suppress(&mut self, g: &str, p: &str, ind: &str, cat: Option<&str>, value: f64, shown: Shown, s: Suppression) {
-        let c = self.find(g, p, ind, cat);
+    /// Suppress the cell `(gemeente, period, indicator, category)`.
+    fn suppress(
+        &mut self,
+        key: (&str, &str, &str, Option<&str>),
+        value: f64,
+        shown: Shown,
+        s: Suppression,
+    ) {
+        let c = self.find(key.0, key.1, key.2, key.3);
         c.value = Some(value);
         c.shown = shown;
         c.suppressed = Some(s);
@@ -82,22 +103,93 @@ pub fn sample() -> MonitorReport {
             b.add(g, p, "doorgezet", None, Some(door), Kind::Count);
             b.add(g, p, "afgevangen", None, Some(afg), Kind::Count);
             let ratio = afg / (afg + door);
-            b.add(g, p, "afvangratio", None, Some(ratio), Kind::Share { numerator: afg, denominator: afg + door });
-            b.group(g, p, "aanvragen", &[("nieuw", c(20)), ("herindicatie", c(5)), ("periodiek_onderzoek", c(12)), ("mutatie", c(0))]);
-            b.group(g, p, "instroom", &[("huisarts", c(8)), ("wijkteam", c(3)), ("onbekend", c(1))]);
+            b.add(
+                g,
+                p,
+                "afvangratio",
+                None,
+                Some(ratio),
+                Kind::Share {
+                    numerator: afg,
+                    denominator: afg + door,
+                },
+            );
+            b.group(
+                g,
+                p,
+                "aanvragen",
+                &[
+                    ("nieuw", c(20)),
+                    ("herindicatie", c(5)),
+                    ("periodiek_onderzoek", c(12)),
+                    ("mutatie", c(0)),
+                ],
+            );
+            b.group(
+                g,
+                p,
+                "instroom",
+                &[("huisarts", c(8)), ("wijkteam", c(3)), ("onbekend", c(1))],
+            );
             for (m, salt) in [("onderzoek", 9), ("besluit", 14)] {
                 let n = c(salt);
                 b.add(g, p, "leadtime_n", Some(m), Some(n), Kind::Count);
                 let days = 10.0 + gi as f64 + pi as f64 * 0.5 + f64::from(salt) / 10.0;
-                b.add(g, p, "leadtime_mean", Some(m), Some(days), Kind::Statistic { denominator: n });
-                b.add(g, p, "leadtime_p90", Some(m), Some(days * 2.0), Kind::Statistic { denominator: n });
-                b.add(g, p, "binnen_norm", Some(m), Some(0.8 + gi as f64 * 0.01), Kind::Share { numerator: n * 0.8, denominator: n });
+                b.add(
+                    g,
+                    p,
+                    "leadtime_mean",
+                    Some(m),
+                    Some(days),
+                    Kind::Statistic { denominator: n },
+                );
+                b.add(
+                    g,
+                    p,
+                    "leadtime_p90",
+                    Some(m),
+                    Some(days * 2.0),
+                    Kind::Statistic { denominator: n },
+                );
+                b.add(
+                    g,
+                    p,
+                    "binnen_norm",
+                    Some(m),
+                    Some(0.8 + gi as f64 * 0.01),
+                    Kind::Share {
+                        numerator: n * 0.8,
+                        denominator: n,
+                    },
+                );
             }
-            b.group(g, p, "wachtlijst", &[("hulp_bij_huishouden", c(4)), ("scootmobiel", c(2))]);
-            b.add(g, p, "wachtlijst_leeftijd_mean", None, Some(20.0 + pi as f64), Kind::Statistic { denominator: c(6) });
+            b.group(
+                g,
+                p,
+                "wachtlijst",
+                &[("hulp_bij_huishouden", c(4)), ("scootmobiel", c(2))],
+            );
+            b.add(
+                g,
+                p,
+                "wachtlijst_leeftijd_mean",
+                None,
+                Some(20.0 + pi as f64),
+                Kind::Statistic { denominator: c(6) },
+            );
             b.add(g, p, "actieve_clienten", None, Some(c(400)), Kind::Count);
             b.add(g, p, "casusregie_n", None, Some(c(10)), Kind::Count);
-            b.add(g, p, "casusregie_een_consulent", None, Some(0.75), Kind::Share { numerator: 0.0, denominator: 0.0 });
+            b.add(
+                g,
+                p,
+                "casusregie_een_consulent",
+                None,
+                Some(0.75),
+                Kind::Share {
+                    numerator: 0.0,
+                    denominator: 0.0,
+                },
+            );
             b.group(
                 g,
                 p,
@@ -112,7 +204,14 @@ pub fn sample() -> MonitorReport {
                 ],
             );
             b.add(g, p, "fte", None, Some(20.5 + gi as f64), Kind::Staff);
-            b.add(g, p, "benodigde_fte", None, Some(15.25 + pi as f64), Kind::Staff);
+            b.add(
+                g,
+                p,
+                "benodigde_fte",
+                None,
+                Some(15.25 + pi as f64),
+                Kind::Staff,
+            );
         }
     }
 
@@ -126,27 +225,97 @@ pub fn sample() -> MonitorReport {
     b.set("GM0001", Q, "fte", None, 40.914);
 
     // Primary, and the share it gives away: GM0002 afgevangen 3 in Q.
-    b.suppress("GM0002", Q, "afgevangen", None, 3.0, Shown::Below(5), Suppression::Primary);
-    b.suppress("GM0002", Q, "afvangratio", None, 3.0 / 86.0, Shown::Hidden, Suppression::Share);
+    b.suppress(
+        ("GM0002", Q, "afgevangen", None),
+        3.0,
+        Shown::Below(5),
+        Suppression::Primary,
+    );
+    b.suppress(
+        ("GM0002", Q, "afvangratio", None),
+        3.0 / 86.0,
+        Shown::Hidden,
+        Suppression::Share,
+    );
     // Primary and secondary in a group: GM0002 aanvragen in Q.
-    b.suppress("GM0002", Q, "aanvragen", Some("mutatie"), 2.0, Shown::Below(5), Suppression::Primary);
-    b.suppress("GM0002", Q, "aanvragen", Some("herindicatie"), 17.0, Shown::Hidden, Suppression::Secondary);
+    b.suppress(
+        ("GM0002", Q, "aanvragen", Some("mutatie")),
+        2.0,
+        Shown::Below(5),
+        Suppression::Primary,
+    );
+    b.suppress(
+        ("GM0002", Q, "aanvragen", Some("herindicatie")),
+        17.0,
+        Shown::Hidden,
+        Suppression::Secondary,
+    );
     b.retotal("GM0002", Q, "aanvragen");
     // GM0003's threshold is 10: a small leadtime_n hides its statistics (denominator).
-    b.suppress("GM0003", Q, "leadtime_n", Some("besluit"), 4.0, Shown::Below(10), Suppression::Primary);
-    b.suppress("GM0003", Q, "leadtime_mean", Some("besluit"), 876.5, Shown::Hidden, Suppression::Denominator);
-    b.suppress("GM0003", Q, "leadtime_p90", Some("besluit"), 987.65, Shown::Hidden, Suppression::Denominator);
-    b.suppress("GM0003", Q, "binnen_norm", Some("besluit"), 0.25, Shown::Hidden, Suppression::Denominator);
+    b.suppress(
+        ("GM0003", Q, "leadtime_n", Some("besluit")),
+        4.0,
+        Shown::Below(10),
+        Suppression::Primary,
+    );
+    b.suppress(
+        ("GM0003", Q, "leadtime_mean", Some("besluit")),
+        876.5,
+        Shown::Hidden,
+        Suppression::Denominator,
+    );
+    b.suppress(
+        ("GM0003", Q, "leadtime_p90", Some("besluit")),
+        987.65,
+        Shown::Hidden,
+        Suppression::Denominator,
+    );
+    b.suppress(
+        ("GM0003", Q, "binnen_norm", Some("besluit")),
+        0.25,
+        Shown::Hidden,
+        Suppression::Denominator,
+    );
     // A share whose complement is small (n − k = 3).
     b.set("GM0001", Q, "casusregie_n", None, 31.0);
-    b.suppress("GM0001", Q, "casusregie_een_consulent", None, 28.0 / 31.0, Shown::Hidden, Suppression::Share);
+    b.suppress(
+        ("GM0001", Q, "casusregie_een_consulent", None),
+        28.0 / 31.0,
+        Shown::Hidden,
+        Suppression::Share,
+    );
     // In a trend quarter: primary and its secondary partner.
-    b.suppress("GM0001", "2026-Q1", "wachtlijst", Some("scootmobiel"), 1.0, Shown::Below(5), Suppression::Primary);
-    b.suppress("GM0001", "2026-Q1", "wachtlijst", Some("hulp_bij_huishouden"), 4321.0, Shown::Hidden, Suppression::Secondary);
+    b.suppress(
+        ("GM0001", "2026-Q1", "wachtlijst", Some("scootmobiel")),
+        1.0,
+        Shown::Below(5),
+        Suppression::Primary,
+    );
+    b.suppress(
+        (
+            "GM0001",
+            "2026-Q1",
+            "wachtlijst",
+            Some("hulp_bij_huishouden"),
+        ),
+        4321.0,
+        Shown::Hidden,
+        Suppression::Secondary,
+    );
     b.retotal("GM0001", "2026-Q1", "wachtlijst");
     // In the baseline quarter.
-    b.suppress("GM0001", B, "po_status", Some("po_verlopen"), 2.0, Shown::Below(5), Suppression::Primary);
-    b.suppress("GM0001", B, "po_status", Some("po_te_ver_gepland"), 41.0, Shown::Hidden, Suppression::Secondary);
+    b.suppress(
+        ("GM0001", B, "po_status", Some("po_verlopen")),
+        2.0,
+        Shown::Below(5),
+        Suppression::Primary,
+    );
+    b.suppress(
+        ("GM0001", B, "po_status", Some("po_te_ver_gepland")),
+        38.0,
+        Shown::Hidden,
+        Suppression::Secondary,
+    );
     // Zero is shown.
     b.set("GM0003", Q, "instroom", Some("onbekend"), 0.0);
     b.retotal("GM0003", Q, "instroom");
@@ -157,18 +326,27 @@ pub fn sample() -> MonitorReport {
         if matches!(q.kind, Kind::Share { .. } | Kind::Staff | Kind::Verschil) {
             continue;
         }
-        let Some(base) = b
-            .cells
-            .iter()
-            .find(|c| c.quarter == B && c.gemeente == q.gemeente && c.indicator == q.indicator && c.category == q.category)
-        else {
+        let Some(base) = b.cells.iter().find(|c| {
+            c.quarter == B
+                && c.gemeente == q.gemeente
+                && c.indicator == q.indicator
+                && c.category == q.category
+        }) else {
             continue;
         };
         let value = match (q.value, base.value) {
             (Some(x), Some(y)) => Some(x - y),
             _ => None,
         };
-        let mut d = Cell::new(&q.gemeente, "wmo", Q, &format!("{}_verschil", q.indicator), q.category.as_deref(), value, Kind::Verschil);
+        let mut d = Cell::new(
+            &q.gemeente,
+            "wmo",
+            Q,
+            &format!("{}_verschil", q.indicator),
+            q.category.as_deref(),
+            value,
+            Kind::Verschil,
+        );
         if let Some(s) = q.suppressed.or(base.suppressed) {
             d.shown = Shown::Hidden;
             d.suppressed = Some(s);
@@ -177,8 +355,10 @@ pub fn sample() -> MonitorReport {
     }
     b.cells.extend(diffs);
 
-    let thresholds: BTreeMap<String, u32> =
-        [("GM0001", 5), ("GM0002", 5), ("GM0003", 10)].into_iter().map(|(g, t)| (g.to_string(), t)).collect();
+    let thresholds: BTreeMap<String, u32> = [("GM0001", 5), ("GM0002", 5), ("GM0003", 10)]
+        .into_iter()
+        .map(|(g, t)| (g.to_string(), t))
+        .collect();
     MonitorReport {
         report: ReportMeta {
             gemeenten: GEMEENTEN.iter().map(|g| g.to_string()).collect(),
@@ -201,6 +381,8 @@ pub fn sample() -> MonitorReport {
 pub fn cell<'a>(r: &'a MonitorReport, g: &str, p: &str, ind: &str, cat: Option<&str>) -> &'a Cell {
     r.cells
         .iter()
-        .find(|c| c.gemeente == g && c.quarter == p && c.indicator == ind && c.category.as_deref() == cat)
+        .find(|c| {
+            c.gemeente == g && c.quarter == p && c.indicator == ind && c.category.as_deref() == cat
+        })
         .unwrap_or_else(|| panic!("no cell {g} {p} {ind} {cat:?}"))
 }

@@ -1,0 +1,122 @@
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use caseflow_report::{find_chromium, html, pdf, ReportError};
+use common::sample;
+
+/// One Chromium run: the sample report printed, and its text read back.
+#[test]
+fn chromium_prints_the_report_to_pdf() {
+    let chromium = find_chromium()
+        .expect("Chromium (Debian's chromium package) must be installed for this test");
+    let bytes = pdf(&html(&sample()), &chromium, Duration::from_secs(120)).expect("pdf");
+    assert!(bytes.starts_with(b"%PDF"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("rapport.pdf");
+    std::fs::write(&file, &bytes).expect("write");
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed for this test");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "Kwartaalmonitor Wmo",
+        "Instroom, doorstroom en uitstroom",
+        "Formatie en capaciteit",
+        "1.234",
+        "73,4%",
+        "40,91",
+        "+34",
+        "<5",
+        "<10",
+        "Colofon",
+        "domeinspecificatie v1.1, §3.5",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not in the PDF text:\n{text}"
+        );
+    }
+    for leak in ["4.321", "987,6", "876,5", "90,3%"] {
+        assert!(!text.contains(leak), "true value {leak} in the PDF");
+    }
+    // A4 landscape: 842 × 595 points.
+    let info = Command::new("pdfinfo")
+        .arg(&file)
+        .output()
+        .expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("(A4)"), "{info}");
+}
+
+fn script(dir: &Path, body: &str) -> std::path::PathBuf {
+    let p = dir.join("fake-chromium");
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    p
+}
+
+#[test]
+fn a_missing_chromium_says_how_to_install_it() {
+    let err = pdf(
+        "<p>x</p>",
+        Path::new("/nonexistent/chromium"),
+        Duration::from_secs(5),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ReportError::ChromiumNotFound(_)));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/nonexistent/chromium")
+            && msg.contains("`chromium` package")
+            && msg.contains("--chromium"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_failing_chromium_reports_status_and_stderr_tail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = script(
+        dir.path(),
+        "echo 'early noise' >&2\necho 'cannot open display' >&2\nexit 3",
+    );
+    let err = pdf("<p>x</p>", &fake, Duration::from_secs(20)).unwrap_err();
+    let ReportError::ChromiumFailed { status, stderr } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(status.contains('3'), "{status}");
+    assert!(stderr.contains("cannot open display"), "{stderr}");
+}
+
+#[test]
+fn a_chromium_that_writes_nothing_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = script(dir.path(), "exit 0");
+    let err = pdf("<p>x</p>", &fake, Duration::from_secs(20)).unwrap_err();
+    assert!(matches!(err, ReportError::NoPdf { .. }), "{err:?}");
+}
+
+#[test]
+fn a_hanging_chromium_is_stopped_at_the_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = script(dir.path(), "echo started >&2\nsleep 30");
+    let t0 = Instant::now();
+    let err = pdf("<p>x</p>", &fake, Duration::from_millis(300)).unwrap_err();
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t0.elapsed()
+    );
+    let ReportError::ChromiumTimeout { stderr, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(stderr.contains("started"), "{stderr}");
+}
