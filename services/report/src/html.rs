@@ -406,7 +406,8 @@ fn footnote(o: &mut String, report: &MonitorReport) {
     if meta.baseline.is_some() {
         o.push_str(
             "<li>Een verschil met de nulmeting wordt alleen getoond als het cijfer van beide perioden getoond \
-             wordt; anders draagt het de letter van het afgeschermde cijfer.</li>\n",
+             wordt; anders draagt het de letter van het afgeschermde cijfer. Voor aandelen en \
+             formatie wordt geen verschil berekend: dat vak is leeg.</li>\n",
         );
     }
     o.push_str("<li><b>&#8212;</b> zonder letter: niet te berekenen (geen waarnemingen in de periode).</li>\n");

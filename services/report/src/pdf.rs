@@ -14,11 +14,9 @@ const STDERR_TAIL: usize = 2000;
 /// Print `html` to PDF with the Chromium at `chromium`; kill it after `timeout`.
 /// Blocking: async callers run it on a blocking thread.
 pub fn pdf(html: &str, chromium: &Path, timeout: Duration) -> Result<Vec<u8>, ReportError> {
-    if !chromium.is_file() {
-        return Err(ReportError::ChromiumNotFound(
-            chromium.display().to_string(),
-        ));
-    }
+    let chromium = resolve(chromium)
+        .ok_or_else(|| ReportError::ChromiumNotFound(chromium.display().to_string()))?;
+    let chromium = chromium.as_path();
     let dir = tempfile::Builder::new()
         .prefix("caseflow-report-")
         .tempdir()
@@ -124,14 +122,27 @@ pub fn find_chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("CASEFLOW_CHROMIUM").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find_map(on_path)
+}
+
+/// An executable named `name` in a directory of `PATH`.
+fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join(name);
-            if is_executable(&candidate) {
-                return Some(candidate);
-            }
-        }
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// The executable a `--chromium` value names: a path, or a bare name looked up on `PATH`.
+fn resolve(chromium: &Path) -> Option<PathBuf> {
+    if chromium.is_file() {
+        return Some(chromium.to_path_buf());
+    }
+    let bare = chromium.components().count() == 1 && !chromium.has_root();
+    if bare {
+        return chromium.to_str().and_then(on_path);
     }
     None
 }

@@ -82,6 +82,20 @@ fn a_missing_chromium_says_how_to_install_it() {
 }
 
 #[test]
+fn a_bare_name_is_looked_up_on_path() {
+    // `true` ignores Chromium's flags and exits 0 without a PDF: found, then NoPdf.
+    let err = pdf("<p>x</p>", Path::new("true"), Duration::from_secs(20)).unwrap_err();
+    assert!(matches!(err, ReportError::NoPdf { .. }), "{err:?}");
+    let err = pdf(
+        "<p>x</p>",
+        Path::new("geen-chromium-hier"),
+        Duration::from_secs(5),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ReportError::ChromiumNotFound(_)), "{err:?}");
+}
+
+#[test]
 fn a_failing_chromium_reports_status_and_stderr_tail() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fake = script(
