@@ -308,6 +308,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cases/open", get(open_cases))
         .route("/api/v1/dead-letters", get(dead_letters))
         .merge(monitor::router())
+        .merge(monitor::latest_router())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

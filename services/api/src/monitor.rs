@@ -8,7 +8,9 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use caseflow_core::monitor::MonitorParams;
+use caseflow_core::event::Domein;
+use caseflow_core::monitor::{MonitorParams, ReportPeriod};
+use chrono::{Datelike, NaiveDate};
 use caseflow_core::params::ParamError;
 use caseflow_report::Format;
 use caseflow_store::StoreError;
@@ -26,6 +28,44 @@ const PDF_TIMEOUT: Duration = Duration::from_secs(25);
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/monitor", get(monitor))
+}
+
+/// `GET /monitor[?domein=jeugd]`: the dashboard's link, redirected to the HTML
+/// report of the last complete quarter for every gemeente with data, side by side.
+pub fn latest_router() -> Router<AppState> {
+    Router::new().route("/monitor", get(latest))
+}
+
+async fn latest(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
+    let p = Params::parse(&uri, &["domein"])?;
+    let domein = match p.get("domein") {
+        None => Domein::Wmo,
+        Some(d) => Domein::parse(d).ok_or_else(|| ParamError { parameter: "domein", message: "accepted: wmo, jeugd".into() })?,
+    };
+    let (gemeenten, last_day) = s.store.monitor_scope(domein).await?;
+    let Some(last_day) = last_day else {
+        return Err(ApiError::BadRequest(format!("no {domein} events yet: ingest events first, then open the monitor")));
+    };
+    let gemeenten: Vec<String> = gemeenten.into_iter().take(caseflow_core::monitor::MAX_GEMEENTEN).collect();
+    let quarter = last_complete_quarter(chrono::Utc::now().date_naive(), last_day);
+    let target = format!(
+        "/api/v1/monitor?gemeente={}&domein={domein}&quarter={}&format=html",
+        gemeenten.join(","),
+        quarter.label()
+    );
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
+}
+
+/// The last quarter that ended before `today`, or the quarter of the last data
+/// day when the data stop earlier.
+fn last_complete_quarter(today: NaiveDate, last_day: NaiveDate) -> ReportPeriod {
+    let of = |d: NaiveDate| ReportPeriod::quarter(d.year(), d.month0() / 3 + 1).expect("a valid quarter");
+    let previous = of(today).previous();
+    if previous.start > last_day {
+        of(last_day)
+    } else {
+        previous
+    }
 }
 
 async fn monitor(
@@ -86,4 +126,18 @@ async fn monitor(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_complete_quarter_is_before_today_within_the_data() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(last_complete_quarter(d("2026-12-07"), d("2026-12-06")).label(), "2026-Q3");
+        assert_eq!(last_complete_quarter(d("2026-10-01"), d("2026-09-30")).label(), "2026-Q3");
+        assert_eq!(last_complete_quarter(d("2026-12-07"), d("2026-05-02")).label(), "2026-Q2");
+        assert_eq!(last_complete_quarter(d("2027-01-15"), d("2027-01-14")).label(), "2026-Q4");
+    }
 }

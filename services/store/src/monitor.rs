@@ -96,3 +96,27 @@ impl Store {
         Ok(Loaded { counts, samples, facts, po })
     }
 }
+
+impl Store {
+    /// The gemeenten with meldingen in `domein`, and the last day with any, for
+    /// choosing a default report (the dashboard's link).
+    pub async fn monitor_scope(&self, domein: Domein) -> Result<(Vec<String>, Option<chrono::NaiveDate>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT gemeente, MAX(day) AS last_day FROM agg_daily WHERE metric = $1 AND domein = $2 AND value <> 0 GROUP BY gemeente ORDER BY gemeente",
+        )
+        .bind(caseflow_core::throughput::MELDINGEN)
+        .bind(domein.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut gemeenten = Vec::new();
+        let mut last: Option<chrono::NaiveDate> = None;
+        for r in rows {
+            use sqlx::Row;
+            gemeenten.push(r.try_get::<String, _>("gemeente")?);
+            let d: String = r.try_get("last_day")?;
+            let d: chrono::NaiveDate = d.parse().map_err(|_| StoreError::Corrupt(format!("day `{d}`")))?;
+            last = Some(last.map_or(d, |l| l.max(d)));
+        }
+        Ok((gemeenten, last))
+    }
+}
