@@ -201,6 +201,7 @@ pub fn xlsx(report: &MonitorReport) -> Result<Vec<u8>, ReportError> {
         }
     }
     ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, report.cells.len() as u32, COLUMNS.len() as u16 - 1)?;
     ws.autofit();
 
     Ok(wb.save_to_buffer()?)
