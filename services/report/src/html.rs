@@ -100,10 +100,11 @@ pub fn html(report: &MonitorReport) -> String {
         let _ = write!(sub, " · nulmeting {b}");
     }
     let _ = writeln!(o, "<p class=\"sub\">{}</p>", esc(&sub));
-    o.push_str(
-        "<p class=\"leeswijzer\">Per onderwerp staan de gemeenten naast elkaar. \
-         Vetgedrukt is het cijfer van de verslagperiode",
-    );
+    o.push_str("<p class=\"leeswijzer\">");
+    if meta.gemeenten.len() > 1 {
+        o.push_str("Per onderwerp staan de gemeenten naast elkaar. ");
+    }
+    o.push_str("Vetgedrukt is het cijfer van de verslagperiode");
     if baseline.is_some() {
         o.push_str(", met de nulmeting (was) en het verschil daarmee");
     }
