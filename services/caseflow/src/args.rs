@@ -194,6 +194,10 @@ pub struct MonitorArgs {
     /// The Chromium that prints the PDF (default: chromium on PATH).
     #[arg(long, env = "CASEFLOW_CHROMIUM")]
     pub chromium: Option<PathBuf>,
+    /// Compute from a scan of the whole event log instead of the read model (slow;
+    /// to check the read model, and the benchmark's baseline).
+    #[arg(long)]
+    pub from_log: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,7 +63,9 @@ async fn monitor(g: &Global, a: &MonitorArgs) -> anyhow::Result<()> {
         .into());
     }
     let store = open(g).await?;
-    let report = match store.monitor(&req, chrono::Utc::now()).await {
+    let now = chrono::Utc::now();
+    let made = if a.from_log { store.monitor_from_log(&req, now).await } else { store.monitor(&req, now).await };
+    let report = match made {
         Err(StoreError::Param(p)) => return Err(p.into()),
         other => other?,
     };

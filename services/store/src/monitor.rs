@@ -120,3 +120,22 @@ impl Store {
         Ok((gemeenten, last))
     }
 }
+
+impl Store {
+    /// The report for `req` from a scan of the whole log: every event read and
+    /// folded afresh by the in-memory reference model, ignoring the read models.
+    /// Slow (the whole log in memory); for checking the read model and as the
+    /// benchmark's baseline.
+    pub async fn monitor_from_log(&self, req: &MonitorRequest, now: DateTime<Utc>) -> Result<MonitorReport, StoreError> {
+        let rows = sqlx::query("SELECT body FROM events ORDER BY seq").fetch_all(&self.pool).await?;
+        let mut log = caseflow_core::model::MemoryLog::new();
+        for r in rows {
+            use sqlx::Row;
+            let body: String = r.try_get(0)?;
+            if let Some(e) = crate::project::parse_stored(&body)? {
+                log.offer(e);
+            }
+        }
+        Ok(monitor::report_from_log(&log, req, &self.config, now)?)
+    }
+}
