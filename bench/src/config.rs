@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 /// Every stage, in the order they run.
-pub const STAGES: &[&str] = &["parse", "embedded", "api", "kafka", "naive", "copy", "freshness", "large"];
+pub const STAGES: &[&str] = &["parse", "embedded", "api", "monitor", "kafka", "naive", "copy", "freshness", "large"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {

@@ -17,6 +17,7 @@ pub mod baselines;
 pub mod config;
 pub mod embedded;
 pub mod kafka;
+pub mod monitor;
 pub mod pg;
 pub mod prereq;
 pub mod phases;
@@ -90,6 +91,7 @@ pub struct Results {
     pub parse: Option<baselines::ParseResult>,
     pub embedded: Option<embedded::EmbeddedResult>,
     pub api: Option<api::ApiResult>,
+    pub monitor: Option<monitor::MonitorResult>,
     pub produce: Option<kafka::ProduceResult>,
     pub kafka: Option<kafka::DrainResult>,
     /// The naive projector with durable commits (`--synchronous-commit`).
@@ -164,6 +166,9 @@ pub async fn main(target_dir: PathBuf, workspace: &Path) -> anyhow::Result<bool>
     }
     if s.runs("api") {
         r.api = stage(&mut r.errors, "api", api::run(&s, &embedded_db)).await;
+    }
+    if s.runs("monitor") {
+        r.monitor = stage(&mut r.errors, "monitor", monitor::run(&s, &embedded_db)).await;
     }
     let ids = if s.runs("copy") { stage(&mut r.errors, "event ids", async { baselines::event_ids(&stream) }).await } else { None };
     if let Some(ids) = &ids {
@@ -319,6 +324,14 @@ pub fn rows(s: &Settings, r: &Results) -> Vec<Row> {
                 .ratio(ratio(embedded_rate, parse_rate), "parse")
                 .ratio(ratio(embedded_rate, sqlite_keyed_rate), "ids")
                 .note(e.status.note()),
+        );
+    }
+    if let Some(m) = &r.monitor {
+        rows.push(
+            Row::new(format!("monitor: {} gemeenten x 4 quarters + baseline", m.gemeenten.len()), Some(m.median_seconds), "s")
+                .target(Target::AtMost(1.0))
+                .ratio(ratio(Some(m.from_log_seconds), Some(m.median_seconds)), "faster than a log scan")
+                .note((!m.same_cells).then(|| "differs from --from-log".to_string())),
         );
     }
     if let Some(k) = &r.kafka {
