@@ -51,6 +51,15 @@ impl Store {
         Ok(monitor::build(req, &sources, &self.config, now)?)
     }
 
+    /// The monitor facts in the filter, by key.
+    pub async fn monitor_facts(&self, gemeente: Option<&str>, domein: Option<&str>) -> Result<Vec<MonitorFact>, StoreError> {
+        self.bodies("monitor_facts", gemeente, domein)
+            .await?
+            .into_iter()
+            .map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("monitor_facts: {e}"))))
+            .collect()
+    }
+
     async fn monitor_load(&self, gemeente: &str, domein: Domein) -> Result<Loaded, StoreError> {
         let mut metrics: Vec<&str> = COUNT_METRICS.to_vec();
         metrics.extend(workload::WINDOW_METRICS);
@@ -86,12 +95,7 @@ impl Store {
             .map(sample_from_row)
             .collect::<Result<Vec<_>, _>>()?;
 
-        let facts = self
-            .bodies("monitor_facts", Some(gemeente), Some(domein.as_str()))
-            .await?
-            .into_iter()
-            .map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("monitor_facts: {e}"))))
-            .collect::<Result<Vec<MonitorFact>, _>>()?;
+        let facts = self.monitor_facts(Some(gemeente), Some(domein.as_str())).await?;
         let po = self.po_timelines(Some(gemeente), Some(domein.as_str())).await?;
         Ok(Loaded { counts, samples, facts, po })
     }

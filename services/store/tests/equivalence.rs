@@ -77,6 +77,14 @@ struct Rest {
     open_cases: Vec<String>,
     po: Vec<String>,
     formatie: usize,
+    /// The council monitor's per-key facts, as sorted JSON.
+    monitor: Vec<String>,
+}
+
+fn sorted_json<T: serde::Serialize>(items: &[T]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|x| serde_json::to_string(x).unwrap()).collect();
+    v.sort();
+    v
 }
 
 fn as_of() -> chrono::DateTime<chrono::Utc> {
@@ -92,6 +100,7 @@ async fn stored_rest(store: &Store) -> Rest {
         open_cases: open,
         po: po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect(),
         formatie: store.formatie().await.unwrap().len(),
+        monitor: sorted_json(&store.monitor_facts(None, None).await.unwrap()),
     }
 }
 
@@ -111,6 +120,7 @@ fn reference_rest(lines: &[String]) -> Rest {
         open_cases: open,
         po: po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect(),
         formatie: log.formatie().len(),
+        monitor: sorted_json(&log.monitor_facts()),
     }
 }
 
@@ -235,7 +245,7 @@ async fn in_order_ingest_matches_reference_and_counts_bad_lines() {
     store.project_pending(777).await.unwrap();
     assert_same(&stored(&store).await, &reference(&input));
     let rest = stored_rest(&store).await;
-    assert!(rest.samples.len() > 100 && rest.open_cases.len() > 10 && rest.po.len() > 10 && rest.formatie > 10, "{rest:?}");
+    assert!(rest.samples.len() > 100 && rest.open_cases.len() > 10 && rest.po.len() > 10 && rest.formatie > 10 && rest.monitor.len() > 100, "{rest:?}");
     assert_eq!(rest, reference_rest(&input));
     let (at, end) = store.lag().await.unwrap();
     assert_eq!(at, end);
