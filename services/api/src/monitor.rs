@@ -26,6 +26,9 @@ pub const ACCEPTED: &[&str] =
 /// How long Chromium may take to print the PDF (within the request timeout).
 const PDF_TIMEOUT: Duration = Duration::from_secs(25);
 
+/// PDFs printed at once by this process.
+static PDF_PRINTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/monitor", get(monitor))
 }
@@ -103,6 +106,12 @@ async fn monitor(
         other => other?,
     };
     let name = caseflow_report::file_name(&report, format);
+    // A browser per PDF is heavy (hundreds of MB): at most two print at once,
+    // the others wait their turn within the request timeout.
+    let _printing = match format {
+        Format::Pdf => Some(PDF_PRINTS.acquire().await.map_err(|_| ApiError::Cancelled)?),
+        _ => None,
+    };
     let rendered = tokio::task::spawn_blocking(move || caseflow_report::render(&report, format, None, PDF_TIMEOUT))
         .await
         .map_err(|e| ApiError::BadRequest(format!("the report could not be made: {e}")))?;
