@@ -864,6 +864,9 @@ fn raw_get(base: &str, path: &str) -> (u16, String, Vec<u8>) {
     (status, header("content-type").unwrap_or_default(), body)
 }
 
+/// A valid BSN (it passes the 11-test): an API answer never repeats one.
+const BSN: &str = "123456782";
+
 /// The longest request target an `http::Uri` holds; hyper answers 414 to a longer one.
 const MAX_URI: usize = 65_534;
 
@@ -922,6 +925,8 @@ fn bad_cases() -> Vec<Bad> {
             &[("gemeente", "<script>alert(1)</script>")],
             &["gemeente"],
         ),
+        case("a BSN as gemeente", &[("gemeente", BSN)], &["gemeente"]),
+        case("a BSN as quarter", &[("quarter", BSN)], &["quarter"]),
         case(
             "a bad code in a list",
             &[("gemeente", "GM0935,GM12")],
@@ -1121,6 +1126,12 @@ async fn bad_input_is_refused_by_name() {
                 "API {}: a {} byte error answer",
                 case.what,
                 body.len()
+            ));
+        }
+        if body.windows(BSN.len()).any(|w| w == BSN.as_bytes()) {
+            failures.push(format!(
+                "API {}: the answer repeats a BSN: {shown}",
+                case.what
             ));
         }
         if case.what == "unknown parameter" {
