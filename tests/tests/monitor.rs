@@ -445,13 +445,13 @@ async fn postgres_gives_the_same_report() {
 fn dutch_count(v: f64) -> String {
     assert_eq!(v.fract(), 0.0, "a count is whole: {v}");
     let digits = (v.abs() as u64).to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(ch);
-    }
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).expect("ASCII digits"))
+        .collect();
+    let out = groups.join(".");
     if v < 0.0 {
         format!("-{out}")
     } else {
