@@ -3,21 +3,34 @@
 pub mod cache;
 pub mod limits;
 pub mod metrics;
-mod monitor;
+
 mod query;
+
+// One module per read model or surface, each with its handlers, the
+// parameters it accepts and a `router()`, merged in `router()` below.
+mod alerts;
+mod dashboard;
+mod dead_letters;
+mod events;
+mod health;
+mod leadtime;
+mod monitor;
+mod open_cases;
+mod po;
+mod throughput;
+mod workload;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, Method, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
 use axum::{Extension, Json, Router};
-use caseflow_core::overdue_po::PoFilter;
-use caseflow_core::params::{parse_as_of, parse_domein, parse_gemeente, ParamError};
-use caseflow_store::{AlertQuery, Incoming, Store, StoreError};
+use caseflow_core::params::ParamError;
+use caseflow_store::{Store, StoreError};
+pub use events::split_lines;
 pub use limits::{Limits, Permit};
 use query::Params;
 use serde_json::json;
@@ -165,20 +178,6 @@ impl<T> Rows for Vec<T> {
     }
 }
 
-impl Rows for caseflow_core::workload::WorkloadReport {
-    /// The weeks are cut; the summary is over the whole window.
-    fn cap(&mut self, limit: usize) -> RowCount {
-        cap_vec(&mut self.weeks, limit)
-    }
-}
-
-impl Rows for caseflow_core::overdue_po::PoReport {
-    /// The list is cut; the counts are over every beschikking.
-    fn cap(&mut self, limit: usize) -> RowCount {
-        cap_vec(&mut self.beschikkingen, limit)
-    }
-}
-
 /// A list fetched with one row beyond the cap: whether more exist is known,
 /// not how many.
 #[derive(serde::Serialize)]
@@ -280,33 +279,31 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The parameters each endpoint accepts.
+/// The parameters each endpoint accepts (each list lives with its endpoint).
 pub mod accepted {
-    pub const EVENTS: &[&str] = &[];
-    pub const THROUGHPUT: &[&str] = &[
-        "period", "gemeente", "domein", "from", "to", "by_team", "limit",
-    ];
-    pub const LEADTIME: &[&str] = &[
-        "period", "gemeente", "domein", "from", "to", "by_team", "measure", "limit",
-    ];
-    pub const WORKLOAD: &[&str] = &["gemeente", "domein", "team", "from", "to", "limit"];
-    pub const PO: &[&str] = &["gemeente", "domein", "team", "status", "as_of", "limit"];
-    pub const ALERTS: &[&str] = &["gemeente", "domein", "team", "status", "kind", "limit"];
-    pub const OPEN_CASES: &[&str] = &["gemeente", "domein", "team", "as_of", "limit"];
-    pub const DEAD_LETTERS: &[&str] = &["limit", "order"];
+    pub use crate::alerts::ACCEPTED as ALERTS;
+    pub use crate::dead_letters::ACCEPTED as DEAD_LETTERS;
+    pub use crate::events::ACCEPTED as EVENTS;
+    pub use crate::leadtime::ACCEPTED as LEADTIME;
+    pub use crate::monitor::ACCEPTED as MONITOR;
+    pub use crate::open_cases::ACCEPTED as OPEN_CASES;
+    pub use crate::po::ACCEPTED as PO;
+    pub use crate::throughput::ACCEPTED as THROUGHPUT;
+    pub use crate::workload::ACCEPTED as WORKLOAD;
 }
 
-/// The API's routes.
+/// The API's routes: the read models' under `/api/v1` behind the request
+/// limits, beside the dashboard, health and metrics.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/api/v1/events", post(post_events))
-        .route("/api/v1/throughput", get(throughput))
-        .route("/api/v1/leadtime", get(leadtime))
-        .route("/api/v1/workload", get(workload))
-        .route("/api/v1/po", get(po))
-        .route("/api/v1/alerts", get(alerts))
-        .route("/api/v1/cases/open", get(open_cases))
-        .route("/api/v1/dead-letters", get(dead_letters))
+        .merge(events::router())
+        .merge(throughput::router())
+        .merge(leadtime::router())
+        .merge(workload::router())
+        .merge(po::router())
+        .merge(alerts::router())
+        .merge(open_cases::router())
+        .merge(dead_letters::router())
         .merge(monitor::router())
         .merge(monitor::latest_router())
         .method_not_allowed_fallback(method_not_allowed)
@@ -316,9 +313,8 @@ pub fn router(state: AppState) -> Router {
             limits::guard,
         ));
     Router::new()
-        .route("/", get(dashboard))
-        .route("/health/live", get(|| async { "ok" }))
-        .route("/health/ready", get(ready))
+        .merge(dashboard::router())
+        .merge(health::router())
         .route("/metrics", get(metrics::metrics_handler))
         .method_not_allowed_fallback(method_not_allowed)
         .merge(api)
@@ -340,116 +336,32 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         .into_response()
 }
 
-async fn ready(State(s): State<AppState>) -> Response {
-    match s.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"database": "ok"}))).into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"database": e.to_string()})),
-        )
-            .into_response(),
-    }
-}
-
-/// `POST /api/v1/events`: an NDJSON body, one event per line. Accepted events are
-/// projected before the response, so a following query includes them. Each POST
-/// has a request id (the client's `X-Request-Id` when it is a plain token, else a
-/// new UUID): the position of its dead letters is `request <id> line <n>`, so a
-/// retry with the same id stores a rejected line once.
-async fn post_events(
-    State(s): State<AppState>,
-    uri: Uri,
-    headers: axum::http::HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    Params::parse(&uri, accepted::EVENTS)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge {
-                limit: s.limits.max_body_bytes,
-            }
-        } else {
-            ApiError::BadRequest(format!("the body cannot be read: {}", e.body_text()))
-        }
-    })?;
-    // Every line is answered (a rejection lists it), so the lines are capped
-    // like any answer's rows; counted before anything is copied.
-    if body
-        .split(|b| *b == b'\n')
-        .filter(|line| !is_blank(line))
-        .nth(s.limits.max_rows)
-        .is_some()
-    {
-        return Err(ApiError::TooManyLines {
-            limit: s.limits.max_rows,
-        });
-    }
-    let request_id = request_id(&headers);
-    let mut batch = split_lines(&body);
-    drop(body);
-    for line in &mut batch {
-        line.position = format!("request {request_id} {}", line.position);
-    }
-    if batch.is_empty() {
-        return Err(ApiError::BadRequest(
-            "the body holds no events; send NDJSON, one event per line".into(),
-        ));
-    }
-    let report = s.store.append("api", batch).await?;
-    s.store.project_pending(s.batch_size).await?;
-    s.appended.notify_waiters();
-    let status = if report.rejected > 0 && report.accepted == 0 && report.duplicates == 0 {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        [("x-request-id", request_id.clone())],
-        Json(json!({
-            "request_id": request_id,
-            "accepted": report.accepted,
-            "duplicates": report.duplicates,
-            "rejected": report.rejected,
-            "rejections": report.rejections,
-        })),
-    )
-        .into_response())
-}
-
-/// The client's `X-Request-Id` when it is 1 to 64 characters of `A-Z a-z 0-9 . _ : -`
-/// and holds no BSN (anything else could smuggle text into a stored position),
-/// else a new UUID.
-fn request_id(headers: &axum::http::HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            (1..=64).contains(&v.len())
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
-                && !caseflow_core::event::contains_bsn(v)
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-}
-
-/// Split an NDJSON body into lines with their 1-based line numbers; blank lines skipped.
-pub fn split_lines(body: &[u8]) -> Vec<Incoming> {
-    body.split(|b| *b == b'\n')
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            (!is_blank(line)).then(|| Incoming {
-                position: format!("line {}", i + 1),
-                raw: line.to_vec(),
+/// A read model's `GET` route, answered from the cache: the query string read
+/// against `accepted`, its `limit` by `limit`, the store's question built by
+/// `query` (given the limit) and asked by `ask`.
+fn read_model<Q, T, Fut>(
+    accepted: &'static [&'static str],
+    limit: fn(&AppState, &Params) -> Result<usize, ApiError>,
+    query: fn(&Params, usize) -> Result<Q, ApiError>,
+    ask: fn(Store, Q) -> Fut,
+) -> MethodRouter<AppState>
+where
+    Q: Send + 'static,
+    T: Rows + serde::Serialize + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+{
+    get(
+        move |State(s): State<AppState>, Extension(permit): Extension<Permit>, uri: Uri| async move {
+            let p = Params::parse(&uri, accepted)?;
+            let limit = limit(&s, &p)?;
+            let q = query(&p, limit)?;
+            let store = s.store.clone();
+            s.cached(&uri, permit, limit, move || async move {
+                Ok(ask(store, q).await?)
             })
-        })
-        .collect()
-}
-
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(u8::is_ascii_whitespace)
+            .await
+        },
+    )
 }
 
 /// The read models' `limit`: every row up to [`Limits::max_rows`] by default.
@@ -460,161 +372,4 @@ fn model_limit(s: &AppState, p: &Params) -> Result<usize, ApiError> {
 /// The logs' `limit` (alerts, dead letters): [`Limits::DEFAULT_LOG_ROWS`] by default.
 fn log_limit(s: &AppState, p: &Params) -> Result<usize, ApiError> {
     Ok(p.limit(Limits::DEFAULT_LOG_ROWS, s.limits.max_rows)?)
-}
-
-async fn throughput(
-    State(s): State<AppState>,
-    Extension(permit): Extension<Permit>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::THROUGHPUT)?;
-    let limit = model_limit(&s, &p)?;
-    let q = p.filter().throughput()?;
-    let store = s.store.clone();
-    s.cached(&uri, permit, limit, move || async move {
-        Ok(store.throughput(&q).await?)
-    })
-    .await
-}
-
-async fn leadtime(
-    State(s): State<AppState>,
-    Extension(permit): Extension<Permit>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::LEADTIME)?;
-    let limit = model_limit(&s, &p)?;
-    let q = p.filter().leadtime()?;
-    let store = s.store.clone();
-    s.cached(&uri, permit, limit, move || async move {
-        Ok(store.leadtime(&q).await?)
-    })
-    .await
-}
-
-async fn workload(
-    State(s): State<AppState>,
-    Extension(permit): Extension<Permit>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::WORKLOAD)?;
-    let limit = model_limit(&s, &p)?;
-    let q = p.filter().workload()?;
-    let store = s.store.clone();
-    s.cached(&uri, permit, limit, move || async move {
-        Ok(store.workload(&q).await?)
-    })
-    .await
-}
-
-async fn po(
-    State(s): State<AppState>,
-    Extension(permit): Extension<Permit>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::PO)?;
-    // `limit=0`: the counts only.
-    let limit = model_limit(&s, &p)?;
-    let f = p.filter();
-    let (gemeente, domein) = (
-        parse_gemeente(f.gemeente.as_deref())?,
-        parse_domein(f.domein.as_deref())?,
-    );
-    let as_of = parse_as_of(f.as_of.as_deref(), chrono::Utc::now())?;
-    let pf = PoFilter {
-        team: f.team()?,
-        status: f.po_status()?,
-        limit: None,
-    };
-    let store = s.store.clone();
-    s.cached(&uri, permit, limit, move || async move {
-        Ok(store
-            .po_filtered(gemeente.as_deref(), domein.as_deref(), as_of, &pf)
-            .await?)
-    })
-    .await
-}
-
-async fn alerts(
-    State(s): State<AppState>,
-    Extension(permit): Extension<Permit>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::ALERTS)?;
-    let limit = log_limit(&s, &p)?;
-    let f = p.filter();
-    let aq = AlertQuery {
-        gemeente: parse_gemeente(f.gemeente.as_deref())?,
-        domein: parse_domein(f.domein.as_deref())?,
-        team: f.team()?,
-        status: f.alert_status()?,
-        kind: f.alert_kind()?,
-        // One more than shown, to know whether the list was cut.
-        limit: limit as i64 + 1,
-    };
-    let store = s.store.clone();
-    s.cached(&uri, permit, limit, move || async move {
-        Ok(OneMore(store.alerts(&aq).await?))
-    })
-    .await
-}
-
-async fn open_cases(
-    State(s): State<AppState>,
-    Extension(permit): Extension<Permit>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::OPEN_CASES)?;
-    let limit = model_limit(&s, &p)?;
-    let f = p.filter();
-    let (gemeente, domein, team) = (
-        parse_gemeente(f.gemeente.as_deref())?,
-        parse_domein(f.domein.as_deref())?,
-        f.team()?,
-    );
-    let as_of = parse_as_of(f.as_of.as_deref(), chrono::Utc::now())?;
-    let store = s.store.clone();
-    s.cached(&uri, permit, limit, move || async move {
-        Ok(store
-            .open_cases(
-                gemeente.as_deref(),
-                domein.as_deref(),
-                team.as_deref(),
-                as_of,
-            )
-            .await?)
-    })
-    .await
-}
-
-async fn dead_letters(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, accepted::DEAD_LETTERS)?;
-    let limit = log_limit(&s, &p)?;
-    let newest_first = match p.get("order") {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(o) => {
-            return Err(ParamError {
-                parameter: "order",
-                message: format!("`{o}` is not accepted; accepted: asc, desc"),
-            }
-            .into())
-        }
-    };
-    let total = s.store.dead_letter_count().await?;
-    let rows = s.store.dead_letters(limit as i64, newest_first).await?;
-    let count = RowCount {
-        total: Some(total.max(0) as usize),
-        truncated: (rows.len() as i64) < total,
-    };
-    let mut r = Json(rows).into_response();
-    count.annotate(&mut r);
-    Ok(r)
-}
-
-async fn dashboard() -> impl IntoResponse {
-    (
-        [(header::CACHE_CONTROL, "no-cache")],
-        Html(include_str!("dashboard.html")),
-    )
 }

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use axum::extract::Query;
 use axum::http::Uri;
-use caseflow_core::params::{given, FilterParams, ParamError};
+use caseflow_core::params::{
+    given, parse_as_of, parse_domein, parse_gemeente, FilterParams, ParamError,
+};
+use chrono::{DateTime, Utc};
 
 use crate::ApiError;
 
@@ -71,6 +74,19 @@ impl Params {
                 ),
             }),
         }
+    }
+
+    /// `gemeente` and `domein`, each checked.
+    pub(crate) fn gemeente_domein(&self) -> Result<(Option<String>, Option<String>), ParamError> {
+        Ok((
+            parse_gemeente(self.get("gemeente"))?,
+            parse_domein(self.get("domein"))?,
+        ))
+    }
+
+    /// `as_of`: now when absent.
+    pub(crate) fn as_of(&self) -> Result<DateTime<Utc>, ParamError> {
+        parse_as_of(self.get("as_of"), Utc::now())
     }
 
     /// The shared filter parameters (those this endpoint accepts are set).

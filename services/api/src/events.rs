@@ -1,0 +1,122 @@
+//! `POST /api/v1/events`: the HTTP way into the log.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use caseflow_store::Incoming;
+use serde_json::json;
+
+use crate::query::Params;
+use crate::{ApiError, AppState};
+
+/// The parameters `/api/v1/events` accepts.
+pub const ACCEPTED: &[&str] = &[];
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/events", post(post_events))
+}
+
+/// `POST /api/v1/events`: an NDJSON body, one event per line. Accepted events are
+/// projected before the response, so a following query includes them. Each POST
+/// has a request id (the client's `X-Request-Id` when it is a plain token, else a
+/// new UUID): the position of its dead letters is `request <id> line <n>`, so a
+/// retry with the same id stores a rejected line once.
+async fn post_events(
+    State(s): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    Params::parse(&uri, ACCEPTED)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: s.limits.max_body_bytes,
+            }
+        } else {
+            ApiError::BadRequest(format!("the body cannot be read: {}", e.body_text()))
+        }
+    })?;
+    // Every line is answered (a rejection lists it), so the lines are capped
+    // like any answer's rows; counted before anything is copied.
+    if body
+        .split(|b| *b == b'\n')
+        .filter(|line| !is_blank(line))
+        .nth(s.limits.max_rows)
+        .is_some()
+    {
+        return Err(ApiError::TooManyLines {
+            limit: s.limits.max_rows,
+        });
+    }
+    let request_id = request_id(&headers);
+    let mut batch = split_lines(&body);
+    drop(body);
+    for line in &mut batch {
+        line.position = format!("request {request_id} {}", line.position);
+    }
+    if batch.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the body holds no events; send NDJSON, one event per line".into(),
+        ));
+    }
+    let report = s.store.append("api", batch).await?;
+    s.store.project_pending(s.batch_size).await?;
+    s.appended.notify_waiters();
+    let status = if report.rejected > 0 && report.accepted == 0 && report.duplicates == 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        [("x-request-id", request_id.clone())],
+        Json(json!({
+            "request_id": request_id,
+            "accepted": report.accepted,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected,
+            "rejections": report.rejections,
+        })),
+    )
+        .into_response())
+}
+
+/// The client's `X-Request-Id` when it is 1 to 64 characters of `A-Z a-z 0-9 . _ : -`
+/// and holds no BSN (anything else could smuggle text into a stored position),
+/// else a new UUID.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+                && !caseflow_core::event::contains_bsn(v)
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Split an NDJSON body into lines with their 1-based line numbers; blank lines skipped.
+pub fn split_lines(body: &[u8]) -> Vec<Incoming> {
+    body.split(|b| *b == b'\n')
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            (!is_blank(line)).then(|| Incoming {
+                position: format!("line {}", i + 1),
+                raw: line.to_vec(),
+            })
+        })
+        .collect()
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
