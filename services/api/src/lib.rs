@@ -235,7 +235,7 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::BadParameter(p) => (
                 StatusCode::BAD_REQUEST,
-                Json(json!({"error": error, "parameter": p.parameter})),
+                Json(json!({"error": p.repeatable().to_string(), "parameter": p.parameter})),
             )
                 .into_response(),
             ApiError::UnknownParameter { name, accepted } => (

@@ -59,26 +59,6 @@ async fn latest(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiErro
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
 }
 
-/// The longest piece of a client's text an error repeats.
-const MAX_ECHO: usize = 64;
-
-/// A parameter error as an answer may repeat it: the values it quotes (between
-/// backticks) shortened and BSNs masked, so the answer stays small and no BSN
-/// a client typed into the wrong field comes back.
-fn repeatable(e: ParamError) -> ParamError {
-    let message: String = e
-        .message
-        .split('`')
-        .enumerate()
-        .map(|(i, part)| match part.char_indices().nth(MAX_ECHO) {
-            Some((cut, _)) if i % 2 == 1 => format!("{}…", &part[..cut]),
-            _ => part.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("`");
-    ParamError { parameter: e.parameter, message: caseflow_core::event::mask_bsn_text(&message) }
-}
-
 /// The last quarter that ended before `today`, or the quarter of the last data
 /// day when the data stop earlier.
 fn last_complete_quarter(today: NaiveDate, last_day: NaiveDate) -> ReportPeriod {
@@ -108,7 +88,7 @@ async fn monitor(
         threshold: p.get("threshold").map(str::to_string),
         national: p.get("national").map(str::to_string),
     };
-    let req = params.parse().map_err(repeatable)?;
+    let req = params.parse()?;
     let format = match p.get("format") {
         Some(f) => Format::parse(f).filter(|f| *f != Format::Table).ok_or_else(|| ParamError {
             parameter: "format",
@@ -122,7 +102,7 @@ async fn monitor(
             .unwrap_or(Format::Json),
     };
     let report = match s.store.monitor(&req, chrono::Utc::now()).await {
-        Err(StoreError::Param(p)) => return Err(repeatable(p).into()),
+        Err(StoreError::Param(p)) => return Err(p.into()),
         other => other?,
     };
     let name = caseflow_report::file_name(&report, format);

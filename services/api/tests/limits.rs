@@ -195,6 +195,27 @@ async fn an_empty_or_repeated_parameter_is_refused_by_name() {
 }
 
 #[tokio::test]
+async fn a_refused_value_comes_back_short_and_without_a_bsn() {
+    let api = api(Limits::default()).await;
+    let long = "G".repeat(60_000);
+    for (path, accepted) in GETS {
+        for p in ["gemeente", "domein", "from", "as_of"] {
+            if !accepted.contains(&p) {
+                continue;
+            }
+            for value in ["123456782", "12345678%E2%80%8B2", long.as_str()] {
+                let uri = format!("{path}?{p}={value}");
+                let a = api.get(&uri).await;
+                assert_bad_parameter(&a, &uri, p);
+                let body = String::from_utf8_lossy(&a.body);
+                assert!(!body.contains("123456782") && !body.contains("12345678\u{200b}2"), "{uri}: a BSN came back: {body}");
+                assert!(a.body.len() < 2_000, "{uri}: {} bytes came back", a.body.len());
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_malformed_limit_is_refused_by_name() {
     let api = api(Limits {
         max_rows: 500,

@@ -29,7 +29,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if let Some(p) = e.downcast_ref::<ParamError>() {
-                eprintln!("error: {p}");
+                eprintln!("error: {}", p.repeatable());
                 return ExitCode::from(EXIT_BAD_PARAMETER);
             }
             eprintln!("error: {e:#}");

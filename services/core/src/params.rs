@@ -18,6 +18,28 @@ pub struct ParamError {
     pub message: String,
 }
 
+/// Longest quoted value an error repeats.
+const MAX_ECHO: usize = 64;
+
+impl ParamError {
+    /// The error as an answer may repeat it: the values it quotes (between
+    /// backticks) shortened and BSNs masked, so the answer stays small and no
+    /// BSN a client typed into the wrong field comes back.
+    pub fn repeatable(&self) -> ParamError {
+        let message: String = self
+            .message
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| match part.char_indices().nth(MAX_ECHO) {
+                Some((cut, _)) if i % 2 == 1 => format!("{}…", &part[..cut]),
+                _ => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("`");
+        ParamError { parameter: self.parameter, message: crate::event::mask_bsn_text(&message) }
+    }
+}
+
 fn bad(parameter: &'static str, message: impl Into<String>) -> ParamError {
     ParamError {
         parameter,
