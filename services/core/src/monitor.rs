@@ -285,7 +285,7 @@ pub fn build(
     for (g, src) in req.gemeenten.iter().zip(sources) {
         let rules = req.rules(g, config);
         thresholds.insert(g.clone(), rules.threshold);
-        let cats = Categories::of(src, config);
+        let cats = Categories::of(src);
         let mut per_period: BTreeMap<ReportPeriod, Vec<Cell>> = BTreeMap::new();
         for p in &periods {
             let mut cells = cells::period_cells(src, &cats, *p, config);

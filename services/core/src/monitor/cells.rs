@@ -57,13 +57,16 @@ pub struct Categories {
     by_metric: BTreeMap<String, BTreeSet<String>>,
     verwijzer: BTreeSet<String>,
     voorziening: BTreeSet<String>,
+    /// Per instroom client: the Amsterdam day of the first toegekende
+    /// beschikking and its verwijzer category (computed once for every period).
+    instroom: Vec<(NaiveDate, String)>,
 }
 
 /// The category when the instroom client's case has no melding.
 pub const ONBEKEND: &str = "onbekend";
 
 impl Categories {
-    pub fn of(src: &Source, config: &Config) -> Categories {
+    pub fn of(src: &Source) -> Categories {
         let mut c = Categories::default();
         for (k, v) in src.counts {
             if *v != 0.0 && !k.category.is_empty() {
@@ -78,10 +81,13 @@ impl Categories {
                 }
             }
         }
-        if instroom(src).values().any(|(_, v)| v == ONBEKEND) {
+        c.instroom = instroom(src)
+            .into_values()
+            .map(|((at, _), cat)| (crate::period::local_date(&at), cat))
+            .collect();
+        if c.instroom.iter().any(|(_, v)| v == ONBEKEND) {
             c.verwijzer.insert(ONBEKEND.to_string());
         }
-        let _ = config;
         c
     }
 
@@ -187,8 +193,8 @@ pub fn period_cells(src: &Source, cats: &Categories, period: ReportPeriod, confi
 
     // Instroom: clients whose first toegekende beschikking falls in the period.
     let mut instroom_by: BTreeMap<String, f64> = BTreeMap::new();
-    for ((at, _), cat) in instroom(src).values() {
-        if in_period(crate::period::local_date(at)) {
+    for (day, cat) in &cats.instroom {
+        if in_period(*day) {
             *instroom_by.entry(cat.clone()).or_insert(0.0) += 1.0;
         }
     }
