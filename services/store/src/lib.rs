@@ -4,15 +4,32 @@
 //! One projection code path serves both databases: the facts of every affected
 //! projection key are recomputed by the pure core and only their difference is
 //! written, in one transaction together with the checkpoint.
+//!
+//! Each module holds its own `impl Store` block (so `Store::append` is in `log`,
+//! `Store::workload` in `read_models::workload`). Modules use only the ones
+//! below them:
+//!
+//! ```text
+//! source            partitioned sources (Kafka): offsets, append then project
+//!   └ project       the projection engine: batches, checkpoints, the Writes of a batch
+//!       ├ read_models/{throughput, leadtime, open_cases, workload, po, monitor}
+//!       │   └ read_models/keyed   tables of one JSON body per key
+//!       ├ alerts    overdue-PO alerts, evaluated in the projection transaction
+//!       ├ log       append, dead letters ── outbox (alert publication) uses it too
+//!       └ cache     the projector's key cache
+//! events            reading the log: parse_stored, effective, log_end, locks
+//! sql               dialect helpers, row parsing (used by all of the above)
+//! error, timings, version                                      (leaves)
+//! ```
 
 mod alerts;
 mod cache;
 mod error;
+mod events;
 mod log;
-mod monitor;
 mod outbox;
 mod project;
-mod query;
+mod read_models;
 mod source;
 mod sql;
 mod timings;

@@ -137,7 +137,7 @@ impl Store {
         let batch = Prepared::new(batch);
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        crate::project::lock_log(&mut tx).await?;
+        crate::events::lock_log(&mut tx).await?;
         let mut report = append_in(&mut tx, source, batch).await?;
         tx.commit().await?;
         report.fresh = Vec::new();
@@ -365,7 +365,7 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
 async fn append_sqlite(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<Appended, StoreError> {
     const EVENT_COLS: usize = 12;
     let mut out = Appended::default();
-    let mut end = crate::project::log_end(&mut **tx).await?;
+    let mut end = crate::events::log_end(&mut **tx).await?;
     for chunk in offered.chunks(MAX_PARAMS / EVENT_COLS) {
         let sql = format!("INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES {}", values_placeholders(crate::Dialect::Sqlite, chunk.len(), EVENT_COLS, 1));
         let mut q = sqlx::query(&sql).persistent(keep_prepared(chunk.len(), MAX_PARAMS / EVENT_COLS));

@@ -16,19 +16,17 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use caseflow_core::config::Config;
-use caseflow_core::fact::{facts_for, CountKey, Facts, ProjectionKey};
-use caseflow_core::leadtime::{OpenCase, Sample};
-use caseflow_core::model::withdrawn_ids;
-use caseflow_core::monitor::MonitorFact;
-use caseflow_core::overdue_po::PoTimeline;
+use caseflow_core::fact::{facts_for, Facts, ProjectionKey};
 use caseflow_core::Event;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
 use crate::cache::KeyCache;
+use crate::events::{effective, lock_log, lock_projection, log_end, parse_stored, parse_uuid};
 use crate::log::{append_in, AppendReport, Prepared};
-use crate::sql::{execute_in, fetch_in, insert_rows, Val};
+use crate::read_models::{self, keyed, leadtime, monitor, open_cases, po, throughput, workload};
+use crate::sql::{execute_in, fetch_in, fetch_pairs, insert_rows, Val};
 use crate::{timings, Store, StoreError};
 
 pub(crate) const EMBEDDED: &str = "embedded";
@@ -157,7 +155,7 @@ impl Store {
         let mut cache = self.write_lock.lock().await;
         cache.clear();
         let mut tx = self.pool.begin().await?;
-        for table in ["key_facts", "agg_daily", "leadtime_samples", "open_cases", "po_monitor", "monitor_facts"] {
+        for table in std::iter::once("key_facts").chain(read_models::TABLES) {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
         // Dropping the token empties every other process's cache as well.
@@ -178,32 +176,6 @@ impl Store {
             .unwrap_or(0);
         Ok((at, log_end(&mut conn).await?))
     }
-}
-
-/// One projecting writer at a time across processes: on PostgreSQL every
-/// projection transaction (source batches, ingest, catch-up) takes the projection
-/// advisory lock first, so each reads what the previous one committed and computes
-/// the read-model differences from current facts. (SQLite has one writer anyway.)
-pub(crate) async fn lock_projection(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
-    if crate::sql::dialect_of(tx) == crate::Dialect::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::source::PROJECTION_LOCK).execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// One appender at a time across processes: on PostgreSQL every transaction that
-/// appends to the log takes the log's advisory lock before it reads the log's
-/// end, and keeps it to its commit. Sequence numbers are therefore committed in
-/// order: a reader that sees seq `n` sees every event below it, so a
-/// checkpoint never passes an event still to be committed. Appends do not wait
-/// for projections (a source batch is appended while the previous one is
-/// projected); a transaction that takes both locks takes the projection lock
-/// first. (SQLite has one writer anyway.)
-pub(crate) async fn lock_log(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
-    if crate::sql::dialect_of(tx) == crate::Dialect::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(crate::source::LOG_LOCK).execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 /// What a projection transaction reads first (after taking the projection lock).
@@ -244,22 +216,6 @@ pub(crate) async fn batch_start(tx: &mut Transaction<'_, Any>, name: &str) -> Re
         }
     }
     Ok(start)
-}
-
-/// An event as stored in the log (it was validated when it was appended).
-/// A stored event, or `None` for one that the validation of today rejects (a
-/// database written before a rule was added: a year 0000, a control character).
-/// Such an event stays in the log but counts in no read model, with a warning,
-/// rather than stopping every projection; a body that is not JSON is corruption.
-pub(crate) fn parse_stored(body: &str) -> Result<Option<Event>, StoreError> {
-    match Event::from_json_bytes(body.as_bytes()) {
-        Ok(e) => Ok(Some(e)),
-        Err(err @ caseflow_core::ValidationError::Json(_)) => Err(StoreError::Corrupt(format!("stored event: {err}"))),
-        Err(err) => {
-            tracing::warn!(reason = %err, "a stored event fails today's validation; it counts in no read model");
-            Ok(None)
-        }
-    }
 }
 
 /// Empty the cache unless the database's projection token (`stored`, read by
@@ -305,15 +261,6 @@ pub(crate) async fn write_checkpoints(conn: &mut sqlx::AnyConnection, rows: &[(&
     Ok(())
 }
 
-/// The highest seq in the log (0 when empty).
-pub(crate) async fn log_end(conn: &mut sqlx::AnyConnection) -> Result<i64, StoreError> {
-    Ok(sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *conn).await?.try_get(0)?)
-}
-
-fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("`{s}` in the log is not a UUID")))
-}
-
 /// The keys whose effective events change when `targets` are withdrawn (or,
 /// for a withdrawn correction, restored).
 async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>, end: i64) -> Result<BTreeSet<ProjectionKey>, StoreError> {
@@ -337,47 +284,6 @@ async fn keys_of_retracted(tx: &mut Transaction<'_, Any>, targets: Vec<String>, 
         frontier = next;
     }
     Ok(keys)
-}
-
-pub(crate) async fn fetch_pairs(tx: &mut Transaction<'_, Any>, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
-    fetch_in(tx, sql_prefix, ids).await?.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-}
-
-/// Parse stored `(event_id, body)` rows and drop the ones withdrawn by a
-/// correction in the log (up to seq `end`, when given: the log as one projection
-/// batch sees it, whatever was appended after the batch). A correction counts
-/// only for an event of its own gemeente and domein, as in
-/// [`caseflow_core::model::may_withdraw`].
-pub(crate) async fn effective(tx: &mut Transaction<'_, Any>, bodies: Vec<(String, String)>, end: Option<i64>) -> Result<Vec<Event>, StoreError> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut events = Vec::with_capacity(bodies.len());
-    for (id, body) in bodies {
-        if seen.insert(id) {
-            events.extend(parse_stored(&body)?);
-        }
-    }
-    let mut scope: HashMap<Uuid, (String, String)> =
-        events.iter().map(|e| (e.event_id, (e.gemeente.clone(), e.domein.as_str().to_string()))).collect();
-    let sql = format!("SELECT event_id, retracts, gemeente, domein FROM events WHERE {}retracts IN", end.map(|e| format!("seq <= {e} AND ")).unwrap_or_default());
-    let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
-    // Two levels: the corrections of these events, and the corrections of those.
-    let mut frontier: Vec<String> = seen.into_iter().collect();
-    for _ in 0..2 {
-        let mut next = Vec::new();
-        for r in fetch_in(tx, &sql, &frontier).await? {
-            let (id, target) = (parse_uuid(&r.try_get::<String, _>(0)?)?, parse_uuid(&r.try_get::<String, _>(1)?)?);
-            let own: (String, String) = (r.try_get(2)?, r.try_get(3)?);
-            if scope.get(&target) == Some(&own) {
-                pairs.push((id, target));
-            }
-            scope.insert(id, own);
-            next.push(id.to_string());
-        }
-        frontier = next;
-    }
-    let withdrawn: HashSet<Uuid> = withdrawn_ids(pairs);
-    events.retain(|e| !withdrawn.contains(&e.event_id));
-    Ok(events)
 }
 
 /// Where a batch's fresh events start in the log (every fresh event is above it).
@@ -488,6 +394,7 @@ pub(crate) async fn project_events(
     for k in &reload {
         cache.remove(k);
     }
+    let staffing = workload::staffing_changes(tx, &fresh, end).await?;
 
     // Cases: load the missing ones (the log already holds the new events), add
     // the new events to the cached ones.
@@ -550,7 +457,7 @@ pub(crate) async fn project_events(
     let t0 = std::time::Instant::now();
 
     // New facts, and the difference with the facts last written.
-    let mut w = Writes::default();
+    let mut w = Writes { staffing, ..Writes::default() };
     for c in &case_keys {
         let key = ProjectionKey::Case(*c);
         let new = facts_for(&key, cache.case_events(c));
@@ -569,8 +476,8 @@ pub(crate) async fn project_events(
     w.apply(tx).await?;
     timings::record("project: write read models", t0);
     let t0 = std::time::Instant::now();
-    if !w.po_changed.is_empty() {
-        let changed = w.po_changed.iter().map(|b| (*b, cache.facts(&ProjectionKey::Beschikking(*b)).po.as_ref())).collect();
+    if !w.po.changed.is_empty() {
+        let changed = w.po.changed.iter().map(|b| (*b, cache.facts(&ProjectionKey::Beschikking(*b)).po.as_ref())).collect();
         crate::alerts::evaluate_in(tx, crate::alerts::Scope::Changed(changed), chrono::Utc::now(), config).await?;
     }
     timings::record("project: alerts, outbox", t0);
@@ -644,53 +551,34 @@ async fn load_beschikkingen(tx: &mut Transaction<'_, Any>, cache: &mut KeyCache,
 }
 
 /// The facts last written for `keys` (absent keys have none): the counts from
-/// `key_facts`, the rest from the read-model rows that hold it already
-/// (`leadtime_samples`, `open_cases`, `po_monitor`, `monitor_facts`), so `key_facts` stores only
-/// what no read model keeps per key. (A row that holds more than the counts is
-/// read the same way: only its counts are used.)
+/// `key_facts`, the rest from the read-model rows that hold it already (each
+/// read model's `load`), so `key_facts` stores only what no read model keeps
+/// per key.
 async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> Result<HashMap<ProjectionKey, Facts>, StoreError> {
     let encoded: Vec<String> = keys.iter().map(ProjectionKey::encode).collect();
     let mut out: HashMap<ProjectionKey, Facts> = HashMap::new();
-    let decode = |k: &str| ProjectionKey::decode(k).ok_or_else(|| StoreError::Corrupt(format!("read-model key `{k}`")));
     for (k, text) in fetch_pairs(tx, "SELECT key, facts FROM key_facts WHERE key IN", &encoded).await? {
         let f: Facts = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("key facts of {k}: {e}")))?;
-        out.entry(decode(&k)?).or_default().counts = f.counts;
+        out.entry(read_models::decode_key(&k)?).or_default().counts = f.counts;
     }
-    let sql = "SELECT key, measure, gemeente, domein, team, day, days FROM leadtime_samples WHERE key IN";
-    for r in fetch_in(tx, sql, &encoded).await? {
-        let k: String = r.try_get("key")?;
-        out.entry(decode(&k)?).or_default().samples.push(crate::query::sample_from_row(&r)?);
-    }
-    let cases: Vec<String> = keys.iter().filter(|k| matches!(k, ProjectionKey::Case(_))).map(ProjectionKey::encode).collect();
-    for (k, body) in fetch_pairs(tx, "SELECT key, body FROM open_cases WHERE key IN", &cases).await? {
-        let c: OpenCase = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("open case {k}: {e}")))?;
-        out.entry(decode(&k)?).or_default().open_case = Some(c);
-    }
-    let besch: Vec<String> = keys.iter().filter(|k| matches!(k, ProjectionKey::Beschikking(_))).map(ProjectionKey::encode).collect();
-    for (k, body) in fetch_pairs(tx, "SELECT key, body FROM po_monitor WHERE key IN", &besch).await? {
-        let p: PoTimeline = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("PO timeline {k}: {e}")))?;
-        out.entry(decode(&k)?).or_default().po = Some(p);
-    }
-    for (k, body) in fetch_pairs(tx, "SELECT key, body FROM monitor_facts WHERE key IN", &encoded).await? {
-        let m: MonitorFact = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("monitor fact {k}: {e}")))?;
-        out.entry(decode(&k)?).or_default().monitor = Some(m);
-    }
+    leadtime::load(tx, &encoded, &mut out).await?;
+    open_cases::load(tx, keys, &mut out).await?;
+    po::load(tx, keys, &mut out).await?;
+    monitor::load(tx, &encoded, &mut out).await?;
     Ok(out)
 }
 
-/// Everything a recompute writes, gathered so each table gets a few statements.
+/// Everything a batch writes, gathered per read model so each table gets a few
+/// statements.
 #[derive(Default)]
 struct Writes {
-    delta: std::collections::BTreeMap<CountKey, f64>,
-    sample_keys: Vec<String>,
-    samples: Vec<(String, Sample)>,
-    open_upserts: Vec<(String, OpenCase)>,
-    open_deletes: Vec<String>,
-    po_upserts: Vec<(String, PoTimeline)>,
-    po_deletes: Vec<String>,
-    po_changed: Vec<Uuid>,
-    monitor_upserts: Vec<(String, MonitorFact)>,
-    monitor_deletes: Vec<String>,
+    throughput: throughput::Changes,
+    leadtime: leadtime::Changes,
+    open_cases: keyed::Changes,
+    po: po::Changes,
+    monitor: keyed::Changes,
+    staffing: keyed::Changes,
+    /// `key_facts`: the counts per key (upserts as JSON, deletes).
     fact_upserts: Vec<(String, String)>,
     fact_deletes: Vec<String>,
 }
@@ -702,35 +590,12 @@ impl Writes {
             return;
         }
         let enc = key.encode();
-        for (k, v) in new.delta_from(old) {
-            *self.delta.entry(k).or_insert(0.0) += v;
-        }
-        if new.samples != old.samples {
-            self.sample_keys.push(enc.clone());
-            self.samples.extend(new.samples.iter().map(|s| (enc.clone(), s.clone())));
-        }
-        if new.open_case != old.open_case {
-            match &new.open_case {
-                Some(c) => self.open_upserts.push((enc.clone(), c.clone())),
-                None => self.open_deletes.push(enc.clone()),
-            }
-        }
-        if new.po != old.po {
-            if let ProjectionKey::Beschikking(b) = key {
-                self.po_changed.push(*b);
-            }
-            match &new.po {
-                Some(p) => self.po_upserts.push((enc.clone(), p.clone())),
-                None => self.po_deletes.push(enc.clone()),
-            }
-        }
-        if new.monitor != old.monitor {
-            match &new.monitor {
-                Some(m) => self.monitor_upserts.push((enc.clone(), m.clone())),
-                None => self.monitor_deletes.push(enc.clone()),
-            }
-        }
-        // key_facts keeps the counts only: the rest is in the rows written above.
+        self.throughput.record(old, new);
+        self.leadtime.record(&enc, old, new);
+        open_cases::record(&mut self.open_cases, &enc, old, new);
+        self.po.record(key, old, new);
+        monitor::record(&mut self.monitor, &enc, old, new);
+        // key_facts keeps the counts only: the rest is in the read models' rows.
         if new.counts != old.counts {
             if new.counts.is_empty() {
                 self.fact_deletes.push(enc);
@@ -740,125 +605,16 @@ impl Writes {
             }
         }
     }
-}
 
-async fn delete_keys(tx: &mut Transaction<'_, Any>, table: &str, keys: &[String]) -> Result<(), StoreError> {
-    execute_in(tx, &format!("DELETE FROM {table} WHERE key IN"), keys).await
-}
-
-impl Writes {
     async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+        self.throughput.write(tx).await?;
+        self.leadtime.write(tx).await?;
+        open_cases::TABLE.write(tx, &self.open_cases).await?;
+        po::TABLE.write(tx, &self.po.rows).await?;
+        monitor::TABLE.write(tx, &self.monitor).await?;
+        workload::TABLE.write(tx, &self.staffing).await?;
         let t0 = std::time::Instant::now();
-        let rows: Vec<Vec<Val>> = self
-            .delta
-            .iter()
-            .filter(|(_, v)| **v != 0.0)
-            .map(|(k, v)| {
-                vec![
-                    Val::Str(&k.metric),
-                    Val::Str(&k.dims.gemeente),
-                    Val::Str(k.dims.domein.as_str()),
-                    Val::Text(k.day.to_string()),
-                    Val::Str(k.dims.team.as_deref().unwrap_or_default()),
-                    Val::Str(&k.category),
-                    Val::F64(*v),
-                ]
-            })
-            .collect();
-        insert_rows(
-            tx,
-            "agg_daily",
-            &[("metric", "text"), ("gemeente", "text"), ("domein", "text"), ("day", "text"), ("team", "text"), ("category", "text"), ("value", "double precision")],
-            &rows,
-            "ON CONFLICT (metric, gemeente, domein, day, team, category) DO UPDATE SET value = agg_daily.value + excluded.value",
-        )
-        .await?;
-
-        timings::record("write: agg_daily", t0);
-        let t0 = std::time::Instant::now();
-        delete_keys(tx, "leadtime_samples", &self.sample_keys).await?;
-        let rows: Vec<Vec<Val>> = self
-            .samples
-            .iter()
-            .map(|(key, smp)| {
-                vec![
-                    Val::Str(key),
-                    Val::Str(&smp.measure),
-                    Val::Str(&smp.dims.gemeente),
-                    Val::Str(smp.dims.domein.as_str()),
-                    Val::Str(smp.dims.team.as_deref().unwrap_or_default()),
-                    Val::Text(smp.day.to_string()),
-                    Val::F64(smp.days),
-                ]
-            })
-            .collect();
-        insert_rows(
-            tx,
-            "leadtime_samples",
-            &[("key", "text"), ("measure", "text"), ("gemeente", "text"), ("domein", "text"), ("team", "text"), ("day", "text"), ("days", "double precision")],
-            &rows,
-            "",
-        )
-        .await?;
-        timings::record("write: leadtime_samples", t0);
-        let t0 = std::time::Instant::now();
-        delete_keys(tx, "open_cases", &self.open_deletes).await?;
-        let rows: Vec<Vec<Val>> = self
-            .open_upserts
-            .iter()
-            .map(|(key, c)| {
-                vec![
-                    Val::Str(key),
-                    Val::Str(&c.gemeente),
-                    Val::Str(c.domein.as_str()),
-                    Val::Str(c.team.as_deref().unwrap_or_default()),
-                    Val::Text(serde_json::to_string(c).expect("serializes")),
-                ]
-            })
-            .collect();
-        insert_rows(
-            tx,
-            "open_cases",
-            &[("key", "text"), ("gemeente", "text"), ("domein", "text"), ("team", "text"), ("body", "text")],
-            &rows,
-            "ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, team = excluded.team, body = excluded.body",
-        )
-        .await?;
-        timings::record("write: open_cases", t0);
-        let t0 = std::time::Instant::now();
-        delete_keys(tx, "po_monitor", &self.po_deletes).await?;
-        let rows: Vec<Vec<Val>> = self
-            .po_upserts
-            .iter()
-            .map(|(key, p)| vec![Val::Str(key), Val::Str(&p.gemeente), Val::Str(p.domein.as_str()), Val::Text(serde_json::to_string(p).expect("serializes"))])
-            .collect();
-        insert_rows(
-            tx,
-            "po_monitor",
-            &[("key", "text"), ("gemeente", "text"), ("domein", "text"), ("body", "text")],
-            &rows,
-            "ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
-        )
-        .await?;
-        timings::record("write: po_monitor", t0);
-        let t0 = std::time::Instant::now();
-        delete_keys(tx, "monitor_facts", &self.monitor_deletes).await?;
-        let rows: Vec<Vec<Val>> = self
-            .monitor_upserts
-            .iter()
-            .map(|(key, m)| vec![Val::Str(key), Val::Str(m.gemeente()), Val::Str(m.domein().as_str()), Val::Text(serde_json::to_string(m).expect("serializes"))])
-            .collect();
-        insert_rows(
-            tx,
-            "monitor_facts",
-            &[("key", "text"), ("gemeente", "text"), ("domein", "text"), ("body", "text")],
-            &rows,
-            "ON CONFLICT (key) DO UPDATE SET gemeente = excluded.gemeente, domein = excluded.domein, body = excluded.body",
-        )
-        .await?;
-        timings::record("write: monitor_facts", t0);
-        let t0 = std::time::Instant::now();
-        delete_keys(tx, "key_facts", &self.fact_deletes).await?;
+        execute_in(tx, "DELETE FROM key_facts WHERE key IN", &self.fact_deletes).await?;
         let rows: Vec<Vec<Val>> = self.fact_upserts.iter().map(|(k, f)| vec![Val::Str(k), Val::Str(f)]).collect();
         insert_rows(tx, "key_facts", &[("key", "text"), ("facts", "text")], &rows, "ON CONFLICT (key) DO UPDATE SET facts = excluded.facts").await?;
         timings::record("write: key_facts", t0);

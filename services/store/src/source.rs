@@ -14,13 +14,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::log::{append_in, AppendReport, Incoming, Prepared};
-use crate::project::{batch_start, lock_log, lock_projection, log_end, project_events, store_positions, write_checkpoints, Start, EMBEDDED};
+use crate::events::{lock_log, lock_projection, log_end};
+use crate::project::{batch_start, project_events, store_positions, write_checkpoints, Start, EMBEDDED};
 use crate::{Store, StoreError};
-
-/// Key of the PostgreSQL advisory lock every projection transaction takes ([`crate::project::lock_projection`]).
-pub(crate) const PROJECTION_LOCK: i64 = 0x6361_7365_666c_6f77; // "caseflow"
-/// Key of the PostgreSQL advisory lock every append takes ([`crate::project::lock_log`]).
-pub(crate) const LOG_LOCK: i64 = 0x6361_7365_6c6f_6721; // "caselog!"
 
 /// A dead letter of a source not yet published to the dead-letter topic.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,9 +258,7 @@ impl Store {
             }
         }
     }
-}
 
-impl Store {
     /// A source batch's transaction commits without waiting for the WAL flush
     /// unless told otherwise (see [`Store::with_synchronous_source_commits`]).
     async fn source_commit_mode(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {

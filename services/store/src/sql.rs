@@ -295,3 +295,28 @@ pub(crate) async fn execute_in(conn: &mut AnyConnection, sql_prefix: &str, ids: 
     }
     Ok(())
 }
+
+/// The first two columns of the rows of `sql_prefix (ids)`, as text (see [`fetch_in`]).
+pub(crate) async fn fetch_pairs(conn: &mut AnyConnection, sql_prefix: &str, ids: &[String]) -> Result<Vec<(String, String)>, crate::StoreError> {
+    use sqlx::Row;
+    fetch_in(conn, sql_prefix, ids).await?.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// A stored `domein`.
+pub(crate) fn parse_domein(s: &str) -> Result<caseflow_core::event::Domein, crate::StoreError> {
+    caseflow_core::event::Domein::parse(s).ok_or_else(|| crate::StoreError::Corrupt(format!("domein `{s}`")))
+}
+
+/// A stored day (`YYYY-MM-DD`).
+pub(crate) fn parse_day(s: &str) -> Result<chrono::NaiveDate, crate::StoreError> {
+    s.parse().map_err(|_| crate::StoreError::Corrupt(format!("day `{s}`")))
+}
+
+/// The `gemeente`, `domein` and `team` columns of a read-model row (an empty
+/// team is none).
+pub(crate) fn dims_from_row(r: &sqlx::any::AnyRow) -> Result<caseflow_core::fact::Dims, crate::StoreError> {
+    use sqlx::Row;
+    let domein: String = r.try_get("domein")?;
+    let team: String = r.try_get("team")?;
+    Ok(caseflow_core::fact::Dims { gemeente: r.try_get("gemeente")?, domein: parse_domein(&domein)?, team: (!team.is_empty()).then_some(team) })
+}

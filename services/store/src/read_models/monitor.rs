@@ -2,17 +2,38 @@
 //! domein — the daily counts, lead-time samples, PO timelines and its own per-key
 //! facts — handed to the pure core, which computes and suppresses the cells.
 
+use std::collections::HashMap;
+
 use caseflow_core::event::Domein;
+use caseflow_core::fact::{Facts, ProjectionKey};
 use caseflow_core::leadtime::{Sample, MEASURES};
 use caseflow_core::monitor::{self, MonitorFact, MonitorReport, MonitorRequest, Source, COUNT_METRICS};
 use caseflow_core::period::Granularity;
 use caseflow_core::throughput::ThroughputQuery;
 use caseflow_core::workload;
 use chrono::{DateTime, Utc};
+use sqlx::{Any, Row, Transaction};
 
-use crate::query::sample_from_row;
-use crate::sql::list_placeholders;
+use super::keyed::{Changes, Table};
+use crate::events::parse_stored;
+use crate::sql::parse_day;
 use crate::{Store, StoreError};
+
+pub(crate) const TABLE: Table = Table { name: "monitor_facts", columns: &["gemeente", "domein"], timing: "write: monitor_facts" };
+
+pub(crate) fn record(changes: &mut Changes, key: &str, old: &Facts, new: &Facts) {
+    changes.record(key, old.monitor.as_ref(), new.monitor.as_ref(), |m: &MonitorFact| {
+        vec![m.gemeente().to_string(), m.domein().as_str().to_string()]
+    });
+}
+
+/// Add the stored monitor facts of `keys` to their facts.
+pub(crate) async fn load(tx: &mut Transaction<'_, Any>, keys: &[String], out: &mut HashMap<ProjectionKey, Facts>) -> Result<(), StoreError> {
+    for (k, m) in TABLE.stored::<MonitorFact>(tx, keys).await? {
+        out.entry(super::decode_key(&k)?).or_default().monitor = Some(m);
+    }
+    Ok(())
+}
 
 /// What the monitor reads of one gemeente and domein.
 struct Loaded {
@@ -53,11 +74,7 @@ impl Store {
 
     /// The monitor facts in the filter, by key.
     pub async fn monitor_facts(&self, gemeente: Option<&str>, domein: Option<&str>) -> Result<Vec<MonitorFact>, StoreError> {
-        self.bodies("monitor_facts", gemeente, domein)
-            .await?
-            .into_iter()
-            .map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("monitor_facts: {e}"))))
-            .collect()
+        TABLE.select(&self.pool, gemeente, domein).await
     }
 
     async fn monitor_load(&self, gemeente: &str, domein: Domein) -> Result<Loaded, StoreError> {
@@ -76,32 +93,13 @@ impl Store {
         };
         let counts = self.daily_counts(&metrics, &q).await?;
 
-        let sql = format!(
-            "SELECT measure, gemeente, domein, team, day, days FROM leadtime_samples WHERE measure IN ({}) AND gemeente = ${} AND domein = ${}",
-            list_placeholders(self.dialect, MEASURES.len(), 1),
-            MEASURES.len() + 1,
-            MEASURES.len() + 2
-        );
-        let mut query = sqlx::query(&sql);
-        for m in MEASURES {
-            query = query.bind(*m);
-        }
-        let samples = query
-            .bind(gemeente)
-            .bind(domein.as_str())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(sample_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let samples = self.samples_of(MEASURES, gemeente, domein).await?;
 
         let facts = self.monitor_facts(Some(gemeente), Some(domein.as_str())).await?;
         let po = self.po_timelines(Some(gemeente), Some(domein.as_str())).await?;
         Ok(Loaded { counts, samples, facts, po })
     }
-}
 
-impl Store {
     /// The gemeenten with meldingen in `domein`, and the last day with any, for
     /// choosing a default report (the dashboard's link).
     pub async fn monitor_scope(&self, domein: Domein) -> Result<(Vec<String>, Option<chrono::NaiveDate>), StoreError> {
@@ -115,17 +113,14 @@ impl Store {
         let mut gemeenten = Vec::new();
         let mut last: Option<chrono::NaiveDate> = None;
         for r in rows {
-            use sqlx::Row;
             gemeenten.push(r.try_get::<String, _>("gemeente")?);
             let d: String = r.try_get("last_day")?;
-            let d: chrono::NaiveDate = d.parse().map_err(|_| StoreError::Corrupt(format!("day `{d}`")))?;
+            let d = parse_day(&d)?;
             last = Some(last.map_or(d, |l| l.max(d)));
         }
         Ok((gemeenten, last))
     }
-}
 
-impl Store {
     /// The report for `req` from a scan of the whole log: every event read and
     /// folded afresh by the in-memory reference model, ignoring the read models.
     /// Slow (the whole log in memory); for checking the read model and as the
@@ -134,9 +129,8 @@ impl Store {
         let rows = sqlx::query("SELECT body FROM events ORDER BY seq").fetch_all(&self.pool).await?;
         let mut log = caseflow_core::model::MemoryLog::new();
         for r in rows {
-            use sqlx::Row;
             let body: String = r.try_get(0)?;
-            if let Some(e) = crate::project::parse_stored(&body)? {
+            if let Some(e) = parse_stored(&body)? {
                 log.offer(e);
             }
         }
