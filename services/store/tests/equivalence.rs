@@ -332,3 +332,101 @@ async fn sqlite_wal_is_checkpointed_in_the_background() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A staffing event or a withdrawal, as an input line.
+fn staffing_line(id: u128, gemeente: &str, at: &str, data: serde_json::Value) -> String {
+    let mut e = serde_json::json!({
+        "event_id": uuid::Uuid::from_u128(id).to_string(),
+        "event_type": "formatie.vastgesteld",
+        "schema_version": 1,
+        "occurred_at": at,
+        "gemeente": gemeente,
+        "domein": "wmo",
+        "data": data,
+    });
+    if let Some(target) = e["data"].get("ingetrokken_event_id").cloned() {
+        e["event_type"] = "event.ingetrokken".into();
+        e["case_id"] = uuid::Uuid::from_u128(0xCA5E).to_string().into();
+        e["client_ref"] = "client-1".into();
+        e["data"] = serde_json::json!({"ingetrokken_event_id": target, "reden": "foutief"});
+    }
+    e.to_string()
+}
+
+fn withdraw(target: u128) -> serde_json::Value {
+    serde_json::json!({"ingetrokken_event_id": uuid::Uuid::from_u128(target).to_string()})
+}
+
+fn staff(team: &str, consulent: &str, fte: f64) -> serde_json::Value {
+    serde_json::json!({"team": team, "consulent_ref": consulent, "fte": fte, "geldig_vanaf": "2020-01-06"})
+}
+
+fn by_id(mut f: Vec<workload::Formatie>) -> Vec<workload::Formatie> {
+    f.sort_by_key(|f| f.event_id);
+    f
+}
+
+/// The staffing table holds exactly the effective staffing events: a withdrawn
+/// one is left out, a withdrawn withdrawal restores it, a withdrawal that
+/// arrives before its target still counts, and one from another gemeente does
+/// not; whatever the batching, and after a rebuild.
+#[tokio::test]
+async fn staffing_table_leaves_out_withdrawn_events() {
+    let (g, other) = ("GM0363", "GM0518");
+    let t = "2020-01-02T09:00:00+01:00";
+    let input = vec![
+        staffing_line(1, g, t, staff("A", "c1", 1.0)),
+        staffing_line(2, g, t, staff("A", "c2", 0.5)),
+        staffing_line(11, g, t, withdraw(1)),
+        staffing_line(12, g, t, withdraw(2)),
+        staffing_line(13, g, t, withdraw(12)),
+        // Withdrawals before their targets: one of the same gemeente, one foreign.
+        staffing_line(14, g, t, withdraw(3)),
+        staffing_line(15, other, t, withdraw(4)),
+        staffing_line(3, g, t, staff("B", "c3", 0.8)),
+        staffing_line(4, g, t, staff("B", "c4", 0.9)),
+    ];
+    let log = MemoryLog::from_events(input.iter().map(|l| caseflow_core::Event::from_json_bytes(l.as_bytes()).unwrap()));
+    let want = by_id(log.formatie());
+    let ids: Vec<u128> = want.iter().map(|f| f.event_id.as_u128()).collect();
+    assert_eq!(ids, vec![2, 4], "the reference keeps the restored and the foreign-withdrawn event");
+    for (append_batch, project_batch) in [(1, 1), (2, 3), (3, 1), (100, 100)] {
+        let (dir, url) = temp_db("staffing");
+        let store = Store::open(&url).await.unwrap();
+        ingest(&store, &input, append_batch, project_batch).await;
+        assert_eq!(by_id(store.formatie().await.unwrap()), want, "batches of {append_batch}, projected by {project_batch}");
+        store.rebuild(2).await.unwrap();
+        assert_eq!(by_id(store.formatie().await.unwrap()), want, "rebuild after batches of {append_batch}");
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// A database from before the staffing table gets it filled: its migration
+/// rewinds the projection, and the next projection writes the table from the log.
+#[tokio::test]
+async fn staffing_migration_fills_the_table_for_an_existing_log() {
+    let input = lines(3);
+    let (dir, url) = temp_db("staffing-migration");
+    let store = Store::open(&url).await.unwrap();
+    ingest(&store, &input, 500, 300).await;
+    let want = by_id(store.formatie().await.unwrap());
+    let counts = stored(&store).await;
+    assert!(want.len() > 10, "{}", want.len());
+    store.close().await;
+    // The database as it was before migration 0007.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("DROP TABLE formatie").execute(&mut conn).await.unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 7").execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::open(&url).await.unwrap();
+    assert!(store.formatie().await.unwrap().is_empty(), "the migration starts the table empty");
+    store.project_pending(1000).await.unwrap();
+    assert_eq!(by_id(store.formatie().await.unwrap()), want);
+    assert_eq!(stored(&store).await, counts, "the other read models are projected again the same");
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
