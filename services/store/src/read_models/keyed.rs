@@ -3,6 +3,9 @@
 //! columns queries filter on (gemeente, domein, …), the body. One writer, one
 //! reader of stored bodies by key, one filtered query for all of them.
 
+use std::collections::HashMap;
+
+use caseflow_core::fact::{Facts, ProjectionKey};
 use serde::Serialize;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
@@ -70,9 +73,24 @@ impl Table {
     }
 
     /// The stored bodies of `keys` that have a row, as (key, value).
-    pub async fn stored<T: serde::de::DeserializeOwned>(&self, tx: &mut Transaction<'_, Any>, keys: &[String]) -> Result<Vec<(String, T)>, StoreError> {
+    async fn stored<T: serde::de::DeserializeOwned>(&self, tx: &mut Transaction<'_, Any>, keys: &[String]) -> Result<Vec<(String, T)>, StoreError> {
         let sql = format!("SELECT key, body FROM {} WHERE key IN", self.name);
         fetch_pairs(tx, &sql, keys).await?.into_iter().map(|(k, body)| Ok((k, self.decode(&body)?))).collect()
+    }
+
+    /// Set the stored values of `keys` in their facts with `set` (a read
+    /// model's part of the facts last written).
+    pub async fn load<T: serde::de::DeserializeOwned>(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        keys: &[String],
+        out: &mut HashMap<ProjectionKey, Facts>,
+        set: impl Fn(&mut Facts, T),
+    ) -> Result<(), StoreError> {
+        for (k, v) in self.stored::<T>(tx, keys).await? {
+            set(out.entry(super::decode_key(&k)?).or_default(), v);
+        }
+        Ok(())
     }
 
     /// Every stored value of `gemeente` and `domein` (each when given), by key.

@@ -29,10 +29,7 @@ pub(crate) fn record(changes: &mut Changes, key: &str, old: &Facts, new: &Facts)
 
 /// Add the stored monitor facts of `keys` to their facts.
 pub(crate) async fn load(tx: &mut Transaction<'_, Any>, keys: &[String], out: &mut HashMap<ProjectionKey, Facts>) -> Result<(), StoreError> {
-    for (k, m) in TABLE.stored::<MonitorFact>(tx, keys).await? {
-        out.entry(super::decode_key(&k)?).or_default().monitor = Some(m);
-    }
-    Ok(())
+    TABLE.load(tx, keys, out, |f, m: MonitorFact| f.monitor = Some(m)).await
 }
 
 /// What the monitor reads of one gemeente and domein.

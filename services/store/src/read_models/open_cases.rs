@@ -22,10 +22,7 @@ pub(crate) fn record(changes: &mut Changes, key: &str, old: &Facts, new: &Facts)
 /// Add the stored open cases of `keys` (cases only) to their facts.
 pub(crate) async fn load(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey], out: &mut HashMap<ProjectionKey, Facts>) -> Result<(), StoreError> {
     let cases: Vec<String> = keys.iter().filter(|k| matches!(k, ProjectionKey::Case(_))).map(ProjectionKey::encode).collect();
-    for (k, c) in TABLE.stored::<OpenCase>(tx, &cases).await? {
-        out.entry(super::decode_key(&k)?).or_default().open_case = Some(c);
-    }
-    Ok(())
+    TABLE.load(tx, &cases, out, |f, c: OpenCase| f.open_case = Some(c)).await
 }
 
 impl Store {

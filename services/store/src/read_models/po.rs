@@ -37,10 +37,7 @@ impl Changes {
 /// Add the stored timelines of `keys` (beschikkingen only) to their facts.
 pub(crate) async fn load(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey], out: &mut HashMap<ProjectionKey, Facts>) -> Result<(), StoreError> {
     let besch: Vec<String> = keys.iter().filter(|k| matches!(k, ProjectionKey::Beschikking(_))).map(ProjectionKey::encode).collect();
-    for (k, p) in TABLE.stored::<PoTimeline>(tx, &besch).await? {
-        out.entry(super::decode_key(&k)?).or_default().po = Some(p);
-    }
-    Ok(())
+    TABLE.load(tx, &besch, out, |f, p: PoTimeline| f.po = Some(p)).await
 }
 
 impl Store {
