@@ -3,8 +3,11 @@
 //! Per batch, in one transaction: take the new events (read after the checkpoint,
 //! or just appended by a source batch), find the projection keys they touch,
 //! recompute those keys' facts from all their effective events, write the
-//! difference to the aggregates, and move the checkpoint. A batch touches each
-//! affected row once.
+//! difference to the read models, and move the checkpoint. A batch touches each
+//! affected row once. Each read model (`crate::read_models`) records and writes
+//! its own part of the difference ([`Writes`]) and reads back its own part of
+//! the facts last written; staffing events, which have no projection key, go to
+//! the staffing read model directly.
 //!
 //! The projector keeps, per projection key, the facts it last wrote (what
 //! `key_facts` holds) and, for a case, its effective events, in a bounded cache
