@@ -195,7 +195,7 @@ impl KeyCache {
             .map(|(c, e)| (e.used, ProjectionKey::Case(*c)))
             .chain(self.beschikkingen.iter().map(|(b, e)| (e.used, ProjectionKey::Beschikking(*b))))
             .collect();
-        by_use.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        by_use.sort_unstable_by_key(|a| a.0);
         for (_, key) in by_use {
             if self.size <= target {
                 break;

@@ -365,7 +365,7 @@ async fn append_pg_json(tx: &mut Transaction<'_, Any>, source: &str, received_at
 async fn append_sqlite(tx: &mut Transaction<'_, Any>, source: &str, received_at: &str, offered: &[(&Incoming, &Event, &str)]) -> Result<Appended, StoreError> {
     const EVENT_COLS: usize = 12;
     let mut out = Appended::default();
-    let mut end = crate::events::log_end(&mut **tx).await?;
+    let mut end = crate::events::log_end(tx).await?;
     for chunk in offered.chunks(MAX_PARAMS / EVENT_COLS) {
         let sql = format!("INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES {}", values_placeholders(crate::Dialect::Sqlite, chunk.len(), EVENT_COLS, 1));
         let mut q = sqlx::query(&sql).persistent(keep_prepared(chunk.len(), MAX_PARAMS / EVENT_COLS));

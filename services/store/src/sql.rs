@@ -89,26 +89,6 @@ pub(crate) fn keep_prepared(rows: usize, full: usize) -> bool {
     rows == full
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders() {
-        assert_eq!(
-            values_placeholders(Dialect::Postgres, 2, 3, 1),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(list_placeholders(Dialect::Postgres, 3, 2), "$2, $3, $4");
-        assert_eq!(
-            values_placeholders(Dialect::Sqlite, 2, 2, 1),
-            "(?, ?), (?, ?)"
-        );
-        assert_eq!(list_placeholders(Dialect::Sqlite, 2, 1), "?, ?");
-        assert_eq!(list_placeholders(Dialect::Sqlite, 2, 2), "?2, ?3");
-    }
-}
-
 /// `UPDATE table SET column = value WHERE id IN (ids)`, in chunks within the
 /// parameter limit (marking rows published, attempted, …).
 pub(crate) async fn set_by_ids(conn: &mut AnyConnection, table: &str, column: &str, value: &str, ids: &[i64]) -> Result<(), crate::StoreError> {
@@ -319,4 +299,24 @@ pub(crate) fn dims_from_row(r: &sqlx::any::AnyRow) -> Result<caseflow_core::fact
     let domein: String = r.try_get("domein")?;
     let team: String = r.try_get("team")?;
     Ok(caseflow_core::fact::Dims { gemeente: r.try_get("gemeente")?, domein: parse_domein(&domein)?, team: (!team.is_empty()).then_some(team) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(
+            values_placeholders(Dialect::Postgres, 2, 3, 1),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(list_placeholders(Dialect::Postgres, 3, 2), "$2, $3, $4");
+        assert_eq!(
+            values_placeholders(Dialect::Sqlite, 2, 2, 1),
+            "(?, ?), (?, ?)"
+        );
+        assert_eq!(list_placeholders(Dialect::Sqlite, 2, 1), "?, ?");
+        assert_eq!(list_placeholders(Dialect::Sqlite, 2, 2), "?2, ?3");
+    }
 }
