@@ -98,6 +98,14 @@ impl Table {
         self.bodies(pool, gemeente, domein).await?.iter().map(|b| self.decode(b)).collect()
     }
 
+    /// Every stored value of `gemeente` and `domein`, in no particular order (no
+    /// sort: for callers whose result does not depend on the order).
+    pub async fn select_unordered<T: serde::de::DeserializeOwned>(&self, pool: &AnyPool, gemeente: &str, domein: &str) -> Result<Vec<T>, StoreError> {
+        let sql = format!("SELECT body FROM {} WHERE gemeente = $1 AND domein = $2", self.name);
+        let rows = sqlx::query(&sql).bind(gemeente).bind(domein).fetch_all(pool).await?;
+        rows.iter().map(|r| self.decode(&r.try_get::<String, _>(0)?)).collect()
+    }
+
     /// Every stored body of `gemeente` and `domein` (each when given), by key.
     pub async fn bodies(&self, pool: &AnyPool, gemeente: Option<&str>, domein: Option<&str>) -> Result<Vec<String>, StoreError> {
         let mut sql = format!("SELECT body FROM {} WHERE 1 = 1", self.name);

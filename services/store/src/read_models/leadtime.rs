@@ -117,17 +117,29 @@ impl Store {
     }
 
     /// The samples of `measures` of one gemeente and domein.
-    pub(crate) async fn samples_of(&self, measures: &[&str], gemeente: &str, domein: Domein) -> Result<Vec<Sample>, StoreError> {
+    pub(crate) async fn samples_of(&self, measures: &[&str], gemeente: &str, domein: Domein, days: (chrono::NaiveDate, chrono::NaiveDate)) -> Result<Vec<Sample>, StoreError> {
+        let n = measures.len();
         let sql = format!(
-            "SELECT {COLUMNS} FROM leadtime_samples WHERE measure IN ({}) AND gemeente = ${} AND domein = ${}",
-            list_placeholders(self.dialect, measures.len(), 1),
-            measures.len() + 1,
-            measures.len() + 2
+            "SELECT {COLUMNS} FROM leadtime_samples WHERE measure IN ({}) AND gemeente = ${} AND domein = ${} AND day >= ${} AND day <= ${}",
+            list_placeholders(self.dialect, n, 1),
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
         );
         let mut query = sqlx::query(&sql);
         for m in measures {
             query = query.bind(*m);
         }
-        query.bind(gemeente).bind(domein.as_str()).fetch_all(&self.pool).await?.iter().map(sample_from_row).collect()
+        query
+            .bind(gemeente)
+            .bind(domein.as_str())
+            .bind(days.0.to_string())
+            .bind(days.1.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(sample_from_row)
+            .collect()
     }
 }

@@ -44,13 +44,32 @@ impl Store {
     /// The monitor report for `req`, made at `now`. A gemeente without data or a
     /// period after the data is a [`StoreError::Param`].
     pub async fn monitor(&self, req: &MonitorRequest, now: DateTime<Utc>) -> Result<MonitorReport, StoreError> {
+        let t0 = std::time::Instant::now();
         let staffing = self.formatie().await?;
         let mut extent = self.workload_extent().await?;
         extent.add_staffing(&staffing);
-        let mut loaded = Vec::with_capacity(req.gemeenten.len());
-        for g in &req.gemeenten {
-            loaded.push(self.monitor_load(g, req.domein).await?);
+        tracing::debug!(seconds = t0.elapsed().as_secs_f64(), "monitor: staffing and extent");
+        // The gemeenten are read side by side (each on its own connection), and
+        // their JSON is parsed on the runtime's worker threads at once.
+        let t0 = std::time::Instant::now();
+        let periods = req.periods();
+        let days = (
+            periods.iter().map(|p| p.start).min().expect("a report has periods"),
+            periods.iter().map(|p| p.peildatum()).max().expect("a report has periods"),
+        );
+        let tasks: Vec<_> = req
+            .gemeenten
+            .iter()
+            .map(|g| {
+                let (store, g, d) = (self.clone(), g.clone(), req.domein);
+                tokio::spawn(async move { store.monitor_load(&g, d, days).await })
+            })
+            .collect();
+        let mut loaded = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            loaded.push(t.await.map_err(|e| StoreError::Open(format!("a monitor read stopped: {e}")))??);
         }
+        tracing::debug!(seconds = t0.elapsed().as_secs_f64(), "monitor: read the gemeenten");
         let sources: Vec<Source> = req
             .gemeenten
             .iter()
@@ -66,7 +85,10 @@ impl Store {
                 extent: &extent,
             })
             .collect();
-        Ok(monitor::build(req, &sources, &self.config, now)?)
+        let t0 = std::time::Instant::now();
+        let report = monitor::build(req, &sources, &self.config, now)?;
+        tracing::debug!(seconds = t0.elapsed().as_secs_f64(), "monitor: computed the cells");
+        Ok(report)
     }
 
     /// The monitor facts in the filter, by key.
@@ -74,7 +96,8 @@ impl Store {
         TABLE.select(&self.pool, gemeente, domein).await
     }
 
-    async fn monitor_load(&self, gemeente: &str, domein: Domein) -> Result<Loaded, StoreError> {
+    /// `days`: the first and last day of the report's periods.
+    async fn monitor_load(&self, gemeente: &str, domein: Domein, days: (chrono::NaiveDate, chrono::NaiveDate)) -> Result<Loaded, StoreError> {
         let mut metrics: Vec<&str> = COUNT_METRICS.to_vec();
         metrics.extend(workload::WINDOW_METRICS);
         metrics.push(workload::WL_OPEN);
@@ -88,12 +111,23 @@ impl Store {
             from: None,
             to: None,
         };
+        let t0 = std::time::Instant::now();
         let counts = self.daily_counts(&metrics, &q).await?;
-
-        let samples = self.samples_of(MEASURES, gemeente, domein).await?;
-
-        let facts = self.monitor_facts(Some(gemeente), Some(domein.as_str())).await?;
-        let po = self.po_timelines(Some(gemeente), Some(domein.as_str())).await?;
+        let t1 = std::time::Instant::now();
+        // Lead times count in the period of their end day: only the periods' days.
+        let samples = self.samples_of(MEASURES, gemeente, domein, days).await?;
+        let t2 = std::time::Instant::now();
+        let facts = TABLE.select_unordered(&self.pool, gemeente, domein.as_str()).await?;
+        let t3 = std::time::Instant::now();
+        let po = super::po::TABLE.select_unordered(&self.pool, gemeente, domein.as_str()).await?;
+        tracing::debug!(
+            gemeente,
+            counts = (t1 - t0).as_secs_f64(),
+            samples = (t2 - t1).as_secs_f64(),
+            facts = (t3 - t2).as_secs_f64(),
+            po = t3.elapsed().as_secs_f64(),
+            "monitor: read one gemeente"
+        );
         Ok(Loaded { counts, samples, facts, po })
     }
 
