@@ -1232,3 +1232,39 @@ fn enc_escapes_what_a_query_cannot_hold() {
     assert_eq!(enc("GM09\u{0}35"), "GM09%0035");
     assert_eq!(enc("<a&b=c>"), "%3Ca%26b%3Dc%3E");
 }
+
+/// After an upgrade whose migration rewinds the projection (or with no projector
+/// running), the log is ahead of the read models: the CLI report projects the
+/// rest first and says so, rather than reporting from what happens to be projected.
+#[tokio::test]
+async fn a_report_over_a_rewound_projection_catches_up_first() {
+    let d = data();
+    let want = cli_json(&d.sqlite);
+    let dir = TempDir::new("monitor-rewound");
+    let copy = dir.0.join("caseflow.db");
+    let src = d.sqlite.trim_start_matches("sqlite://");
+    let backup = std::process::Command::new("sqlite3")
+        .arg(src)
+        .arg(format!(".backup '{}'", copy.display()))
+        .output()
+        .expect("sqlite3 runs (make test-deps installs it)");
+    assert!(backup.status.success(), "{}", String::from_utf8_lossy(&backup.stderr));
+    // What migrations 0006/0007 do to an existing database.
+    let rewind = std::process::Command::new("sqlite3")
+        .arg(&copy)
+        .arg(
+            "DELETE FROM key_facts; DELETE FROM agg_daily; DELETE FROM leadtime_samples; DELETE FROM open_cases; \
+             DELETE FROM po_monitor; DELETE FROM monitor_facts; DELETE FROM formatie; \
+             DELETE FROM checkpoints WHERE name IN ('embedded', 'projection_token');",
+        )
+        .output()
+        .expect("sqlite3 runs");
+    assert!(rewind.status.success(), "{}", String::from_utf8_lossy(&rewind.stderr));
+    let url = format!("sqlite://{}", copy.display());
+    let out = monitor(&url, &[report_args(), vec!["--json".to_string()]].concat());
+    ok(&out, "report over a rewound projection");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("behind the log"), "the report says it catches up: {stderr}");
+    let got: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_same_report(&got, &want, "rewound and caught up vs the projected database");
+}

@@ -63,6 +63,14 @@ async fn monitor(g: &Global, a: &MonitorArgs) -> anyhow::Result<()> {
         .into());
     }
     let store = open(g).await?;
+    // A report counts projected events only: catch up first when the log is
+    // ahead (after an upgrade that rewinds the projection, or with no projector
+    // running), so the report is not silently short.
+    let (at, end) = store.lag().await?;
+    if at < end {
+        eprintln!("the read models are {} events behind the log; projecting them first …", end - at);
+        store.project_pending(g.batch_size).await?;
+    }
     let now = chrono::Utc::now();
     let made = if a.from_log { store.monitor_from_log(&req, now).await } else { store.monitor(&req, now).await };
     let report = match made {
