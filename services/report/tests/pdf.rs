@@ -3,7 +3,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use caseflow_report::{find_chromium, html, pdf, ReportError};
 use common::sample;
@@ -54,6 +54,23 @@ fn chromium_prints_the_report_to_pdf() {
         .expect("pdfinfo");
     let info = String::from_utf8_lossy(&info.stdout);
     assert!(info.contains("(A4)"), "{info}");
+}
+
+/// Whether process `pid` is gone, a zombie, or has SIGKILL pending.
+fn stopped(pid: &str) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return true;
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or("")
+            .to_string()
+    };
+    let sigkill = |mask: String| u64::from_str_radix(&mask, 16).is_ok_and(|m| m & (1 << 8) != 0);
+    field("State:").starts_with('Z') || sigkill(field("SigPnd:")) || sigkill(field("ShdPnd:"))
 }
 
 fn script(dir: &Path, body: &str) -> std::path::PathBuf {
@@ -121,16 +138,20 @@ fn a_chromium_that_writes_nothing_is_an_error() {
 #[test]
 fn a_hanging_chromium_is_stopped_at_the_timeout() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let fake = script(dir.path(), "echo started >&2\nsleep 30");
-    let t0 = Instant::now();
-    let err = pdf("<p>x</p>", &fake, Duration::from_millis(300)).unwrap_err();
-    assert!(
-        t0.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        t0.elapsed()
+    // The fake starts a helper process, as Chromium does, and records both ids.
+    let pids = dir.path().join("pids");
+    let fake = script(
+        dir.path(),
+        &format!("sleep 30 &\necho $$ $! > {}\necho started >&2\nwait", pids.display()),
     );
+    let err = pdf("<p>x</p>", &fake, Duration::from_millis(300)).unwrap_err();
     let ReportError::ChromiumTimeout { stderr, .. } = &err else {
         panic!("{err:?}")
     };
     assert!(stderr.contains("started"), "{stderr}");
-}
+    // Stopped, helper included: each is gone, a zombie, or has SIGKILL pending
+    // (the kernel delivers it when the process next runs).
+    let ids = std::fs::read_to_string(&pids).expect("the fake wrote its ids");
+    for pid in ids.split_whitespace() {
+        assert!(stopped(pid), "process {pid} is still running");
+    }}
