@@ -218,7 +218,18 @@ pub enum ApiError {
     #[error("the request was cancelled (the server is shutting down)")]
     Cancelled,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    /// A request the data cannot answer (a gemeente without data) is the
+    /// client's 400, like any other refused parameter.
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Param(p) => ApiError::BadParameter(p),
+            other => ApiError::Store(other),
+        }
+    }
 }
 
 fn accepted_text(accepted: &[&str]) -> String {

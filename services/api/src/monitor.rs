@@ -13,7 +13,6 @@ use caseflow_core::monitor::{MonitorParams, ReportPeriod};
 use chrono::{Datelike, NaiveDate};
 use caseflow_core::params::ParamError;
 use caseflow_report::Format;
-use caseflow_store::StoreError;
 
 use crate::limits::Permit;
 use crate::query::Params;
@@ -101,10 +100,7 @@ async fn monitor(
             .filter(|f| *f != Format::Table)
             .unwrap_or(Format::Json),
     };
-    let report = match s.store.monitor(&req, chrono::Utc::now()).await {
-        Err(StoreError::Param(p)) => return Err(p.into()),
-        other => other?,
-    };
+    let report = s.store.monitor(&req, chrono::Utc::now()).await?;
     let name = caseflow_report::file_name(&report, format);
     // A browser per PDF is heavy (hundreds of MB): at most two print at once,
     // the others wait their turn within the request timeout.

@@ -28,7 +28,12 @@ pub fn main() -> ExitCode {
     match rt.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if let Some(p) = e.downcast_ref::<ParamError>() {
+            // A refused parameter, or a request the data cannot answer: exit 2.
+            let param = e.downcast_ref::<ParamError>().or_else(|| match e.downcast_ref::<caseflow_store::StoreError>() {
+                Some(caseflow_store::StoreError::Param(p)) => Some(p),
+                _ => None,
+            });
+            if let Some(p) = param {
                 eprintln!("error: {}", p.repeatable());
                 return ExitCode::from(EXIT_BAD_PARAMETER);
             }

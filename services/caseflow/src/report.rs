@@ -8,7 +8,6 @@ use anyhow::Context;
 use caseflow_core::monitor::MonitorParams;
 use caseflow_core::params::ParamError;
 use caseflow_report::Format;
-use caseflow_store::StoreError;
 
 use crate::args::{Global, MonitorArgs, ReportCommand};
 use crate::store::open;
@@ -73,10 +72,7 @@ async fn monitor(g: &Global, a: &MonitorArgs) -> anyhow::Result<()> {
     }
     let now = chrono::Utc::now();
     let made = if a.from_log { store.monitor_from_log(&req, now).await } else { store.monitor(&req, now).await };
-    let report = match made {
-        Err(StoreError::Param(p)) => return Err(p.into()),
-        other => other?,
-    };
+    let report = made?;
     let chromium = a.chromium.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         caseflow_report::render(&report, format, chromium.as_deref(), PDF_TIMEOUT)

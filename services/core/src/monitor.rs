@@ -171,9 +171,6 @@ fn bad(parameter: &'static str, message: impl Into<String>) -> ParamError {
 }
 
 impl MonitorParams {
-    pub const ACCEPTED: &'static [&'static str] =
-        &["gemeente", "domein", "quarter", "half", "trend", "baseline", "threshold", "national"];
-
     pub fn parse(&self) -> Result<MonitorRequest, ParamError> {
         let list = given("gemeente", self.gemeente.as_deref())?
             .ok_or_else(|| bad("gemeente", "required: one CBS code or several separated by commas, e.g. GM0344,GM0363"))?;
