@@ -138,6 +138,18 @@ enum CaseStep {
     },
 }
 
+/// A migrated stock beschikking before it is issued.
+struct StockBesch {
+    ctx: Ctx,
+    voorz: u8,
+    ingang: NaiveDate,
+    eind: Option<NaiveDate>,
+    lv: Leveringsvorm,
+    aanbieder: Option<&'static str>,
+    team: u8,
+    issued_at: i64,
+}
+
 #[derive(Debug, Clone)]
 enum BeschStep {
     /// The historical beschikking.afgegeven of a stock beschikking.
@@ -507,42 +519,12 @@ impl Simulator {
             return; // reviewed before the stream starts: not in the migrated stock
         }
         let voorz = self.pick_voorz(Domein::Wmo, true);
-        let lv = if self.rng.chance(0.12) {
-            Leveringsvorm::Pgb
-        } else {
-            Leveringsvorm::Zin
-        };
-        let aanbieder = if lv == Leveringsvorm::Zin {
-            Some(self.pick_aanbieder(Domein::Wmo, voorz))
-        } else {
-            None
-        };
+        let (lv, aanbieder) = self.pick_levering(Domein::Wmo, voorz, 0.12);
         let ctx = self.new_ctx(g, Domein::Wmo, None);
         let ingang = day + days(self.rng.range(0, 14));
         let team = self.rng.range(0, N_TEAMS - 1) as u8;
-        let id = self.rng.uuid();
-        let aanvraag_id = self.rng.uuid();
-        let b = self.besch.insert(Besch {
-            origin: ctx,
-            cur: ctx,
-            id,
-            aanvraag_id,
-            voorz,
-            ingang,
-            eind: None,
-            lv,
-            aanbieder,
-            team,
-            issued_at: c,
-            zorg_planned: false,
-            zorg_start: None,
-            zorg_ended: false,
-            ended: false,
-            refs: 0,
-        });
-        self.schedule_besch(b, c, BeschStep::Afgegeven);
-        self.plan_followups(b, c, true, Some(plan));
-        self.maybe_free_besch(b);
+        let stock = StockBesch { ctx, voorz, ingang, eind: None, lv, aanbieder, team, issued_at: c };
+        self.issue_stock(stock, Some(plan));
     }
 
     fn stock_jeugd(&mut self, g: u16, day: NaiveDate) {
@@ -554,18 +536,26 @@ impl Simulator {
             return; // ended before the stream starts
         }
         let c = at_office(&mut self.rng, day);
-        let lv = if self.rng.chance(0.15) {
-            Leveringsvorm::Pgb
-        } else {
-            Leveringsvorm::Zin
-        };
-        let aanbieder = if lv == Leveringsvorm::Zin {
-            Some(self.pick_aanbieder(Domein::Jeugd, voorz))
-        } else {
-            None
-        };
+        let (lv, aanbieder) = self.pick_levering(Domein::Jeugd, voorz, 0.15);
         let ctx = self.new_ctx(g, Domein::Jeugd, None);
         let team = self.rng.range(0, N_TEAMS - 1) as u8;
+        let stock = StockBesch { ctx, voorz, ingang, eind: Some(eind), lv, aanbieder, team, issued_at: c };
+        self.issue_stock(stock, None);
+    }
+
+    /// Pgb with probability `pgb`, else zorg in natura from a provider of `voorz`.
+    fn pick_levering(&mut self, dom: Domein, voorz: u8, pgb: f64) -> (Leveringsvorm, Option<&'static str>) {
+        if self.rng.chance(pgb) {
+            (Leveringsvorm::Pgb, None)
+        } else {
+            (Leveringsvorm::Zin, Some(self.pick_aanbieder(dom, voorz)))
+        }
+    }
+
+    /// Issue a migrated stock beschikking: its historical `beschikking.afgegeven`
+    /// and what follows it.
+    fn issue_stock(&mut self, stock: StockBesch, cycle: Option<CyclePlan>) {
+        let StockBesch { ctx, voorz, ingang, eind, lv, aanbieder, team, issued_at: c } = stock;
         let id = self.rng.uuid();
         let aanvraag_id = self.rng.uuid();
         let b = self.besch.insert(Besch {
@@ -575,7 +565,7 @@ impl Simulator {
             aanvraag_id,
             voorz,
             ingang,
-            eind: Some(eind),
+            eind,
             lv,
             aanbieder,
             team,
@@ -587,7 +577,7 @@ impl Simulator {
             refs: 0,
         });
         self.schedule_besch(b, c, BeschStep::Afgegeven);
-        self.plan_followups(b, c, true, None);
+        self.plan_followups(b, c, true, cycle);
         self.maybe_free_besch(b);
     }
 
