@@ -2,6 +2,7 @@
 //! every read model of spec §3 as a deterministic fold over events. No I/O, no
 //! async: the store and the Kafka source call into this crate.
 
+pub mod access;
 pub mod config;
 pub mod dims;
 pub mod disclosure;
