@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod limits;
 pub mod metrics;
+pub mod oidc;
 
 mod query;
 
