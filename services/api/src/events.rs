@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use caseflow_store::Incoming;
+use caseflow_store::{is_blank, ndjson_body, Incoming};
 use serde_json::json;
 
 use crate::query::Params;
@@ -103,20 +103,8 @@ fn request_id(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// Split an NDJSON body into lines with their 1-based line numbers; blank lines skipped.
+/// Split an NDJSON body into lines with their 1-based line numbers; blank lines
+/// skipped (the store's framing, shared with `caseflow ingest`).
 pub fn split_lines(body: &[u8]) -> Vec<Incoming> {
-    body.split(|b| *b == b'\n')
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            (!is_blank(line)).then(|| Incoming {
-                position: format!("line {}", i + 1),
-                raw: line.to_vec(),
-            })
-        })
-        .collect()
-}
-
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(u8::is_ascii_whitespace)
+    ndjson_body(body)
 }

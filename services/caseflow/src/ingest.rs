@@ -1,9 +1,9 @@
 //! `caseflow ingest` and `caseflow rebuild`.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 
 use anyhow::Context;
-use caseflow_store::{AppendReport, Incoming, Prepared};
+use caseflow_store::{AppendReport, NdjsonLines, Prepared};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{Global, IngestArgs};
@@ -132,40 +132,28 @@ fn print_timings(total: f64) {
     }
 }
 
-/// Read NDJSON lines in batches of [`LINES_PER_BATCH`], parse and validate each
-/// batch, and send it on; stops at the end of the input, on a read error (sent
-/// on) or when the receiver is gone.
+/// Read NDJSON lines ([`NdjsonLines`]) in batches of [`LINES_PER_BATCH`], parse
+/// and validate each batch, and send it on; stops at the end of the input, on a
+/// read error (sent on) or when the receiver is gone. The bar counts the bytes read.
 fn read_batches(reader: Box<dyn Read + Send>, pb: &ProgressBar, tx: &tokio::sync::mpsc::Sender<std::io::Result<Prepared>>) {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let send = |batch: &mut Vec<_>| {
+        let prepared = Prepared::new(std::mem::replace(batch, Vec::with_capacity(LINES_PER_BATCH)));
+        tx.blocking_send(Ok(prepared)).is_ok()
+    };
     let mut batch = Vec::with_capacity(LINES_PER_BATCH);
-    let mut line_no = 0u64;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let n = match reader.read_until(b'\n', &mut buf) {
-            Ok(n) => n,
+    for line in NdjsonLines::new(BufReader::with_capacity(1 << 20, pb.wrap_read(reader))) {
+        match line {
+            Ok(line) => batch.push(line),
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
                 return;
             }
-        };
-        if n > 0 {
-            line_no += 1;
-            pb.inc(n as u64);
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                batch.push(Incoming { position: format!("line {line_no}"), raw: line.to_vec() });
-            }
         }
-        if batch.len() >= LINES_PER_BATCH || (n == 0 && !batch.is_empty()) {
-            let prepared = Prepared::new(std::mem::replace(&mut batch, Vec::with_capacity(LINES_PER_BATCH)));
-            if tx.blocking_send(Ok(prepared)).is_err() {
-                return;
-            }
-        }
-        if n == 0 {
+        if batch.len() >= LINES_PER_BATCH && !send(&mut batch) {
             return;
         }
+    }
+    if !batch.is_empty() {
+        send(&mut batch);
     }
 }

@@ -10,6 +10,7 @@
 //! below them:
 //!
 //! ```text
+//! input             the three ways in (file, HTTP, Kafka): positions, NDJSON framing
 //! source            partitioned sources (Kafka): offsets, append then project
 //!   └ project       the projection engine: batches, checkpoints, the Writes of a batch
 //!       ├ read_models/{throughput, leadtime, open_cases, workload, po, monitor}
@@ -26,6 +27,7 @@ mod alerts;
 mod cache;
 mod error;
 mod events;
+mod input;
 mod log;
 mod outbox;
 mod project;
@@ -44,6 +46,7 @@ use sqlx::AnyPool;
 pub use cache::DEFAULT_CAPACITY as DEFAULT_PROJECTION_CACHE;
 pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use error::StoreError;
+pub use input::{is_blank, ndjson_body, NdjsonLines, Position};
 pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected, MAX_DEAD_LETTER_BYTES};
 pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::input::Position;
 use crate::log::{append_in, AppendReport, Incoming, Prepared};
 use crate::events::{lock_log, lock_projection, log_end};
 use crate::project::{batch_start, project_events, store_positions, write_checkpoints, Start, EMBEDDED};
@@ -33,9 +34,10 @@ pub struct PendingDeadLetter {
 impl PendingDeadLetter {
     /// (topic, partition, offset) parsed from a `topic/partition@offset` position.
     pub fn source_position(&self) -> Option<(&str, i32, i64)> {
-        let (tp, o) = self.position.rsplit_once('@')?;
-        let (t, p) = tp.rsplit_once('/')?;
-        Some((t, p.parse().ok()?, o.parse().ok()?))
+        match Position::parse(&self.position)? {
+            Position::Kafka { topic, partition, offset } => Some((topic, partition, offset)),
+            _ => None,
+        }
     }
 }
 
@@ -63,9 +65,8 @@ impl SourceReport {
     /// `messages` is the slice passed to [`Store::apply_source_batch`].
     pub fn dead<'a>(&'a self, messages: &'a [SourceMessage]) -> impl Iterator<Item = (&'a SourceMessage, &'a str, &'a str)> + 'a {
         self.append.rejections.iter().filter_map(move |r| {
-            let pos = r.position.rsplit_once('@')?;
-            let (p, o) = (pos.0.rsplit_once('/')?.1.parse::<i32>().ok()?, pos.1.parse::<i64>().ok()?);
-            messages.iter().find(|m| m.partition == p && m.offset == o).map(|m| (m, r.kind.as_str(), r.reason.as_str()))
+            let Position::Kafka { partition, offset, .. } = Position::parse(&r.position)? else { return None };
+            messages.iter().find(|m| m.partition == partition && m.offset == offset).map(|m| (m, r.kind.as_str(), r.reason.as_str()))
         })
     }
 }
@@ -136,7 +137,10 @@ impl Store {
     /// error [`StoreError::OffsetsBehind`] says where to read again.
     pub async fn append_source_batch(&self, source: &str, topic: &str, messages: &[SourceMessage], expected: &BTreeMap<i32, i64>) -> Result<Appended, StoreError> {
         let mut prepared = Prepared::new(
-            messages.iter().map(|m| Incoming { position: format!("{topic}/{}@{}", m.partition, m.offset), raw: m.payload.clone() }).collect(),
+            messages
+                .iter()
+                .map(|m| Incoming { position: Position::Kafka { topic, partition: m.partition, offset: m.offset }.to_string(), raw: m.payload.clone() })
+                .collect(),
         );
         // SQLite has one writer: appends and projections of this process take turns.
         let _writer = if self.dialect() == crate::Dialect::Sqlite { Some(self.write_lock.lock().await) } else { None };
