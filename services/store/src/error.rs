@@ -17,4 +17,7 @@ pub enum StoreError {
     /// a restore). The consumer must read these partitions again from `stored`.
     #[error("the database's offsets {stored:?} are behind the consumer's positions {expected:?} (its last commits were lost, e.g. in a server crash); re-reading from the stored offsets")]
     OffsetsBehind { stored: std::collections::BTreeMap<i32, i64>, expected: std::collections::BTreeMap<i32, i64> },
+    /// The operating system's random number generator failed (creating a token).
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
 }

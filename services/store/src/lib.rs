@@ -19,10 +19,12 @@
 //!       ├ log       append, dead letters ── outbox (alert publication) uses it too
 //!       └ cache     the projector's key cache
 //! events            reading the log: parse_stored, effective, log_end, locks
+//! tokens, access_log API tokens and the access trace (issue #23)
 //! sql               dialect helpers, row parsing (used by all of the above)
 //! error, timings, version                                      (leaves)
 //! ```
 
+mod access_log;
 mod alerts;
 mod cache;
 mod error;
@@ -35,6 +37,7 @@ mod read_models;
 mod source;
 mod sql;
 mod timings;
+mod tokens;
 mod version;
 
 use std::sync::Arc;
@@ -44,6 +47,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
 pub use cache::DEFAULT_CAPACITY as DEFAULT_PROJECTION_CACHE;
+pub use access_log::{AccessLogQuery, AccessRecord, AccessRecordRow, MAX_ENDPOINT_CHARS, MAX_QUERY_CHARS};
 pub use alerts::{Alert, AlertQuery, AlertReport, ALERTS_TOPIC};
 pub use error::StoreError;
 pub use input::{is_blank, ndjson_body, NdjsonLines, Position};
@@ -51,6 +55,7 @@ pub use log::{AppendReport, DeadLetter, Incoming, Prepared, Rejected, MAX_DEAD_L
 pub use outbox::{OutboxMessage, RelayLease};
 pub use project::ProjectReport;
 pub use timings::phase_timings;
+pub use tokens::{check_token_name, NewToken, TokenCheck, TokenInfo, MAX_SECRET_BYTES, TOKEN_PREFIX};
 pub use source::{offsets_behind, Appended, PendingDeadLetter, SourceMessage, SourceReport};
 
 /// Which SQL database is behind the pool.
