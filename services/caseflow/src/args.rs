@@ -1,8 +1,11 @@
 //! The command line: subcommands and flags with environment fallbacks.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use caseflow_api::Limits;
+use caseflow_core::access::Role;
+use chrono::{DateTime, Utc};
 use caseflow_kafka::{DEFAULT_ALERTS_TOPIC, DEFAULT_DLQ_TOPIC, DEFAULT_GROUP, DEFAULT_TOPIC};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -77,6 +80,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Production projector: consume the Kafka event topic into the database.
     Project(ProjectArgs),
+    /// API tokens: create (the token is shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +106,9 @@ pub struct RunArgs {
     /// Most rows in one API answer: the default and the largest `limit`.
     #[arg(long, env = "CASEFLOW_MAX_ROWS", default_value_t = Limits::DEFAULT_MAX_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_rows: u64,
+    /// Days the access trace keeps a request (`caseflow query access-log`); older ones are deleted.
+    #[arg(long, env = "CASEFLOW_ACCESS_LOG_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub access_log_retention_days: u64,
 }
 
 impl RunArgs {
@@ -216,6 +225,8 @@ pub enum QueryCommand {
     Open(OpenArgs),
     /// Rejected input with its reason and position.
     DeadLetters(DeadLetterArgs),
+    /// The access trace: who asked the API what, newest first.
+    AccessLog(AccessLogArgs),
 }
 
 #[derive(Debug, Args)]
@@ -333,6 +344,68 @@ pub struct DeadLetterArgs {
     pub limit: i64,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessLogArgs {
+    /// From this time on: RFC 3339, or a date (from the start of that day, Dutch time).
+    #[arg(long, value_parser = crate::token::parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Before this time: RFC 3339, or a date (up to and including that day).
+    #[arg(long, value_parser = crate::token::parse_until)]
+    pub until: Option<DateTime<Utc>>,
+    /// Only this subject: `token:<name>`, a JWT subject, or `local`.
+    #[arg(long, value_parser = non_blank)]
+    pub subject: Option<String>,
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(0..))]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token. It is printed once and cannot be shown again (only its hash is kept).
+    Create(TokenCreateArgs),
+    /// List the tokens (never the tokens themselves).
+    List(TokenListArgs),
+    /// Revoke a token by id or name; requests with it are refused from then on.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Roles, comma-separated: producer, reader, council, admin.
+    #[arg(long = "role", value_name = "ROLES", value_parser = crate::token::parse_roles)]
+    pub roles: BTreeSet<Role>,
+    /// Gemeenten the token may see or write, comma-separated CBS codes (GM0344,GM0363), or `*` for every gemeente.
+    #[arg(long = "gemeente", value_name = "GEMEENTEN", value_parser = crate::token::parse_gemeenten)]
+    pub gemeenten: String,
+    /// Limit the token to these teams, comma-separated (default: every team).
+    #[arg(long = "team", value_name = "TEAMS", value_parser = crate::token::parse_teams)]
+    pub teams: Option<String>,
+    /// When the token expires: a duration from now (90d, 12h) or a date (2027-03-01: at the start of that day, Dutch time). Default: never.
+    #[arg(long, value_parser = crate::token::parse_expires)]
+    pub expires: Option<DateTime<Utc>>,
+    /// A name for the token (1–64 characters of A-Z a-z 0-9 . _ -). Default: token-<id>.
+    #[arg(long, value_parser = crate::token::parse_name)]
+    pub name: Option<String>,
+    /// Print the token and its details as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id or name (see `caseflow token list`).
+    #[arg(value_name = "ID|NAME", value_parser = non_blank)]
+    pub token: String,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use caseflow_core::params::ParamError;
 use clap::Parser;
 
 use crate::args::{Cli, Command, LogFormat};
-use crate::{ingest, project, query, report, run, simulate};
+use crate::{ingest, project, query, report, run, simulate, token};
 
 /// Exit code for a query parameter that was not accepted (as clap does for usage errors).
 pub const EXIT_BAD_PARAMETER: u8 = 2;
@@ -55,6 +55,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Alert(a) => run::alert_loop(&g, &a).await,
         Command::Simulate(a) => simulate::simulate(&a),
         Command::Project(a) => project::project(&g, &a).await,
+        Command::Token(c) => token::token(&g, c).await,
     }
 }
 

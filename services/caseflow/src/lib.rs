@@ -11,3 +11,4 @@ mod shutdown;
 mod simulate;
 mod store;
 mod table;
+mod token;

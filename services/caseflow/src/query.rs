@@ -29,6 +29,7 @@ fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
 
 pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
     match q {
+        QueryCommand::AccessLog(a) => return crate::token::access_log(g, a).await,
         QueryCommand::Throughput(a) => {
             // Parameters are checked before the database is touched.
             let tq = a.params().throughput()?;

@@ -50,6 +50,12 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
         tokio::spawn(async move { evaluate_until(&store, every, &stop).await })
     });
 
+    // The access trace's retention, in run and serve alike.
+    let retention = {
+        let (store, stop, days) = (store.clone(), stop.clone(), a.access_log_retention_days);
+        tokio::spawn(async move { crate::token::prune_access_log_until(&store, days, &stop).await })
+    };
+
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
         .with_context(|| format!("cannot listen on {}", a.listen))?;
@@ -68,7 +74,7 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
         _ = overdue => tracing::warn!(seconds = REQUEST_GRACE.as_secs(), "requests still running after the grace period; closing their connections"),
     }
     stop.cancel();
-    for task in [projector, evaluator].into_iter().flatten() {
+    for task in [projector, evaluator, Some(retention)].into_iter().flatten() {
         let _ = task.await;
     }
     store.close().await;
