@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use caseflow_core::params::ParamError;
 
+use crate::auth::Access;
 use crate::query::Params;
 use crate::{log_limit, ApiError, AppState, RowCount};
 
@@ -18,8 +19,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/dead-letters", get(dead_letters))
 }
 
-async fn dead_letters(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, ACCEPTED)?;
+async fn dead_letters(State(s): State<AppState>, access: Access, uri: Uri) -> Result<Response, ApiError> {
+    let p = Params::parse(&uri, ACCEPTED, &access)?;
     let limit = log_limit(&s, &p)?;
     let newest_first = match p.get("order") {
         None | Some("asc") => false,
@@ -37,6 +38,7 @@ async fn dead_letters(State(s): State<AppState>, uri: Uri) -> Result<Response, A
     let count = RowCount {
         total: Some(total.max(0) as usize),
         truncated: (rows.len() as i64) < total,
+        shown: rows.len(),
     };
     let mut r = Json(rows).into_response();
     count.annotate(&mut r);

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use caseflow_store::{is_blank, ndjson_body, Incoming};
 use serde_json::json;
 
+use crate::auth::Access;
 use crate::query::Params;
 use crate::{ApiError, AppState};
 
@@ -27,11 +28,12 @@ pub fn router() -> Router<AppState> {
 /// retry with the same id stores a rejected line once.
 async fn post_events(
     State(s): State<AppState>,
+    access: Access,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    Params::parse(&uri, ACCEPTED)?;
+    Params::parse(&uri, ACCEPTED, &access)?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge {
@@ -64,7 +66,9 @@ async fn post_events(
             "the body holds no events; send NDJSON, one event per line".into(),
         ));
     }
-    let report = s.store.append("api", batch).await?;
+    // A line for a gemeente outside the producer's scope is a dead letter of
+    // kind `forbidden`; the rest of the batch goes on.
+    let report = s.store.append_within("api", batch, &access.scope().gemeenten).await?;
     s.store.project_pending(s.batch_size).await?;
     s.appended.notify_waiters();
     let status = if report.rejected > 0 && report.accepted == 0 && report.duplicates == 0 {

@@ -1,5 +1,6 @@
 //! caseflow's HTTP API (axum): event intake, read models, dead letters, health.
 
+pub mod auth;
 pub mod cache;
 pub mod limits;
 pub mod metrics;
@@ -9,12 +10,14 @@ mod query;
 
 // One module per read model or surface, each with its handlers, the
 // parameters it accepts and a `router()`, merged in `router()` below.
+mod access_log;
 mod alerts;
 mod dashboard;
 mod dead_letters;
 mod events;
 mod health;
 mod leadtime;
+mod me;
 mod monitor;
 mod open_cases;
 mod po;
@@ -29,6 +32,8 @@ use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Extension, Json, Router};
+use auth::Access;
+use caseflow_core::access::{AccessError, Role, Scope};
 use caseflow_core::params::ParamError;
 use caseflow_store::{Store, StoreError};
 pub use events::split_lines;
@@ -52,6 +57,8 @@ pub struct AppState {
     /// Bounds on a request's work and output.
     pub limits: Limits,
     permits: Arc<limits::Permits>,
+    /// How requests are authenticated (open by default; see [`auth`]).
+    pub auth: auth::Auth,
 }
 
 impl AppState {
@@ -65,7 +72,14 @@ impl AppState {
             version: Arc::new(cache::VersionGate::default()),
             permits: Arc::new(limits::Permits::new(&limits)),
             limits,
+            auth: auth::Auth::off(),
         }
+    }
+
+    /// The same state with another authentication.
+    pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
+        self.auth = auth;
+        self
     }
 
     /// The same state under other bounds.
@@ -80,13 +94,14 @@ impl AppState {
     /// unchanged, else computed off the runtime's worker threads (see [`limits`]).
     async fn cached<T, F, Fut>(
         &self,
-        uri: &Uri,
+        key: &str,
+        scope: &Scope,
         permit: Permit,
         limit: usize,
         compute: F,
     ) -> Result<Response, ApiError>
     where
-        T: Rows + serde::Serialize + Send + 'static,
+        T: Rows + auth::Fence + serde::Serialize + Send + 'static,
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
     {
@@ -95,12 +110,17 @@ impl AppState {
             self.version.get(|| self.store.data_version()).await?,
             chrono::Utc::now().format("%Y-%m-%dT%H")
         );
-        let key = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let key = format!("{key}#{}", scope.text());
+        let scope = scope.clone();
         let answer = self
             .cache
-            .get_or_compute(&generation, key, || {
+            .get_or_compute(&generation, &key, || {
                 limits::off_thread(permit, async move {
                     let mut v = compute().await?;
+                    let dropped = v.fence(&scope);
+                    if dropped > 0 && !scope.limited_to_teams() {
+                        tracing::error!(dropped, scope = %scope.text(), "an answer held rows outside its scope; they were dropped");
+                    }
                     let rows = v.cap(limit);
                     Ok(Answer {
                         body: Bytes::from(
@@ -143,10 +163,13 @@ pub struct RowCount {
     /// Rows before the cap; None when only "more than the cap" is known.
     pub total: Option<usize>,
     pub truncated: bool,
+    /// Rows in the answer.
+    pub shown: usize,
 }
 
 impl RowCount {
     fn annotate(self, r: &mut Response) {
+        r.extensions_mut().insert(self);
         let h = r.headers_mut();
         if let Some(total) = self.total {
             h.insert("x-total-count", total.into());
@@ -170,6 +193,7 @@ fn cap_vec<T>(v: &mut Vec<T>, limit: usize) -> RowCount {
     RowCount {
         total: Some(total),
         truncated: total > limit,
+        shown: v.len(),
     }
 }
 
@@ -192,6 +216,7 @@ impl<T> Rows for OneMore<T> {
         RowCount {
             total: (!truncated).then_some(self.0.len()),
             truncated,
+            shown: self.0.len(),
         }
     }
 }
@@ -218,6 +243,12 @@ pub enum ApiError {
     Busy(Limits),
     #[error("the request was cancelled (the server is shutting down)")]
     Cancelled,
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("credentials cannot be checked right now ({0}); try again later")]
+    KeysUnavailable(String),
+    #[error(transparent)]
+    Forbidden(AccessError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -268,7 +299,7 @@ impl IntoResponse for ApiError {
                 Json(json!({"error": error, "limit_lines": limit})),
             )
                 .into_response(),
-            ApiError::Timeout(_) | ApiError::Cancelled => (
+            ApiError::Timeout(_) | ApiError::Cancelled | ApiError::KeysUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({"error": error})),
             )
@@ -279,6 +310,26 @@ impl IntoResponse for ApiError {
                 Json(json!({"error": error})),
             )
                 .into_response(),
+            ApiError::Unauthenticated(_) => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(json!({"error": error})),
+            )
+                .into_response(),
+            // Choosing among one's own gemeenten is a question, not a refusal.
+            ApiError::Forbidden(AccessError::Choose { parameter, .. }) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": error, "parameter": parameter})),
+            )
+                .into_response(),
+            ApiError::Forbidden(AccessError::OutOfScope { parameter, .. }) => (
+                StatusCode::FORBIDDEN,
+                Json(json!({"error": error, "parameter": parameter})),
+            )
+                .into_response(),
+            ApiError::Forbidden(_) => {
+                (StatusCode::FORBIDDEN, Json(json!({"error": error}))).into_response()
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
                 (
@@ -293,6 +344,7 @@ impl IntoResponse for ApiError {
 
 /// The parameters each endpoint accepts (each list lives with its endpoint).
 pub mod accepted {
+    pub use crate::access_log::ACCEPTED as ACCESS_LOG;
     pub use crate::alerts::ACCEPTED as ALERTS;
     pub use crate::dead_letters::ACCEPTED as DEAD_LETTERS;
     pub use crate::events::ACCEPTED as EVENTS;
@@ -304,30 +356,65 @@ pub mod accepted {
     pub use crate::workload::ACCEPTED as WORKLOAD;
 }
 
+/// The parameters the `GET` endpoint at `path` accepts; None for an unknown path.
+pub fn accepted_by(path: &str) -> Option<&'static [&'static str]> {
+    Some(match path {
+        "/api/v1/throughput" => accepted::THROUGHPUT,
+        "/api/v1/leadtime" => accepted::LEADTIME,
+        "/api/v1/workload" => accepted::WORKLOAD,
+        "/api/v1/po" => accepted::PO,
+        "/api/v1/alerts" => accepted::ALERTS,
+        "/api/v1/cases/open" => accepted::OPEN_CASES,
+        "/api/v1/monitor" => accepted::MONITOR,
+        "/api/v1/dead-letters" => accepted::DEAD_LETTERS,
+        "/api/v1/access-log" => accepted::ACCESS_LOG,
+        "/api/v1/me" | "/metrics" => &[],
+        _ => return None,
+    })
+}
+
 /// The API's routes: the read models' under `/api/v1` behind the request
 /// limits, beside the dashboard, health and metrics.
 pub fn router(state: AppState) -> Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    let only = |roles: &'static [Role], routes: Router<AppState>| routes.route_layer(from_fn(auth::require(roles)));
     let api = Router::new()
-        .merge(events::router())
-        .merge(throughput::router())
-        .merge(leadtime::router())
-        .merge(workload::router())
-        .merge(po::router())
-        .merge(alerts::router())
-        .merge(open_cases::router())
-        .merge(dead_letters::router())
-        .merge(monitor::router())
-        .merge(monitor::latest_router())
+        .merge(only(&[Role::Producer], events::router()))
+        .merge(only(
+            &[Role::Reader],
+            Router::new()
+                .merge(throughput::router())
+                .merge(leadtime::router())
+                .merge(workload::router()),
+        ))
+        // Case-level lists: each request leaves a record in the access trace.
+        .merge(only(
+            &[Role::Reader],
+            Router::new()
+                .merge(po::router())
+                .merge(alerts::router())
+                .merge(open_cases::router())
+                .route_layer(from_fn_with_state(state.clone(), access_log::trace)),
+        ))
+        .merge(only(
+            &[Role::Reader, Role::Council],
+            Router::new().merge(monitor::router()).merge(monitor::latest_router()),
+        ))
+        .merge(only(
+            &[Role::Admin],
+            Router::new()
+                .merge(dead_letters::router())
+                .merge(access_log::router())
+                .route("/metrics", get(metrics::metrics_handler)),
+        ))
+        .merge(me::router())
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::guard,
-        ));
+        .layer(from_fn_with_state(state.clone(), limits::guard));
     Router::new()
         .merge(dashboard::router())
         .merge(health::router())
-        .route("/metrics", get(metrics::metrics_handler))
         .method_not_allowed_fallback(method_not_allowed)
         .merge(api)
         .fallback(|| async {
@@ -359,16 +446,17 @@ fn read_model<Q, T, Fut>(
 ) -> MethodRouter<AppState>
 where
     Q: Send + 'static,
-    T: Rows + serde::Serialize + Send + 'static,
+    T: Rows + auth::Fence + serde::Serialize + Send + 'static,
     Fut: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
 {
     get(
-        move |State(s): State<AppState>, Extension(permit): Extension<Permit>, uri: Uri| async move {
-            let p = Params::parse(&uri, accepted)?;
+        move |State(s): State<AppState>, Extension(permit): Extension<Permit>, access: Access, uri: Uri| async move {
+            let p = Params::parse(&uri, accepted, &access)?;
             let limit = limit(&s, &p)?;
             let q = query(&p, limit)?;
             let store = s.store.clone();
-            s.cached(&uri, permit, limit, move || async move {
+            let key = format!("{}?{}", uri.path(), p.canonical());
+            s.cached(&key, access.scope(), permit, limit, move || async move {
                 Ok(ask(store, q).await?)
             })
             .await

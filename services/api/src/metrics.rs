@@ -50,7 +50,12 @@ fn text(body: String) -> Response {
 
 /// `GET /metrics` on the API router: [`render_with_store`] plus the response
 /// cache's counters.
-pub async fn metrics_handler(State(s): State<crate::AppState>) -> Response {
+pub async fn metrics_handler(
+    State(s): State<crate::AppState>,
+    access: crate::auth::Access,
+    uri: axum::http::Uri,
+) -> Result<Response, crate::ApiError> {
+    crate::query::Params::parse(&uri, &[], &access)?;
     let mut out = render_with_store(&s.store).await;
     let counters = [
         (
@@ -72,7 +77,7 @@ pub async fn metrics_handler(State(s): State<crate::AppState>) -> Response {
     for (name, help, v) in counters {
         single(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
     }
-    text(out)
+    Ok(text(out))
 }
 
 #[derive(Clone)]

@@ -14,6 +14,9 @@ use chrono::{Datelike, NaiveDate};
 use caseflow_core::params::ParamError;
 use caseflow_report::Format;
 
+use caseflow_core::access::Role;
+
+use crate::auth::Access;
 use crate::limits::Permit;
 use crate::query::Params;
 use crate::{ApiError, AppState};
@@ -38,8 +41,8 @@ pub fn latest_router() -> Router<AppState> {
     Router::new().route("/monitor", get(latest))
 }
 
-async fn latest(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, &["domein"])?;
+async fn latest(State(s): State<AppState>, access: Access, uri: Uri) -> Result<Response, ApiError> {
+    let p = Params::parse_gemeente_list(&uri, &["domein"], &access)?;
     let domein = match p.get("domein") {
         None => Domein::Wmo,
         Some(d) => Domein::parse(d).ok_or_else(|| ParamError { parameter: "domein", message: "accepted: wmo, jeugd".into() })?,
@@ -48,7 +51,14 @@ async fn latest(State(s): State<AppState>, uri: Uri) -> Result<Response, ApiErro
     let Some(last_day) = last_day else {
         return Err(ApiError::BadRequest(format!("no {domein} events yet: ingest events first, then open the monitor")));
     };
-    let gemeenten: Vec<String> = gemeenten.into_iter().take(caseflow_core::monitor::MAX_GEMEENTEN).collect();
+    let gemeenten: Vec<String> = gemeenten
+        .into_iter()
+        .filter(|g| access.scope().gemeenten.allows(g))
+        .take(caseflow_core::monitor::MAX_GEMEENTEN)
+        .collect();
+    if gemeenten.is_empty() {
+        return Err(ApiError::BadRequest(format!("no {domein} events of your gemeenten yet: ingest events first, then open the monitor")));
+    }
     let quarter = last_complete_quarter(chrono::Utc::now().date_naive(), last_day);
     let target = format!(
         "/api/v1/monitor?gemeente={}&domein={domein}&quarter={}&format=html",
@@ -73,10 +83,11 @@ fn last_complete_quarter(today: NaiveDate, last_day: NaiveDate) -> ReportPeriod 
 async fn monitor(
     State(s): State<AppState>,
     Extension(_permit): Extension<Permit>,
+    access: Access,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(&uri, ACCEPTED)?;
+    let p = Params::parse_gemeente_list(&uri, ACCEPTED, &access)?;
     let params = MonitorParams {
         gemeente: p.get("gemeente").map(str::to_string),
         domein: p.get("domein").map(str::to_string),
@@ -100,7 +111,13 @@ async fn monitor(
             .filter(|f| *f != Format::Table)
             .unwrap_or(Format::Json),
     };
-    let report = s.store.monitor(&req, chrono::Utc::now()).await?;
+    let mut report = s.store.monitor(&req, chrono::Utc::now()).await?;
+    // The council sees the shown values only, never a true value.
+    if !access.identity().has(Role::Reader) {
+        for cell in &mut report.cells {
+            cell.value = None;
+        }
+    }
     let name = caseflow_report::file_name(&report, format);
     // A browser per PDF is heavy (hundreds of MB): at most two print at once,
     // the others wait their turn within the request timeout.

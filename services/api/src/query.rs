@@ -12,6 +12,9 @@ use caseflow_core::params::{
 };
 use chrono::{DateTime, Utc};
 
+use caseflow_core::access::{AccessError, Within};
+
+use crate::auth::Access;
 use crate::ApiError;
 
 /// Longest parameter name echoed in an error (a name is the client's own text).
@@ -24,8 +27,72 @@ pub(crate) struct Params {
 }
 
 impl Params {
+    /// Reads `uri`'s query string against the parameters an endpoint accepts,
+    /// within the scope of `access`: a `gemeente` or `team` outside it is
+    /// refused (403); an absent one is the scope's only value, and a scope of
+    /// several must name one (400). A scope limited to teams sees per-team
+    /// answers only (`by_team=true`), and no endpoint without a `team` filter.
+    pub(crate) fn parse(uri: &Uri, accepted: &'static [&'static str], access: &Access) -> Result<Params, ApiError> {
+        let mut p = Params::read(uri, accepted)?;
+        let scope = access.scope();
+        if accepted.contains(&"gemeente") {
+            let given = p.values.remove("gemeente");
+            if let Some(g) = scope.resolve_gemeente(given)? {
+                p.values.insert("gemeente", g);
+            }
+        }
+        if scope.limited_to_teams() {
+            if accepted.contains(&"team") {
+                let given = p.values.remove("team");
+                if let Some(t) = scope.resolve_team(given)? {
+                    p.values.insert("team", t);
+                }
+            } else if accepted.contains(&"by_team") {
+                p.values.insert("by_team", "true".into());
+            } else if accepted.contains(&"gemeente") {
+                return Err(AccessError::MissingRole {
+                    needed: "reader for the whole gemeente (this answer is not per team; your scope is limited to teams)".into(),
+                }
+                .into());
+            }
+        }
+        Ok(p)
+    }
+
+    /// [`Params::parse`] for the monitor, whose `gemeente` is a list: every
+    /// gemeente named must be in scope; none named means the scope's gemeenten.
+    pub(crate) fn parse_gemeente_list(uri: &Uri, accepted: &'static [&'static str], access: &Access) -> Result<Params, ApiError> {
+        let mut p = Params::read(uri, accepted)?;
+        let scope = access.scope();
+        if scope.limited_to_teams() {
+            return Err(AccessError::MissingRole {
+                needed: "reader or council for the whole gemeente (your scope is limited to teams)".into(),
+            }
+            .into());
+        }
+        match (p.values.get("gemeente"), &scope.gemeenten) {
+            (_, Within::All) => {}
+            (Some(list), _) => {
+                for g in list.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+                    scope.resolve_gemeente(Some(g.to_string()))?;
+                }
+            }
+            (None, within) => {
+                p.values.insert("gemeente", within.text());
+            }
+        }
+        Ok(p)
+    }
+
+    /// The resolved parameters in one canonical text: with the scope, the key
+    /// of a cached answer (two identities asking the same URL may be answered
+    /// for different gemeenten).
+    pub(crate) fn canonical(&self) -> String {
+        serde_json::to_string(&self.values).expect("a map of strings serializes")
+    }
+
     /// Reads `uri`'s query string against the parameters an endpoint accepts.
-    pub(crate) fn parse(uri: &Uri, accepted: &'static [&'static str]) -> Result<Params, ApiError> {
+    fn read(uri: &Uri, accepted: &'static [&'static str]) -> Result<Params, ApiError> {
         let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|e| {
             ApiError::BadRequest(format!(
                 "the query string cannot be read: {}",

@@ -109,6 +109,8 @@ pub struct RunArgs {
     /// Days the access trace keeps a request (`caseflow query access-log`); older ones are deleted.
     #[arg(long, env = "CASEFLOW_ACCESS_LOG_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub access_log_retention_days: u64,
+    #[command(flatten)]
+    pub auth: crate::auth::AuthArgs,
 }
 
 impl RunArgs {

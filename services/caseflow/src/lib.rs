@@ -1,6 +1,7 @@
 //! The `caseflow` binary: one subcommand per role. `main.rs` only calls [`cli::main`].
 
 mod args;
+mod auth;
 pub mod cli;
 mod ingest;
 mod project;

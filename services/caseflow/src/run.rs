@@ -21,6 +21,17 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
     let stop = shutdown::on_signal();
     let store = open(g).await?;
     let appended = Arc::new(Notify::new());
+    // Bound and checked before anything starts: a refusal leaves nothing running.
+    let listener = tokio::net::TcpListener::bind(&a.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+    let auth = match a.auth.auth(listener.local_addr()?, &store).await {
+        Ok(auth) => auth,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
 
     let projector = with_projector.then(|| {
         let (store, appended, stop, batch) = (store.clone(), appended.clone(), stop.clone(), g.batch_size);
@@ -56,14 +67,15 @@ pub async fn run(g: &Global, a: &RunArgs, with_projector: bool) -> anyhow::Resul
         tokio::spawn(async move { crate::token::prune_access_log_until(&store, days, &stop).await })
     };
 
-    let listener = tokio::net::TcpListener::bind(&a.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", a.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
     println!("caseflow listening on http://{addr}");
     tracing::info!(%addr, database = %caseflow_store::redact(&g.database), "caseflow API up; dashboard at /");
-    let app = router(AppState::new(store.clone(), appended, g.batch_size).with_limits(a.limits()));
+    let app = router(
+        AppState::new(store.clone(), appended, g.batch_size)
+            .with_limits(a.limits())
+            .with_auth(auth),
+    );
     let serve = axum::serve(listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
     let overdue = async {
         stop.cancelled().await;

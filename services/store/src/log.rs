@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use caseflow_core::model::{admit, conflict_reason, same_scope, Admission};
 use caseflow_core::event::{mask_bsn, mask_bsn_text};
+use caseflow_core::access::Within;
 use caseflow_core::Event;
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -134,7 +135,15 @@ impl Store {
     /// events go to the log, repeats are counted, everything else goes to the
     /// dead-letter store with its reason, bytes and position.
     pub async fn append(&self, source: &str, batch: Vec<Incoming>) -> Result<AppendReport, StoreError> {
-        let batch = Prepared::new(batch);
+        self.append_within(source, batch, &Within::All).await
+    }
+
+    /// [`Store::append`] for a producer limited to some gemeenten: a valid event
+    /// of any other gemeente becomes a dead letter of kind `forbidden` (its
+    /// bytes kept like any rejected line), while the rest of the batch goes on.
+    pub async fn append_within(&self, source: &str, batch: Vec<Incoming>, gemeenten: &Within) -> Result<AppendReport, StoreError> {
+        let mut batch = Prepared::new(batch);
+        batch.forbid_outside(gemeenten);
         let _guard = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         crate::events::lock_log(&mut tx).await?;
@@ -211,6 +220,33 @@ impl Prepared {
         }
         crate::timings::record("prepare: parse, validate", t0);
         Prepared { valid, invalid }
+    }
+
+    /// Turn every valid event of a gemeente outside `gemeenten` into a
+    /// `forbidden` rejection.
+    pub fn forbid_outside(&mut self, gemeenten: &Within) {
+        if matches!(gemeenten, Within::All) {
+            return;
+        }
+        let (kept, forbidden): (Vec<_>, Vec<_>) = std::mem::take(&mut self.valid)
+            .into_iter()
+            .partition(|(_, _, e, _)| gemeenten.allows(&e.gemeente));
+        self.valid = kept;
+        for (index, inc, e, _) in forbidden {
+            self.invalid.push(DeadRow {
+                index,
+                position: inc.position,
+                kind: "forbidden",
+                reason: format!(
+                    "gemeente {} is outside this producer's scope ({}); send its events with a token for that gemeente",
+                    e.gemeente,
+                    gemeenten.text()
+                ),
+                event_id: Some(e.event_id.to_string()),
+                raw: inc.raw,
+            });
+        }
+        self.invalid.sort_by_key(|d| d.index);
     }
 
     /// Keep only the lines whose index in the batch passes `keep`.
