@@ -33,12 +33,14 @@ TANSU := $(CACHE)/tansu-$(TANSU_VERSION)/bin/tansu
 export CASEFLOW_TANSU ?= $(TANSU)
 export CASEFLOW_PYTHON ?= $(VENV)/bin/python
 
-# What building needs (make run and make test): a C toolchain for librdkafka and SQLite.
+# What building needs (make run and make test): a C toolchain for librdkafka and SQLite,
+# and OpenSSL's headers for librdkafka's TLS and SASL.
 build-deps:
 	@command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs"; exit 1; }
 	@missing=""; \
 	  for pair in pkg-config:pkg-config make:make cc:gcc c++:g++ perl:perl; do \
 	    cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null || missing="$$missing $$pkg"; done; \
+	  pkg-config --exists openssl 2>/dev/null || missing="$$missing libssl-dev"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null; \
