@@ -23,11 +23,13 @@ help:
 
 # Test prerequisites, installed once and cached (make test exports their paths):
 #   PostgreSQL server binaries and the sqlite3 shell (apt), a Python venv with kafka-python (the external
-#   Kafka client of the end-to-end tier), and the tansu Kafka broker (crates.io,
+#   Kafka client of the end-to-end tier) and Playwright (drives Debian's chromium in the dashboard
+#   tests), and the tansu Kafka broker (crates.io,
 #   built once into ~/.cache/caseflow, about 8 minutes on 2 cores).
 CACHE ?= $(HOME)/.cache/caseflow
 VENV := $(CACHE)/venv
 KAFKA_PYTHON_VERSION ?= 3.0.12
+PLAYWRIGHT_VERSION ?= 1.65.3
 TANSU_VERSION ?= 0.6.0
 TANSU := $(CACHE)/tansu-$(TANSU_VERSION)/bin/tansu
 export CASEFLOW_TANSU ?= $(TANSU)
@@ -63,6 +65,9 @@ test-deps:
 	@$(CASEFLOW_PYTHON) -c "import kafka" >/dev/null 2>&1 || { \
 	  echo "creating $(VENV) with kafka-python $(KAFKA_PYTHON_VERSION)"; \
 	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --disable-pip-version-check kafka-python==$(KAFKA_PYTHON_VERSION); }
+	@$(CASEFLOW_PYTHON) -c "import playwright" >/dev/null 2>&1 || { \
+	  echo "installing Playwright $(PLAYWRIGHT_VERSION) into $(VENV) (drives Debian's chromium; no browser download)"; \
+	  $(VENV)/bin/pip install -q --disable-pip-version-check playwright==$(PLAYWRIGHT_VERSION); }
 	@[ -x "$(CASEFLOW_TANSU)" ] || { \
 	  echo "building the tansu $(TANSU_VERSION) broker once into $(CACHE) (about 8 minutes) …"; \
 	  $(CARGO) install tansu --version $(TANSU_VERSION) --no-default-features --features dynostore \

@@ -47,6 +47,17 @@ pub fn caseflow_bin() -> PathBuf {
     .clone()
 }
 
+/// Debian's `chromium` on PATH; panics with what to install when missing.
+pub fn chromium() -> String {
+    let out = Command::new("sh")
+        .args(["-c", "command -v chromium"])
+        .output()
+        .expect("run sh");
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!path.is_empty(), "chromium is not on PATH (apt-get install chromium, or `make deps`)");
+    path
+}
+
 /// A `caseflow` command against the given database.
 pub fn caseflow(database: &str) -> Command {
     let mut c = Command::new(caseflow_bin());

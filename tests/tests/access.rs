@@ -9,6 +9,8 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use caseflow_tests::{caseflow, Server, TempDir};
+
+mod support;
 use serde_json::Value;
 
 fn token(db: &str, role: &str, gemeente: &str) -> String {
@@ -120,4 +122,51 @@ async fn auth_required_on_loopback_with_cli_tokens_and_the_body_limit() {
     // An unauthenticated body is refused before it is read.
     let r = c.post(url("/api/v1/events")).body(line).send().await.unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// The Python with Playwright that drives the browser (`make test-deps` installs it).
+fn playwright_python() -> String {
+    let py = caseflow_tests::broker::python();
+    let ok = std::process::Command::new(&py).args(["-c", "import playwright"]).status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "{} cannot import playwright; run `make deps`", py.display());
+    py.display().to_string()
+}
+
+#[tokio::test]
+async fn the_dashboard_asks_for_a_token_and_shows_only_the_scope() {
+    let stream = support::simulate("auth-dashboard", &["--gemeenten", "3", "--scale", "0.1", "--from", "2026-07-01", "--to", "2026-09-30"]);
+    let db = format!("sqlite://{}/caseflow.db", stream.dir.0.display());
+    support::ingest(&db, &stream.file);
+    let gemeenten: Vec<String> = {
+        let out = support::query(&db, &["throughput", "--period", "year", "--json"]);
+        let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+        rows.iter().map(|r| r["gemeente"].as_str().unwrap().to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+    };
+    assert_eq!(gemeenten.len(), 3, "{gemeenten:?}");
+    let two = format!("{},{}", gemeenten[0], gemeenten[1]);
+    let reader = token(&db, "reader", &two);
+    let council = token(&db, "council", &gemeenten[2]);
+    let server = Server::start_with(&db, &["serve", "--auth", "required"]);
+    server.wait_ready().await;
+    let out = std::process::Command::new(playwright_python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/browser/dashboard_login.py"))
+        .args([&caseflow_tests::chromium(), &server.base, &reader, &council])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(seen["wrong_token_message"].as_str().unwrap().contains("niet geaccepteerd"), "{seen}");
+    let r = &seen["reader"];
+    assert_eq!(r["gemeente_options"], serde_json::json!([gemeenten[0], gemeenten[1]]), "{seen}");
+    assert_eq!(r["roles"], "lezer");
+    assert_eq!(r["error_banner"], "", "{seen}");
+    assert!(r["throughput_rows"].as_u64().unwrap() > 0);
+    assert!(!r["visible_tabs"].as_array().unwrap().contains(&Value::from("deadletters")), "{seen}");
+    assert_eq!(r["open_case_gemeenten"], serde_json::json!([gemeenten[0]]), "{seen}");
+    assert_eq!(seen["after_logout_asks_again"], true);
+    let c = &seen["council"];
+    assert_eq!(c["visible_tabs"], serde_json::json!([]), "{seen}");
+    let report = c["monitor_text"].as_str().unwrap();
+    assert!(report.contains(&gemeenten[2]), "the council's report names its gemeente: {report:.500}");
+    assert!(!report.contains(&gemeenten[0]) && !report.contains(&gemeenten[1]), "no other gemeente in the council's report");
 }

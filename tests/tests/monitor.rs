@@ -482,19 +482,6 @@ fn shown_counts(report: &Value, indicator: &str) -> Vec<String> {
         .collect()
 }
 
-fn chromium() -> String {
-    let out = std::process::Command::new("sh")
-        .args(["-c", "command -v chromium"])
-        .output()
-        .expect("run sh");
-    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(
-        !path.is_empty(),
-        "chromium is not on PATH (apt-get install chromium)"
-    );
-    path
-}
-
 #[tokio::test]
 async fn pdf_holds_the_figures() {
     let d = data();
@@ -508,7 +495,7 @@ async fn pdf_holds_the_figures() {
         "--out".into(),
         pdf.display().to_string(),
     ]);
-    args.extend(["--chromium".into(), chromium()]);
+    args.extend(["--chromium".into(), caseflow_tests::chromium()]);
     let out = monitor(&d.sqlite, &args);
     ok(&out, "report monitor --format pdf");
     let bytes = std::fs::read(&pdf).expect("the PDF was written");

@@ -33,7 +33,7 @@ fn via_text(via: &Via) -> String {
 }
 
 /// A route layer: records the request once its answer is made. An answer whose
-/// record cannot be written is not sent (503 with the API's error shape).
+/// record cannot be written is not sent (500 in the API's error shape).
 pub(crate) async fn trace(State(s): State<AppState>, access: Access, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let endpoint = req.uri().path().to_string();
