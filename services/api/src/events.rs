@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use caseflow_store::{is_blank, ndjson_body, Incoming};
+use caseflow_store::{is_blank, ndjson_body, Incoming, Position};
 use serde_json::json;
 
 use crate::auth::Access;
@@ -59,7 +59,9 @@ async fn post_events(
     let mut batch = split_lines(&body);
     drop(body);
     for line in &mut batch {
-        line.position = format!("request {request_id} {}", line.position);
+        if let Some(Position::Line(n)) = Position::parse(&line.position) {
+            line.position = Position::Request { id: &request_id, line: n }.to_string();
+        }
     }
     if batch.is_empty() {
         return Err(ApiError::BadRequest(
