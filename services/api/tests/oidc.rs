@@ -462,3 +462,52 @@ async fn a_bad_jwks_setup_fails_at_start() {
     c.leeway = std::time::Duration::from_secs(3600);
     assert!(matches!(OidcVerifier::new(c).await, Err(OidcError::Config(_))));
 }
+
+/// The verifier behind the router: a JWT is a credential like a token, with
+/// its claims' scope applied to the query parameters.
+#[tokio::test]
+async fn the_router_takes_a_jwt_as_a_credential_within_its_scope() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let dir = caseflow_tests::TempDir::new("api-oidc-router");
+    let store = caseflow_store::Store::open(&dir.sqlite_url()).await.unwrap();
+    let ec = TestKey::ec();
+    let verifier = OidcVerifier::new(OidcConfig::new(ISSUER, AUDIENCE, KeySource::Static { pem: ec.public_pem.clone() }))
+        .await
+        .unwrap();
+    let app = caseflow_api::router(
+        caseflow_api::AppState::new(store, Default::default(), 1000).with_auth(caseflow_api::auth::Auth::required(Some(verifier))),
+    );
+    let call = |uri: &str, jwt: Option<String>| {
+        let mut req = axum::http::Request::get(uri);
+        if let Some(t) = jwt {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let app = app.clone();
+        let req = req.body(Body::empty()).unwrap();
+        async move {
+            let r = app.oneshot(req).await.unwrap();
+            let status = r.status();
+            let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+            (status, serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null))
+        }
+    };
+    let good = ec.sign(None, &claims());
+    let (status, me) = call("/api/v1/me", Some(good.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["subject"], "u-1234");
+    assert_eq!(me["via"], json!({"kind": "oidc", "issuer": ISSUER}));
+    assert_eq!(me["gemeenten"], json!(["GM0344", "GM0363"]));
+    assert_eq!(me["teams"], json!(["Noord", "Wijkteam Zuid"]));
+    let (status, e) = call("/api/v1/cases/open?gemeente=GM0935", Some(good.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(e["parameter"], "gemeente");
+    let (status, _) = call("/api/v1/dead-letters", Some(good)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a reader is not an admin");
+    let expired = ec.sign(None, &with(claims(), "exp", json!(now() - 3600)));
+    let (status, e) = call("/api/v1/me", Some(expired)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(e["error"].as_str().unwrap().contains("expired"), "{e}");
+    let other_audience = ec.sign(None, &with(claims(), "aud", json!("iets-anders")));
+    assert_eq!(call("/api/v1/me", Some(other_audience)).await.0, StatusCode::UNAUTHORIZED);
+}
