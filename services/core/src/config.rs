@@ -42,7 +42,16 @@ pub struct Params {
     /// The council monitor's disclosure threshold t (spec §3.5): counts 1 ..= t − 1
     /// are shown as `<t`. At least 2.
     pub monitor_drempel: u32,
+    /// Legal-term early warning (spec §3.6): `termijn_nadert` this many days
+    /// (exact) before a Wmo term's deadline. 0 ..= [`MAX_WARNING_DAYS`].
+    pub termijn_waarschuwing_wmo_dagen: f64,
+    /// The same for a Jeugd term.
+    pub termijn_waarschuwing_jeugd_dagen: f64,
 }
+
+/// The longest warning window: a window longer than the terms themselves would
+/// warn from the first day, which is a mistake, not a policy.
+pub const MAX_WARNING_DAYS: f64 = 56.0;
 
 impl Default for Params {
     fn default() -> Self {
@@ -60,6 +69,8 @@ impl Default for Params {
             po_grace_days: 14.0,
             po_max_interval_jaren: 3,
             monitor_drempel: 5,
+            termijn_waarschuwing_wmo_dagen: 5.0,
+            termijn_waarschuwing_jeugd_dagen: 5.0,
         }
     }
 }
@@ -72,6 +83,14 @@ impl Params {
             ("besluit", Domein::Wmo) => Some(self.norm_besluit_wmo_dagen),
             ("besluit", Domein::Jeugd) => Some(self.norm_besluit_jeugd_dagen),
             _ => None,
+        }
+    }
+
+    /// The warning window of a legal term in this domein, in days (spec §3.6).
+    pub fn warning_window(&self, domein: Domein) -> f64 {
+        match domein {
+            Domein::Wmo => self.termijn_waarschuwing_wmo_dagen,
+            Domein::Jeugd => self.termijn_waarschuwing_jeugd_dagen,
         }
     }
 
@@ -166,6 +185,11 @@ impl Config {
             if p.monitor_drempel < 2 {
                 return Err(ConfigError(format!("{what}: monitor_drempel must be at least 2 (a threshold of 1 suppresses nothing)")));
             }
+            for (name, v) in [("termijn_waarschuwing_wmo_dagen", p.termijn_waarschuwing_wmo_dagen), ("termijn_waarschuwing_jeugd_dagen", p.termijn_waarschuwing_jeugd_dagen)] {
+                if !(0.0..=MAX_WARNING_DAYS).contains(&v) {
+                    return Err(ConfigError(format!("{what}: {name} must be between 0 and {MAX_WARNING_DAYS} days; {v} was given")));
+                }
+            }
         }
         Ok(Config { default, gemeenten })
     }
@@ -202,5 +226,19 @@ mod tests {
         assert!(e.contains("unknown parameter `werkweek`"), "{e}");
         assert!(Config::from_json(r#"{"gemeenten": {"Maastricht": {}}}"#).is_err());
         assert!(Config::from_json(r#"{"defaults": {}}"#).is_err());
+    }
+
+    #[test]
+    fn warning_window_per_gemeente_and_domein_is_bounded() {
+        let c = Config::from_json(r#"{"default": {"termijn_waarschuwing_jeugd_dagen": 10}, "gemeenten": {"GM0935": {"termijn_waarschuwing_wmo_dagen": 0}}}"#).unwrap();
+        assert_eq!(c.params("GM0363").warning_window(Domein::Wmo), 5.0);
+        assert_eq!(c.params("GM0363").warning_window(Domein::Jeugd), 10.0);
+        assert_eq!(c.params("GM0935").warning_window(Domein::Wmo), 0.0);
+        assert_eq!(c.params("GM0935").warning_window(Domein::Jeugd), 10.0);
+        for bad in ["-1", "56.5", "400"] {
+            let e = Config::from_json(&format!(r#"{{"gemeenten": {{"GM0935": {{"termijn_waarschuwing_wmo_dagen": {bad}}}}}}}"#)).unwrap_err().to_string();
+            assert!(e.contains("termijn_waarschuwing_wmo_dagen must be between 0 and 56"), "{e}");
+        }
+        assert!(Config::from_json(r#"{"default": {"termijn_waarschuwing_jeugd_dagen": 56}}"#).is_ok());
     }
 }

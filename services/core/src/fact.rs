@@ -19,6 +19,7 @@ use crate::event::{Domein, Event, EventData};
 use crate::leadtime::{self, OpenCase, Sample};
 use crate::monitor::{self, MonitorFact};
 use crate::overdue_po::{self, PoTimeline};
+use crate::terms::{self, CaseTerms};
 use crate::{throughput, workload};
 
 /// The facts of one projection key.
@@ -39,6 +40,9 @@ pub struct Facts {
     /// What the council monitor needs of this key (spec §3.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor: Option<MonitorFact>,
+    /// A case's legal-term facts (spec §3.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<CaseTerms>,
 }
 
 /// Counts as a list of flat rows, `[gemeente, domein, team, day, metric,
@@ -90,6 +94,7 @@ impl Facts {
             && self.open_case.is_none()
             && self.po.is_none()
             && self.monitor.is_none()
+            && self.terms.is_none()
     }
 
     /// What must be added to the count aggregates to go from `old` to `self`.
@@ -171,6 +176,7 @@ pub fn facts_for(key: &ProjectionKey, events: &[Event]) -> Facts {
             facts.open_case = leadtime::case_facts(&sorted, &assignments, &mut facts.samples);
             workload::case_facts(&sorted, &assignments, &mut facts.counts);
             facts.monitor = monitor::case_fact(&sorted);
+            facts.terms = terms::case_terms(&sorted, &assignments);
         }
         ProjectionKey::Beschikking(b) => {
             sorted.retain(|e| {

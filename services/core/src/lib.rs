@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod overdue_po;
 pub mod params;
 pub mod period;
+pub mod terms;
 pub mod throughput;
 pub mod workload;
 

@@ -158,6 +158,14 @@ impl MemoryLog {
             .collect()
     }
 
+    /// The cases' legal-term facts (spec §3.6), by case.
+    pub fn case_terms(&self) -> Vec<crate::terms::CaseTerms> {
+        self.facts_by_key()
+            .into_values()
+            .filter_map(|f| f.terms)
+            .collect()
+    }
+
     /// The monitor facts of every key.
     pub fn monitor_facts(&self) -> Vec<crate::monitor::MonitorFact> {
         self.facts_by_key()
