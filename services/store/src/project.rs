@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::cache::KeyCache;
 use crate::events::{effective, lock_log, lock_projection, log_end, parse_stored, parse_uuid};
 use crate::log::{append_in, AppendReport, Prepared};
-use crate::read_models::{self, keyed, leadtime, monitor, open_cases, po, throughput, workload};
+use crate::read_models::{self, keyed, leadtime, monitor, open_cases, po, terms, throughput, workload};
 use crate::sql::{execute_in, fetch_in, fetch_pairs, insert_rows, Val};
 use crate::{timings, Store, StoreError};
 
@@ -568,6 +568,7 @@ async fn stored_facts(tx: &mut Transaction<'_, Any>, keys: &[ProjectionKey]) -> 
     open_cases::load(tx, keys, &mut out).await?;
     po::load(tx, keys, &mut out).await?;
     monitor::load(tx, &encoded, &mut out).await?;
+    terms::load(tx, keys, &mut out).await?;
     Ok(out)
 }
 
@@ -581,6 +582,7 @@ struct Writes {
     po: po::Changes,
     monitor: keyed::Changes,
     staffing: keyed::Changes,
+    terms: keyed::Changes,
     /// `key_facts`: the counts per key (upserts as JSON, deletes).
     fact_upserts: Vec<(String, String)>,
     fact_deletes: Vec<String>,
@@ -598,6 +600,7 @@ impl Writes {
         open_cases::record(&mut self.open_cases, &enc, old, new);
         self.po.record(key, old, new);
         monitor::record(&mut self.monitor, &enc, old, new);
+        terms::record(&mut self.terms, &enc, old, new);
         // key_facts keeps the counts only: the rest is in the read models' rows.
         if new.counts != old.counts {
             if new.counts.is_empty() {
@@ -616,6 +619,7 @@ impl Writes {
         po::TABLE.write(tx, &self.po.rows).await?;
         monitor::TABLE.write(tx, &self.monitor).await?;
         workload::TABLE.write(tx, &self.staffing).await?;
+        terms::TABLE.write(tx, &self.terms).await?;
         let t0 = std::time::Instant::now();
         execute_in(tx, "DELETE FROM key_facts WHERE key IN", &self.fact_deletes).await?;
         let rows: Vec<Vec<Val>> = self.fact_upserts.iter().map(|(k, f)| vec![Val::Str(k), Val::Str(f)]).collect();

@@ -79,6 +79,9 @@ struct Rest {
     formatie: usize,
     /// The council monitor's per-key facts, as sorted JSON.
     monitor: Vec<String>,
+    /// The legal-term facts per case, as sorted JSON, and the open terms at `as_of()`.
+    case_terms: Vec<String>,
+    terms: String,
 }
 
 fn sorted_json<T: serde::Serialize>(items: &[T]) -> Vec<String> {
@@ -101,6 +104,8 @@ async fn stored_rest(store: &Store) -> Rest {
         po: po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect(),
         formatie: store.formatie().await.unwrap().len(),
         monitor: sorted_json(&store.monitor_facts(None, None).await.unwrap()),
+        case_terms: sorted_json(&store.case_terms(None, None).await.unwrap()),
+        terms: serde_json::to_string(&store.terms(None, None, as_of(), &Default::default()).await.unwrap()).unwrap(),
     }
 }
 
@@ -121,6 +126,8 @@ fn reference_rest(lines: &[String]) -> Rest {
         po: po.beschikkingen.iter().map(|s| serde_json::to_string(s).unwrap()).collect(),
         formatie: log.formatie().len(),
         monitor: sorted_json(&log.monitor_facts()),
+        case_terms: sorted_json(&log.case_terms()),
+        terms: serde_json::to_string(&caseflow_core::terms::report(&log.case_terms(), as_of(), &config, &Default::default())).unwrap(),
     }
 }
 
@@ -245,7 +252,11 @@ async fn in_order_ingest_matches_reference_and_counts_bad_lines() {
     store.project_pending(777).await.unwrap();
     assert_same(&stored(&store).await, &reference(&input));
     let rest = stored_rest(&store).await;
-    assert!(rest.samples.len() > 100 && rest.open_cases.len() > 10 && rest.po.len() > 10 && rest.formatie > 10 && rest.monitor.len() > 100, "{rest:?}");
+    assert!(rest.samples.len() > 100 && rest.open_cases.len() > 10 && rest.po.len() > 10 && rest.formatie > 10 && rest.monitor.len() > 100 && rest.case_terms.len() > 100, "{rest:?}");
+    let terms: serde_json::Value = serde_json::from_str(&rest.terms).unwrap();
+    for status in ["binnen_termijn", "termijn_nadert", "termijn_verstreken"] {
+        assert!(terms["counts"][status].as_u64().unwrap() > 0, "{status}: {}", terms["counts"]);
+    }
     assert_eq!(rest, reference_rest(&input));
     let (at, end) = store.lag().await.unwrap();
     assert_eq!(at, end);

@@ -10,6 +10,7 @@
 //! | [`workload`]   | `formatie` (+ `agg_daily`)  | `workload`, `formatie`                    |
 //! | [`po`]         | `po_monitor`                | `po`, `po_filtered`, `po_timelines`       |
 //! | [`monitor`]    | `monitor_facts` (+ others)  | `monitor`, `monitor_facts`, `monitor_scope`, `monitor_from_log` |
+//! | [`terms`]      | `case_terms`                | `terms`, `case_terms`                     |
 //!
 //! [`keyed`] is the shared shape of the tables of one JSON body per key.
 
@@ -18,6 +19,7 @@ pub(crate) mod leadtime;
 pub(crate) mod monitor;
 pub(crate) mod open_cases;
 pub(crate) mod po;
+pub(crate) mod terms;
 pub(crate) mod throughput;
 pub(crate) mod workload;
 
@@ -26,7 +28,7 @@ use caseflow_core::fact::ProjectionKey;
 use crate::StoreError;
 
 /// Every read-model table, emptied by a rebuild.
-pub(crate) const TABLES: [&str; 6] = ["agg_daily", "leadtime_samples", "open_cases", "po_monitor", "monitor_facts", "formatie"];
+pub(crate) const TABLES: [&str; 7] = ["agg_daily", "leadtime_samples", "open_cases", "po_monitor", "monitor_facts", "formatie", "case_terms"];
 
 /// A stored projection key.
 pub(crate) fn decode_key(k: &str) -> Result<ProjectionKey, StoreError> {
