@@ -21,6 +21,7 @@ mod me;
 mod monitor;
 mod open_cases;
 mod po;
+mod terms;
 mod throughput;
 mod workload;
 
@@ -352,6 +353,7 @@ pub mod accepted {
     pub use crate::monitor::ACCEPTED as MONITOR;
     pub use crate::open_cases::ACCEPTED as OPEN_CASES;
     pub use crate::po::ACCEPTED as PO;
+    pub use crate::terms::ACCEPTED as TERMS;
     pub use crate::throughput::ACCEPTED as THROUGHPUT;
     pub use crate::workload::ACCEPTED as WORKLOAD;
 }
@@ -363,6 +365,7 @@ pub fn accepted_by(path: &str) -> Option<&'static [&'static str]> {
         "/api/v1/leadtime" => accepted::LEADTIME,
         "/api/v1/workload" => accepted::WORKLOAD,
         "/api/v1/po" => accepted::PO,
+        "/api/v1/terms" => accepted::TERMS,
         "/api/v1/alerts" => accepted::ALERTS,
         "/api/v1/cases/open" => accepted::OPEN_CASES,
         "/api/v1/monitor" => accepted::MONITOR,
@@ -392,6 +395,7 @@ pub fn router(state: AppState) -> Router {
             &[Role::Reader],
             Router::new()
                 .merge(po::router())
+                .merge(terms::router())
                 .merge(alerts::router())
                 .merge(open_cases::router())
                 .route_layer(from_fn_with_state(state.clone(), access_log::trace)),
