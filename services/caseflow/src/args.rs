@@ -221,6 +221,9 @@ pub enum QueryCommand {
     Workload(WorkloadArgs),
     /// Overdue PO (spec §3.4): every monitored beschikking's status at a reference time.
     Po(PoArgs),
+    /// Legal terms (spec §3.6): every open onderzoek and besluit term at a reference
+    /// time, most urgent first.
+    Terms(TermsArgs),
     /// Overdue-PO alerts.
     Alerts(AlertArgs),
     /// The live open-case list: age, next legal deadline, days left.
@@ -301,6 +304,23 @@ pub struct PoArgs {
     #[arg(long, value_parser = non_blank)]
     pub as_of: Option<String>,
     /// Only beschikkingen with this status.
+    #[arg(long, value_parser = non_blank)]
+    pub status: Option<String>,
+    /// Rows in the table (JSON always lists all).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TermsArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Reference time (RFC 3339, or a date = the end of that day). Default: now.
+    #[arg(long, value_parser = non_blank)]
+    pub as_of: Option<String>,
+    /// Only terms with this status: termijn_verstreken, termijn_nadert or binnen_termijn.
     #[arg(long, value_parser = non_blank)]
     pub status: Option<String>,
     /// Rows in the table (JSON always lists all).

@@ -103,6 +103,21 @@ pub async fn query(g: &Global, q: QueryCommand) -> anyhow::Result<()> {
                 println!("{}", table::po(&report, a.limit));
             }
         }
+        QueryCommand::Terms(a) => {
+            let (gemeente, domein) = (parse_gemeente(a.scope.gemeente.as_deref())?, parse_domein(a.scope.domein.as_deref())?);
+            let f = caseflow_core::terms::TermsFilter {
+                team: parse_team(a.scope.team.as_deref())?,
+                status: caseflow_core::terms::parse_status(a.status.as_deref())?,
+                limit: None,
+            };
+            let as_of = parse_as_of(a.as_of.as_deref(), chrono::Utc::now())?;
+            let report = open(g).await?.terms(gemeente.as_deref(), domein.as_deref(), as_of, &f).await?;
+            if a.json {
+                print_json(&report)?;
+            } else {
+                println!("{}", table::terms(&report, a.limit));
+            }
+        }
         QueryCommand::Alerts(a) => {
             let p = FilterParams {
                 status: a.status.clone(),

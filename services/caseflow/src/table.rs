@@ -2,6 +2,7 @@
 
 use caseflow_core::leadtime::{LeadtimeRow, OpenCaseRow};
 use caseflow_core::overdue_po::PoReport;
+use caseflow_core::terms::{Term, TermStatus, TermsReport};
 use caseflow_core::throughput::{Breakdown, ThroughputRow};
 use caseflow_core::workload::WorkloadReport;
 use caseflow_store::{Alert, DeadLetter};
@@ -252,6 +253,54 @@ pub fn po(r: &PoReport, limit: usize) -> String {
         "PO status at {}\n{counts}\n{alerting} beschikkingen need attention (first {}):\n{t}",
         r.as_of,
         limit.min(alerting)
+    )
+}
+
+fn termijn(t: Term) -> &'static str {
+    match t {
+        Term::Onderzoek => "onderzoek (aanvraag)",
+        Term::Besluit => "besluit (beschikking)",
+    }
+}
+
+fn status_nl(s: TermStatus) -> &'static str {
+    match s {
+        TermStatus::TermijnVerstreken => "verstreken",
+        TermStatus::TermijnNadert => "nadert",
+        TermStatus::BinnenTermijn => "binnen termijn",
+    }
+}
+
+/// The legal terms (spec §3.6) for the team leads who act on them: Dutch labels,
+/// the deadline's Amsterdam date, days overdue (+) or to go (−).
+pub fn terms(r: &TermsReport, limit: usize) -> String {
+    let mut t = new_table(
+        vec!["Status", "Termijn", "Zaak", "Aanvraag", "Gemeente", "Domein", "Team", "Uiterste datum", "Dagen over/te gaan"],
+        8,
+    );
+    for x in r.terms.iter().take(limit) {
+        let over = -x.days_left;
+        t.add_row(vec![
+            status_nl(x.status).to_string(),
+            termijn(x.term).to_string(),
+            x.case_id.to_string(),
+            x.aanvraag_id.map(|a| a.to_string()).unwrap_or_else(|| "–".into()),
+            x.gemeente.clone(),
+            x.domein.clone(),
+            x.team.clone().unwrap_or_else(|| "(geen team)".into()),
+            caseflow_core::period::local_date(&x.deadline).to_string(),
+            if over > 0.0 { format!("{} over", num(over, 1)) } else { format!("{} te gaan", num(-over, 1)) },
+        ]);
+    }
+    let n = |s: TermStatus| r.counts.get(s.as_str()).copied().unwrap_or(0);
+    format!(
+        "Wettelijke termijnen op {}: {} verstreken, {} naderen, {} binnen termijn\n{t}\n{} open termijnen (meest urgent eerst; {} getoond)",
+        r.as_of,
+        n(TermStatus::TermijnVerstreken),
+        n(TermStatus::TermijnNadert),
+        n(TermStatus::BinnenTermijn),
+        r.terms.len(),
+        limit.min(r.terms.len())
     )
 }
 
