@@ -7,7 +7,7 @@
 //! With `--auth off` (loopback only, see `caseflow run`) every request is the
 //! open [`Identity`]. The identity travels in the request as [`Access`], which
 //! every handler takes: the query parameters are read through it
-//! ([`crate::query::Params::parse`]) so a `gemeente` or `team` outside the scope
+//! (`Params::parse` in query.rs) so a `gemeente` or `team` outside the scope
 //! is refused (403) and an absent one is narrowed to the scope; the routes are
 //! grouped by the role they need ([`require`]); and every answer's rows pass
 //! the [`Fence`] before they are cached or sent, so a row outside the scope
