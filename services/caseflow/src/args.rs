@@ -371,10 +371,10 @@ pub struct DeadLetterArgs {
 #[derive(Debug, Args)]
 pub struct AccessLogArgs {
     /// From this time on: RFC 3339, or a date (from the start of that day, Dutch time).
-    #[arg(long, value_parser = crate::token::parse_since)]
+    #[arg(long, value_parser = crate::flags::parse_since)]
     pub since: Option<DateTime<Utc>>,
     /// Before this time: RFC 3339, or a date (up to and including that day).
-    #[arg(long, value_parser = crate::token::parse_until)]
+    #[arg(long, value_parser = crate::flags::parse_until)]
     pub until: Option<DateTime<Utc>>,
     /// Only this subject: `token:<name>`, a JWT subject, or `local`.
     #[arg(long, value_parser = non_blank)]
@@ -398,19 +398,19 @@ pub enum TokenCommand {
 #[derive(Debug, Args)]
 pub struct TokenCreateArgs {
     /// Roles, comma-separated: producer, reader, council, admin.
-    #[arg(long = "role", value_name = "ROLES", value_parser = crate::token::parse_roles)]
+    #[arg(long = "role", value_name = "ROLES", value_parser = crate::flags::parse_roles)]
     pub roles: BTreeSet<Role>,
     /// Gemeenten the token may see or write, comma-separated CBS codes (GM0344,GM0363), or `*` for every gemeente.
-    #[arg(long = "gemeente", value_name = "GEMEENTEN", value_parser = crate::token::parse_gemeenten)]
+    #[arg(long = "gemeente", value_name = "GEMEENTEN", value_parser = crate::flags::parse_gemeenten)]
     pub gemeenten: String,
     /// Limit the token to these teams, comma-separated (default: every team).
-    #[arg(long = "team", value_name = "TEAMS", value_parser = crate::token::parse_teams)]
+    #[arg(long = "team", value_name = "TEAMS", value_parser = crate::flags::parse_teams)]
     pub teams: Option<String>,
     /// When the token expires: a duration from now (90d, 12h) or a date (2027-03-01: at the start of that day, Dutch time). Default: never.
-    #[arg(long, value_parser = crate::token::parse_expires)]
+    #[arg(long, value_parser = crate::flags::parse_expires)]
     pub expires: Option<DateTime<Utc>>,
     /// A name for the token (1–64 characters of A-Z a-z 0-9 . _ -). Default: token-<id>.
-    #[arg(long, value_parser = crate::token::parse_name)]
+    #[arg(long, value_parser = crate::flags::parse_name)]
     pub name: Option<String>,
     /// Print the token and its details as JSON.
     #[arg(long)]

@@ -3,6 +3,7 @@
 mod args;
 mod auth;
 pub mod cli;
+mod flags;
 mod ingest;
 mod project;
 mod query;
