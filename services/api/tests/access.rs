@@ -190,6 +190,7 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint { path: "/api/v1/dead-letters", roles: &[Role::Admin], accepts_team: false, gemeente_list: false },
     Endpoint { path: "/api/v1/access-log", roles: &[Role::Admin], accepts_team: false, gemeente_list: false },
     Endpoint { path: "/metrics", roles: &[Role::Admin], accepts_team: false, gemeente_list: false },
+    Endpoint { path: "/api/v1/me", roles: &[Role::Producer, Role::Reader, Role::Council, Role::Admin], accepts_team: false, gemeente_list: false },
 ];
 
 /// A credential the fuzz sends, and what it may do.
@@ -198,10 +199,6 @@ struct Cred {
     header: Option<String>,
     /// None: the credential is not valid (401).
     grant: Option<(BTreeSet<Role>, Scope)>,
-}
-
-fn pick<'a, T>(rng: &mut Rng, xs: &'a [T]) -> &'a T {
-    rng.pick(xs)
 }
 
 #[tokio::test]
@@ -266,21 +263,21 @@ async fn ten_thousand_random_requests_never_see_outside_their_scope() {
     for i in 0..10_000 {
         // One request in five with a credential that is not valid.
         let cred = if rng.below(5) == 0 {
-            pick(&mut rng, &creds[..invalid]).clone()
+            rng.pick(&creds[..invalid]).clone()
         } else {
-            pick(&mut rng, &creds[invalid..]).clone()
+            rng.pick(&creds[invalid..]).clone()
         };
-        let ep = pick(&mut rng, ENDPOINTS);
+        let ep = rng.pick(ENDPOINTS);
         let mut query: Vec<(String, String)> = Vec::new();
         if ep.gemeente_list && rng.below(4) != 0 {
             query.push(("quarter".into(), "2026-Q3".into()));
             query.push(("domein".into(), "wmo".into()));
         }
         if rng.below(3) != 0 {
-            query.push(("gemeente".into(), pick(&mut rng, &gemeente_values).clone()));
+            query.push(("gemeente".into(), rng.pick(&gemeente_values).clone()));
         }
         if rng.below(3) == 0 {
-            query.push(("team".into(), pick(&mut rng, &team_values).clone()));
+            query.push(("team".into(), rng.pick(&team_values).clone()));
         }
         let own: Vec<&(&str, &[&str])> = others
             .iter()
@@ -288,8 +285,8 @@ async fn ten_thousand_random_requests_never_see_outside_their_scope() {
             .collect();
         for _ in 0..rng.below(3) {
             // Mostly parameters the endpoint accepts, sometimes any.
-            let (k, vs) = if own.is_empty() || rng.below(6) == 0 { pick(&mut rng, others) } else { *pick(&mut rng, &own) };
-            query.push((k.to_string(), pick(&mut rng, vs).to_string()));
+            let (k, vs) = if own.is_empty() || rng.below(6) == 0 { rng.pick(others) } else { *rng.pick(&own) };
+            query.push((k.to_string(), rng.pick(vs).to_string()));
         }
         let qs: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", v.replace(' ', "%20"))).collect();
         let uri = if qs.is_empty() { ep.path.to_string() } else { format!("{}?{}", ep.path, qs.join("&")) };
