@@ -83,7 +83,9 @@ async fn the_answer_is_the_core_report_on_the_same_events() {
     let (status, narrowed) = get(&app, &uri).await;
     assert_eq!(status, StatusCode::OK, "{narrowed}");
     assert_eq!(narrowed, want(None, None, &f));
-    assert!(narrowed["terms"].as_array().unwrap().iter().all(|t| t["team"] == team && t["status"] == "termijn_verstreken"));
+    let rows = narrowed["terms"].as_array().unwrap();
+    assert!(!rows.is_empty(), "the team has overdue terms, so the filter is tested on rows");
+    assert!(rows.iter().all(|t| t["team"] == team && t["status"] == "termijn_verstreken"));
     // limit cuts the list to its most urgent rows; the counts stay whole.
     let (_, cut) = get(&app, "/api/v1/terms?as_of=2020-03-15T12:00:00Z&limit=3").await;
     assert_eq!(cut["terms"], Value::Array(all["terms"].as_array().unwrap()[..3].to_vec()));
